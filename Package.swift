@@ -1,0 +1,121 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every Reel target shares: Swift 6 language mode plus explicit existentials and
+/// member-import visibility (as hummingbird and swift-build do).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Reel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "reel", targets: ["reel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+    ],
+    targets: [
+        // MARK: - Executable
+
+        /** The `reel` command: a `@main` that awaits `ReelCommand`. Nothing else. */
+        .executableTarget(
+            name: "reel",
+            dependencies: ["ReelCommands"],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Libraries
+
+        /** Digests, canonical encoding, file system / process / clock seams, diagnostics. */
+        .target(
+            name: "ReelBasics",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        /** YAML manifest and lockfile: parsing with line:col diagnostics, presets, resolution. */
+        .target(
+            name: "ReelManifest",
+            dependencies: ["ReelBasics", "Yams"],
+            resources: [.copy("Resources")],
+            swiftSettings: strictSettings
+        ),
+        /** The build graph as a value: nodes, canonical keys, the planner. No I/O. */
+        .target(
+            name: "ReelGraph",
+            dependencies: ["ReelBasics", "ReelManifest"],
+            swiftSettings: strictSettings
+        ),
+        /** Content-addressed store, action cache, stat cache, per-node locks. */
+        .target(
+            name: "ReelCache",
+            dependencies: ["ReelBasics"],
+            swiftSettings: strictSettings
+        ),
+        /** ffmpeg and ffprobe: command construction and running (features, animatic, combine). */
+        .target(
+            name: "ReelMedia",
+            dependencies: ["ReelBasics"],
+            swiftSettings: strictSettings
+        ),
+        /** Actions, the scheduler and the build engine that carries a plan out. */
+        .target(
+            name: "ReelEngine",
+            dependencies: ["ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia"],
+            swiftSettings: strictSettings
+        ),
+        /** ArgumentParser commands and terminal rendering. Only this module prints. */
+        .target(
+            name: "ReelCommands",
+            dependencies: [
+                "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia", "ReelEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Test support and tests
+
+        /** Fakes and helpers shared by the test targets. */
+        .target(
+            name: "ReelTestSupport",
+            dependencies: ["ReelBasics", "ReelManifest", "ReelCache", "ReelEngine"],
+            path: "Tests/ReelTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelBasicsTests",
+            dependencies: ["ReelBasics", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelManifestTests",
+            dependencies: ["ReelManifest", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelGraphTests",
+            dependencies: ["ReelGraph", "ReelManifest", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelCacheTests",
+            dependencies: ["ReelCache", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelEngineTests",
+            dependencies: ["ReelEngine", "ReelGraph", "ReelManifest", "ReelCache", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelEndToEndTests",
+            dependencies: ["ReelTestSupport", "ReelBasics"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

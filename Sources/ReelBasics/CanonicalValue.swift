@@ -1,0 +1,153 @@
+import Foundation
+
+/// A JSON-like value with exactly one textual encoding, used for cache keys and key material.
+///
+/// Object keys are sorted by their UTF-8 bytes, numbers are integers or decimal strings fixed at
+/// six places, and strings are escaped the same way every time. `Hashable`/`hashValue` is never
+/// used for keys: it is seeded per process.
+public enum CanonicalValue: Sendable, Equatable, Hashable {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case null
+    case array([CanonicalValue])
+    case object([String: CanonicalValue])
+
+    /// A decimal number, encoded as a fixed-precision string so that its text never drifts.
+    public static func decimal(_ value: Double) -> CanonicalValue {
+        .string(String(format: "%.6f", value))
+    }
+
+    /// The canonical text: compact JSON with sorted keys.
+    public var canonicalText: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .string(let value): CanonicalValue.writeString(value, to: &out)
+        case .int(let value): out += String(value)
+        case .bool(let value): out += value ? "true" : "false"
+        case .null: out += "null"
+        case .array(let values):
+            out += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { out += "," }
+                value.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (index, key) in members.keys.sorted(by: CanonicalValue.utf8Less).enumerated() {
+                if index > 0 { out += "," }
+                CanonicalValue.writeString(key, to: &out)
+                out += ":"
+                members[key]?.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func utf8Less(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    }
+
+    private static func writeString(_ value: String, to out: inout String) {
+        out += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}
+
+extension CanonicalValue: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([CanonicalValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: CanonicalValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if case .object(let members) = self {
+            // Keys in sorted order, so YAML and JSON encoders print the same text every time.
+            var keyed = encoder.container(keyedBy: AnyCodingKey.self)
+            for key in members.keys.sorted(by: CanonicalValue.utf8Less) {
+                if let member = members[key] { try keyed.encode(member, forKey: AnyCodingKey(key)) }
+            }
+            return
+        }
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        case .array(let value): try container.encode(value)
+        case .object: break
+        }
+    }
+}
+
+/// A coding key made from any string (for dictionaries encoded in a chosen order).
+public struct AnyCodingKey: CodingKey, Sendable {
+    public var stringValue: String
+    public var intValue: Int? { nil }
+
+    public init(_ string: String) {
+        self.stringValue = string
+    }
+
+    public init?(stringValue: String) {
+        self.stringValue = stringValue
+    }
+
+    public init?(intValue: Int) {
+        return nil
+    }
+}
+
+extension CanonicalValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+}
+
+extension CanonicalValue {
+    /// The string, when this is one.
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// A short human form for messages: strings bare, everything else canonical.
+    public var displayText: String {
+        if case .string(let value) = self { return value }
+        return canonicalText
+    }
+}

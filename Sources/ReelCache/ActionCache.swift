@@ -1,0 +1,95 @@
+import Foundation
+import ReelBasics
+
+/// One output of an action: a name (`clip`, `pairs`, `video`) and the blob that holds it.
+public struct ActionOutput: Sendable, Equatable, Codable {
+    public var name: String
+    public var digest: Digest
+    public var size: Int64
+
+    public init(name: String, digest: Digest, size: Int64) {
+        self.name = name
+        self.digest = digest
+        self.size = size
+    }
+}
+
+/// What the action cache remembers about one executed node: its outputs and how they were made.
+public struct ActionRecord: Sendable, Equatable, Codable {
+    /// The node key (SHA-256 of the canonical key material).
+    public var key: Digest
+    /// `select`, `generate`, `combine`, `features`.
+    public var kind: String
+    public var outputs: [ActionOutput]
+    /// Provider, model, prediction id, cost, media info, token usage… (no secrets).
+    public var metadata: [String: CanonicalValue]
+    /// The key material the key was computed from, for `reel explain`.
+    public var keyMaterial: CanonicalValue
+    /// When the action finished (ISO 8601, UTC).
+    public var createdAt: String
+    /// How long it took.
+    public var durationSeconds: Double
+
+    public init(
+        key: Digest, kind: String, outputs: [ActionOutput], metadata: [String: CanonicalValue], keyMaterial: CanonicalValue,
+        createdAt: String, durationSeconds: Double
+    ) {
+        self.key = key
+        self.kind = kind
+        self.outputs = outputs
+        self.metadata = metadata
+        self.keyMaterial = keyMaterial
+        self.createdAt = createdAt
+        self.durationSeconds = durationSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, kind, outputs, metadata
+        case keyMaterial = "key_material"
+        case createdAt = "created_at"
+        case durationSeconds = "duration_seconds"
+    }
+
+    /// The output called `name`.
+    public func output(_ name: String) -> ActionOutput? {
+        outputs.first { $0.name == name }
+    }
+}
+
+/// Maps node keys to their recorded results (swift-build's `ActionCacheProtocol`, Bazel's AC).
+public protocol ActionCache: Sendable {
+    /// The record for `key`, if any (its blobs are not checked here).
+    func lookup(_ key: Digest) -> ActionRecord?
+    /// Records a result, replacing any earlier one.
+    func store(_ record: ActionRecord) throws
+    /// Drops the record for `key`.
+    func remove(_ key: Digest) throws
+}
+
+/// Action cache entries as small JSON files under `CacheLayout.actionCacheRoot`, written atomically.
+public struct DiskActionCache: ActionCache {
+    public let layout: CacheLayout
+    public let fileSystem: any FileSystem
+
+    public init(layout: CacheLayout, fileSystem: any FileSystem) {
+        self.layout = layout
+        self.fileSystem = fileSystem
+    }
+
+    public func lookup(_ key: Digest) -> ActionRecord? {
+        guard let data = try? fileSystem.read(layout.actionPath(key)),
+            let record = try? JSONDecoder().decode(ActionRecord.self, from: data), record.key == key
+        else { return nil }
+        return record
+    }
+
+    public func store(_ record: ActionRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try fileSystem.writeAtomically(try encoder.encode(record), to: layout.actionPath(record.key))
+    }
+
+    public func remove(_ key: Digest) throws {
+        try fileSystem.remove(layout.actionPath(key))
+    }
+}

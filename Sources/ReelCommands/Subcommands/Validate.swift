@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import ReelBasics
+import ReelEngine
+import ReelManifest
+
+extension ReelCommand {
+    /// `reel validate`: checks manifests without building anything.
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check manifests and print every problem as file:line:col: error: message.",
+            discussion: """
+                Parses each manifest, applies its quality preset, expands its asset globs and checks every path, pair and
+                model setting. Nothing is hashed or built.
+
+                Examples:
+                  reel validate
+                  reel validate manifests/*/reel.yaml
+                  reel validate campaign.yaml --json
+                """)
+
+        @Argument(help: "Manifests to check (default: reel.yaml).")
+        var manifests: [String] = ["reel.yaml"]
+
+        @Flag(help: "Print one JSON object with every diagnostic.")
+        var json = false
+
+        @Flag(name: .shortAndLong, help: "Print only errors.")
+        var quiet = false
+
+        func run() async throws {
+            let environment = BuildEnvironment.live()
+            let loader = ManifestLoader(fileSystem: environment.fileSystem, environment: environment.variables)
+            var all: [Diagnostic] = []
+            var failed = false
+            for manifest in manifests {
+                let path = AbsolutePath(manifest, relativeTo: AbsolutePath.currentDirectory)
+                let (campaign, diagnostics) = loader.load(path, displayPath: manifest)
+                all += diagnostics
+                let errors = diagnostics.filter { $0.severity == .error }
+                if campaign == nil || !errors.isEmpty { failed = true }
+                guard !json else { continue }
+                Console.print(quiet ? errors : diagnostics)
+                if errors.isEmpty, let campaign, !quiet {
+                    let images = campaign.assets.filter { $0.kind == .image }.count
+                    Console.out("\(manifest): ok (campaign '\(campaign.campaign.id)', \(campaign.assets.count) assets, \(images) images, quality \(campaign.quality.rawValue))")
+                } else if !errors.isEmpty {
+                    Console.err("\(manifest): \(errors.count) error\(errors.count == 1 ? "" : "s")")
+                }
+            }
+            if json {
+                Console.json([
+                    "valid": !failed,
+                    "diagnostics": all.map { diagnostic -> [String: Any] in
+                        var entry: [String: Any] = ["severity": diagnostic.severity.rawValue, "message": diagnostic.message]
+                        if let location = diagnostic.location {
+                            entry["file"] = location.file
+                            entry["line"] = location.line
+                            entry["column"] = location.column
+                        }
+                        return entry
+                    },
+                ])
+            }
+            if failed { throw ExitCode.failure }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import ReelBasics
+import ReelCache
+import ReelGraph
+import ReelManifest
+import Synchronization
+
+/// Options of one build.
+public struct BuildOptions: Sendable {
+    /// Most nodes running at once.
+    public var jobs: Int
+    /// Keep building independent nodes after a failure.
+    public var keepGoing: Bool
+    public var forced: Set<NodeID>
+    public var forceAll: Bool
+
+    public init(jobs: Int = 2, keepGoing: Bool = false, forced: Set<NodeID> = [], forceAll: Bool = false) {
+        self.jobs = max(1, jobs)
+        self.keepGoing = keepGoing
+        self.forced = forced
+        self.forceAll = forceAll
+    }
+}
+
+/// Carries a campaign's graph out: stage by stage (features → select → generate → combine, the
+/// graph's topological levels), each node taken from the cache when its key hits, otherwise run
+/// under a per-node lock and recorded. Materialises the outputs and writes the lockfile.
+public struct BuildEngine: Sendable {
+    public let workspace: Workspace
+    public let executors: ExecutorSet
+    public let options: BuildOptions
+    public let events: BuildEventSink
+
+    public init(workspace: Workspace, executors: ExecutorSet, options: BuildOptions, events: @escaping BuildEventSink) {
+        self.workspace = workspace
+        self.executors = executors
+        self.options = options
+        self.events = events
+    }
+
+    /// Runs the build. Never throws: failures are node outcomes.
+    public func run() async -> BuildResult {
+        let book = OutcomeBook()
+        let planner = workspace.planner(forced: options.forced, forceAll: options.forceAll)
+        let builder = workspace.builder
+        let plan = planner.plan()
+        events(.planned(total: plan.nodes.count, stale: plan.staleNodes.count))
+
+        let featureSpecs = builder.featureNodes()
+        await runStage(featureSpecs, limit: options.jobs, planner: planner, book: book)
+
+        var selection: Selection?
+        if builder.selectorSettings != nil {
+            let features = Dictionary(uniqueKeysWithValues: featureSpecs.compactMap { spec in
+                book.outcome(spec.id)?.outputDigest.map { (spec.id.suffix ?? "", $0) }
+            })
+            if let spec = builder.selectNode(features: features) {
+                await runStage([spec], limit: 1, planner: planner, book: book)
+                if let digest = book.outcome(.select)?.outputDigest {
+                    selection = workspace.store.selection(digest)
+                    if selection == nil { book.fail(spec, message: "the selection blob \(digest.short) is unreadable; run `reel build` again") }
+                }
+            } else {
+                book.skip(id: .select, kind: .select, label: "selector", because: featureSpecs.first { book.outcome($0.id)?.state != .built && book.outcome($0.id)?.state != .cached }?.id ?? .select, events: events)
+            }
+        } else {
+            selection = builder.explicitSelection()
+        }
+
+        var generateSpecs: [NodeSpec] = []
+        if let selection {
+            generateSpecs = builder.generateNodes(for: selection)
+            let limit = min(options.jobs, workspace.campaign.generator.concurrency)
+            await runStage(generateSpecs, limit: limit, planner: planner, book: book)
+        }
+
+        let clips = generateSpecs.compactMap { book.outcome($0.id)?.outputDigest }
+        if selection != nil, clips.count == generateSpecs.count, !generateSpecs.isEmpty {
+            let spec = builder.combineNode(clips: clips, generateIDs: generateSpecs.map(\.id))
+            await runStage([spec], limit: 1, planner: planner, book: book)
+        } else {
+            let blocker = generateSpecs.first { book.outcome($0.id)?.outputDigest == nil }?.id ?? .select
+            book.skip(id: .combine, kind: .combine, label: workspace.campaign.output.path.relative(to: workspace.campaign.projectRoot), because: blocker, events: events)
+        }
+
+        let materialiser = Materialiser(workspace: workspace)
+        let clipPaths = materialiser.materialiseClips(generateSpecs.map { ($0, book.outcome($0.id)?.outputDigest) })
+        var video: AbsolutePath?
+        let videoDigest = book.outcome(.combine)?.outputDigest
+        if let videoDigest {
+            do {
+                video = try materialiser.materialiseVideo(videoDigest)
+            } catch {
+                events(.note("could not place the video at \(workspace.campaign.output.path): \(error)"))
+            }
+        }
+        var result = BuildResult(
+            nodes: book.all(), selection: selection, video: video, videoDigest: videoDigest, clips: clipPaths, lockfileChanged: false,
+            interrupted: Task.isCancelled)
+        if result.succeeded {
+            result.lockfileChanged = (try? LockfileWriter(workspace: workspace).write(result)) ?? false
+        }
+        workspace.store.flush()
+        return result
+    }
+
+    /// Runs `specs` with at most `limit` at once; stops launching after a failure unless
+    /// `keepGoing`, and on cancellation.
+    func runStage(_ specs: [NodeSpec], limit: Int, planner: Planner, book: OutcomeBook) async {
+        await withTaskGroup(of: Void.self) { group in
+            var pending = specs[...]
+            var running = 0
+            func launch() {
+                while running < limit, let spec = pending.popFirst() {
+                    if let blocker = blockingDependency(spec, book: book) {
+                        book.skip(id: spec.id, kind: spec.kind, label: spec.label, because: blocker, events: events)
+                        continue
+                    }
+                    if Task.isCancelled || (book.hasFailure && !options.keepGoing) {
+                        book.skip(id: spec.id, kind: spec.kind, label: spec.label, because: book.firstFailure ?? spec.id, events: events)
+                        continue
+                    }
+                    running += 1
+                    group.addTask { await self.process(spec, planner: planner, book: book) }
+                }
+            }
+            launch()
+            while await group.next() != nil {
+                running -= 1
+                launch()
+            }
+        }
+    }
+
+    private func blockingDependency(_ spec: NodeSpec, book: OutcomeBook) -> NodeID? {
+        spec.dependencies.first { id in
+            guard let outcome = book.outcome(id) else { return false }
+            return outcome.state == .failed || outcome.state == .skipped
+        }
+    }
+
+    /// One node: cache hit, or lock → re-check → execute → record.
+    func process(_ spec: NodeSpec, planner: Planner, book: OutcomeBook) async {
+        let (_, reason, cached) = planner.assess(spec)
+        if let cached {
+            book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: cached))
+            events(.cached(spec.id, label: spec.label))
+            return
+        }
+        let layout = workspace.store.layout
+        let label = spec.label
+        let lock: NodeLock
+        do {
+            lock = try await NodeLock.acquire(spec.key, layout: layout) { [events] in events(.waiting(spec.id, label: label)) }
+        } catch {
+            book.fail(spec, message: Task.isCancelled ? "interrupted" : "cannot lock \(spec.id): \(error)", events: events)
+            return
+        }
+        defer { lock.release() }
+        if reason != .forced, case .hit(let result) = workspace.store.lookup(spec.key) {
+            book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: result))
+            events(.cached(spec.id, label: spec.label))
+            return
+        }
+        events(.started(spec.id, label: spec.label))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let context = ExecutionContext(
+            environment: workspace.environment, store: workspace.store,
+            upstream: Dictionary(uniqueKeysWithValues: spec.dependencies.compactMap { id in book.outcome(id)?.result.map { (id, $0) } }),
+            events: events)
+        do {
+            let executor = try executors.executor(for: spec)
+            let outcome = try await executor.execute(spec, in: context)
+            let seconds = Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)
+            let record = ActionRecord(
+                key: spec.key, kind: spec.kind.rawValue, outputs: outcome.outputs, metadata: outcome.metadata,
+                keyMaterial: spec.keyMaterial.canonical, createdAt: iso8601(workspace.environment.now()), durationSeconds: seconds)
+            try workspace.store.actions.store(record)
+            let result = CachedResult(
+                outputs: Dictionary(outcome.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
+                metadata: outcome.metadata)
+            book.record(NodeOutcome(
+                id: spec.id, kind: spec.kind, label: spec.label, state: .built, reason: reason, seconds: seconds, spec: spec, result: result))
+            events(.built(spec.id, label: spec.label, seconds: seconds))
+        } catch {
+            let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
+            book.fail(spec, message: message, reason: reason, events: events)
+        }
+    }
+}
+
+/// Thread-safe record of node outcomes during a build.
+final class OutcomeBook: Sendable {
+    private let state = Mutex<(outcomes: [NodeID: NodeOutcome], firstFailure: NodeID?)>(([:], nil))
+
+    func record(_ outcome: NodeOutcome) {
+        state.withLock { state in
+            state.outcomes[outcome.id] = outcome
+            if outcome.state == .failed, state.firstFailure == nil { state.firstFailure = outcome.id }
+        }
+    }
+
+    func outcome(_ id: NodeID) -> NodeOutcome? {
+        state.withLock { $0.outcomes[id] }
+    }
+
+    var hasFailure: Bool { state.withLock { $0.firstFailure != nil } }
+    var firstFailure: NodeID? { state.withLock { $0.firstFailure } }
+
+    func fail(_ spec: NodeSpec, message: String, reason: RunReason = .neverBuilt, events: BuildEventSink? = nil) {
+        record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .failed, reason: reason, message: message, spec: spec))
+        events?(.failed(spec.id, label: spec.label, message: message))
+    }
+
+    func skip(id: NodeID, kind: NodeKind, label: String, because blocker: NodeID, events: BuildEventSink) {
+        record(NodeOutcome(id: id, kind: kind, label: label, state: .skipped, reason: .waitingFor(blocker), message: "not run: \(blocker) did not finish"))
+        events(.skipped(id, label: label, because: blocker))
+    }
+
+    func all() -> [NodeOutcome] {
+        state.withLock { $0.outcomes.values.sorted { $0.id < $1.id } }
+    }
+}

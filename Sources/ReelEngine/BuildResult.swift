@@ -1,0 +1,78 @@
+import ReelBasics
+import ReelGraph
+
+/// How a node ended in a build.
+public enum NodeOutcomeState: String, Sendable, Equatable, Codable {
+    case cached, built, failed, skipped
+}
+
+/// One node's outcome.
+public struct NodeOutcome: Sendable, Equatable {
+    public var id: NodeID
+    public var kind: NodeKind
+    public var label: String
+    public var state: NodeOutcomeState
+    /// Why it ran (or `.cached`).
+    public var reason: RunReason
+    /// The error, for failed and skipped nodes.
+    public var message: String?
+    public var seconds: Double
+    public var spec: NodeSpec?
+    public var result: CachedResult?
+
+    public init(
+        id: NodeID, kind: NodeKind, label: String, state: NodeOutcomeState, reason: RunReason, message: String? = nil,
+        seconds: Double = 0, spec: NodeSpec? = nil, result: CachedResult? = nil
+    ) {
+        self.id = id
+        self.kind = kind
+        self.label = label
+        self.state = state
+        self.reason = reason
+        self.message = message
+        self.seconds = seconds
+        self.spec = spec
+        self.result = result
+    }
+
+    /// The main output's digest, when there is one.
+    public var outputDigest: Digest? { result?.outputs[kind.outputName] }
+}
+
+/// What a build did.
+public struct BuildResult: Sendable, Equatable {
+    public var nodes: [NodeOutcome]
+    public var selection: Selection?
+    /// The final video where the user expects it (materialised from the cache).
+    public var video: AbsolutePath?
+    public var videoDigest: Digest?
+    /// Clips materialised beside the video, in order.
+    public var clips: [AbsolutePath]
+    /// Whether the lockfile was written with new content.
+    public var lockfileChanged: Bool
+    /// Whether the build was interrupted (Ctrl-C).
+    public var interrupted: Bool
+
+    public init(
+        nodes: [NodeOutcome], selection: Selection?, video: AbsolutePath?, videoDigest: Digest?, clips: [AbsolutePath],
+        lockfileChanged: Bool, interrupted: Bool = false
+    ) {
+        self.nodes = nodes
+        self.selection = selection
+        self.video = video
+        self.videoDigest = videoDigest
+        self.clips = clips
+        self.lockfileChanged = lockfileChanged
+        self.interrupted = interrupted
+    }
+
+    /// Whether every node is cached or built.
+    public var succeeded: Bool {
+        !interrupted && video != nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
+    }
+
+    /// Nodes in a state.
+    public func count(_ state: NodeOutcomeState) -> Int {
+        nodes.filter { $0.state == state }.count
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import ReelBasics
+import ReelCache
+import ReelGraph
+import ReelManifest
+
+/// Puts outputs where the user expects them: the video at `output.path`, its clips in
+/// `<stem>.clips/` beside it. Hard links into the cache when possible (read-only, like the blobs),
+/// copies otherwise; an output already linked to the right blob is left alone.
+struct Materialiser {
+    let workspace: Workspace
+
+    var fileSystem: any FileSystem { workspace.environment.fileSystem }
+
+    func materialiseVideo(_ digest: Digest) throws -> AbsolutePath {
+        let destination = workspace.campaign.output.path
+        try place(digest, at: destination)
+        return destination
+    }
+
+    /// Links each built clip as `NN-first-last.mp4` and removes clips no longer in the video.
+    func materialiseClips(_ clips: [(NodeSpec, Digest?)]) -> [AbsolutePath] {
+        let directory = workspace.campaign.output.clipsDirectory
+        var placed: [AbsolutePath] = []
+        var keep: Set<String> = []
+        for (spec, digest) in clips {
+            guard let digest, case .generate(let input) = spec.action else { continue }
+            let name = String(format: "%02d-", input.index + 1) + "\(input.pair.first)-\(input.pair.last).mp4"
+            let destination = directory.appending(name)
+            keep.insert(name)
+            if (try? place(digest, at: destination)) != nil { placed.append(destination) }
+        }
+        if let names = try? fileSystem.list(directory) {
+            for name in names where name.hasSuffix(".mp4") && !keep.contains(name) {
+                try? fileSystem.remove(directory.appending(name))
+            }
+        }
+        return placed
+    }
+
+    private func place(_ digest: Digest, at destination: AbsolutePath) throws {
+        let blob = workspace.store.content.path(for: digest)
+        if let existing = fileSystem.info(destination), let source = fileSystem.info(blob),
+            existing.inode == source.inode, existing.device == source.device
+        {
+            return
+        }
+        if let existing = fileSystem.info(destination), existing.kind == .file,
+            workspace.store.statCache.cachedDigest(of: destination, info: existing) == digest
+        {
+            return
+        }
+        try fileSystem.linkOrCopy(blob, to: destination)
+        if let info = fileSystem.info(destination) { workspace.store.statCache.remember(destination, info: info, digest: digest) }
+    }
+}

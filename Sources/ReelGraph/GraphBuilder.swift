@@ -1,0 +1,221 @@
+import ReelBasics
+import ReelManifest
+
+/// Builds node specs (and so node keys) for a resolved campaign. Pure: the same inputs always give
+/// the same specs. Downstream specs take upstream *output* digests as inputs.
+public struct GraphBuilder: Sendable {
+    public let campaign: ResolvedCampaign
+    /// Content digests of the assets, by id.
+    public let assetDigests: [String: Digest]
+    /// The ffmpeg identity (`ffmpeg version 5.1.9-0+deb12u1`): local outputs depend on it.
+    public let toolVersion: String
+
+    /// Engine versions: bump one when its action's output changes for the same inputs.
+    public enum EngineVersion {
+        public static let features = "features/1"
+        public static let selectLocal = "select-local/1"
+        public static let selectLLM = "select-llm/1"
+        public static let animatic = "animatic/1"
+        public static let replicate = "replicate/1"
+        public static let combine = "combine/1"
+    }
+
+    /// Thumbnail size used for features.
+    public static let featureSize = 32
+
+    public init(campaign: ResolvedCampaign, assetDigests: [String: Digest], toolVersion: String) {
+        self.campaign = campaign
+        self.assetDigests = assetDigests
+        self.toolVersion = toolVersion
+    }
+
+    /// The selector settings, when a selector runs.
+    public var selectorSettings: SelectorSettings? {
+        if case .selector(let settings) = campaign.pairs { return settings }
+        return nil
+    }
+
+    /// Whether per-asset feature nodes exist (the local selector reads them).
+    public var usesFeatures: Bool { selectorSettings?.kind == .local }
+
+    // MARK: features
+
+    /// One `features/<id>` node per candidate image of the local selector.
+    public func featureNodes() -> [NodeSpec] {
+        guard let settings = selectorSettings, settings.kind == .local else { return [] }
+        return settings.candidates.compactMap { id in
+            guard let asset = campaign.asset(id), let digest = assetDigests[id] else { return nil }
+            let material = KeyMaterial(
+                kind: .features, engineVersion: EngineVersion.features, provider: "ffmpeg", model: "thumbnail-features",
+                params: ["size": .int(GraphBuilder.featureSize), "tool": .string(toolVersion)], inputs: ["image": digest])
+            return NodeSpec(
+                id: .features(id), keyMaterial: material, dependencies: [],
+                action: .features(FeaturesInput(asset: asset, digest: digest, size: GraphBuilder.featureSize)), label: asset.projectRelativePath)
+        }
+    }
+
+    // MARK: select
+
+    /// The `select` node, given the features outputs (local selector); `nil` for explicit pairs or
+    /// when a features output is still unknown.
+    public func selectNode(features: [String: Digest]) -> NodeSpec? {
+        guard let settings = selectorSettings else { return nil }
+        var candidates: [Candidate] = []
+        var inputs: [String: Digest] = [:]
+        for id in settings.candidates {
+            guard let asset = campaign.asset(id), let digest = assetDigests[id] else { return nil }
+            if settings.kind == .local {
+                guard let featureDigest = features[id] else { return nil }
+                inputs["features/\(id)"] = featureDigest
+                candidates.append(Candidate(asset: asset, digest: digest, features: featureDigest))
+            } else {
+                inputs["image/\(id)"] = digest
+                candidates.append(Candidate(asset: asset, digest: digest, features: nil))
+            }
+        }
+        var params: [String: CanonicalValue] = [
+            "count": settings.count.map(CanonicalValue.int) ?? .null,
+            "candidates": .array(settings.candidates.map(CanonicalValue.string)),
+        ]
+        let material: KeyMaterial
+        switch settings.kind {
+        case .local:
+            params["brand_colors"] = .array(campaign.brand.colors.map { .string($0.lowercased()) })
+            material = KeyMaterial(
+                kind: .select, engineVersion: EngineVersion.selectLocal, provider: "local", model: "visual-similarity",
+                params: params, inputs: inputs)
+        case .openAICompatible:
+            params["detail"] = .string(settings.detail)
+            params["campaign"] = GraphBuilder.campaignContext(campaign.campaign)
+            params["brand"] = GraphBuilder.brandContext(campaign.brand)
+            params["tags"] = .object(Dictionary(uniqueKeysWithValues: candidates.map { ($0.asset.id, CanonicalValue.array($0.asset.tags.map(CanonicalValue.string))) }))
+            material = KeyMaterial(
+                kind: .select, engineVersion: EngineVersion.selectLLM, provider: "openai-compatible", model: settings.model,
+                params: params, inputs: inputs)
+        }
+        let dependencies = settings.kind == .local ? settings.candidates.map(NodeID.features) : []
+        let input = SelectInput(settings: settings, candidates: candidates, campaign: campaign.campaign, brand: campaign.brand)
+        let label = settings.kind == .local ? "local selector over \(candidates.count) images" : "\(settings.model) over \(candidates.count) images"
+        return NodeSpec(id: .select, keyMaterial: material, dependencies: dependencies, action: .select(input), label: label)
+    }
+
+    static func campaignContext(_ campaign: Campaign) -> CanonicalValue {
+        .object([
+            "id": .string(campaign.id), "name": optional(campaign.name), "goal": optional(campaign.goal),
+            "audience": optional(campaign.audience), "product_url": optional(campaign.productURL),
+        ])
+    }
+
+    static func brandContext(_ brand: Brand) -> CanonicalValue {
+        .object([
+            "name": optional(brand.name), "voice": optional(brand.voice),
+            "colors": .array(brand.colors.map(CanonicalValue.string)), "do": .array(brand.dos.map(CanonicalValue.string)),
+            "avoid": .array(brand.avoid.map(CanonicalValue.string)),
+        ])
+    }
+
+    static func optional(_ text: String?) -> CanonicalValue {
+        text.map(CanonicalValue.string) ?? .null
+    }
+
+    /// The pairs written in the manifest, as a selection (no selector runs).
+    public func explicitSelection() -> Selection? {
+        guard case .explicit(let pairs) = campaign.pairs else { return nil }
+        return Selection(pairs: pairs.map { pair in
+            SelectedPair(first: pair.first, last: pair.last, score: 1, reasoning: "listed in the manifest", prompt: pair.prompt)
+        })
+    }
+
+    // MARK: generate
+
+    /// One `generate/<n>` node per selected pair.
+    public func generateNodes(for selection: Selection) -> [NodeSpec] {
+        selection.pairs.enumerated().compactMap { index, pair in generateNode(index: index, pair: pair) }
+    }
+
+    func generateNode(index: Int, pair: SelectedPair) -> NodeSpec? {
+        guard let first = campaign.asset(pair.first), let last = campaign.asset(pair.last),
+            let firstDigest = assetDigests[pair.first], let lastDigest = assetDigests[pair.last]
+        else { return nil }
+        let settings = campaign.generator
+        let prompt = promptFor(pair)
+        let inputs = ["first": firstDigest, "last": lastDigest]
+        let material: KeyMaterial
+        var modelInput: [String: CanonicalValue] = [:]
+        switch settings.kind {
+        case .local:
+            material = KeyMaterial(
+                kind: .generate, engineVersion: EngineVersion.animatic, provider: "local", model: "animatic",
+                params: [
+                    "duration": .decimal(settings.duration), "width": .int(settings.clipResolution.width),
+                    "height": .int(settings.clipResolution.height), "fps": .int(settings.fps), "fit": .string(settings.fit.rawValue),
+                    "seed": .int(settings.seed ?? 0), "crf": .int(settings.crf), "encoder_preset": .string(settings.encoderPreset),
+                    "tool": .string(toolVersion),
+                ], inputs: inputs)
+        case .replicate:
+            modelInput = replicateInput(prompt: prompt, settings: settings)
+            material = KeyMaterial(
+                kind: .generate, engineVersion: EngineVersion.replicate, provider: "replicate", model: settings.model ?? "",
+                params: ["input": .object(modelInput)], inputs: inputs)
+        }
+        let input = GenerateInput(
+            index: index, pair: pair, first: first, last: last, firstDigest: firstDigest, lastDigest: lastDigest, prompt: prompt,
+            settings: settings, modelInput: modelInput)
+        let dependencies: [NodeID] = selectorSettings == nil ? [] : [.select]
+        return NodeSpec(
+            id: .generate(index), keyMaterial: material, dependencies: dependencies, action: .generate(input),
+            label: "\(pair.first) -> \(pair.last)")
+    }
+
+    /// The prompt for a pair: the pair's own (manifest) prompt, else `generate.prompt` when the
+    /// manifest sets it, else the selector's motion prompt, else the default.
+    public func promptFor(_ pair: SelectedPair) -> String {
+        if case .explicit = campaign.pairs, let prompt = pair.prompt { return prompt }
+        if campaign.manifest.generate.prompt != nil { return campaign.generator.prompt }
+        return pair.prompt ?? campaign.generator.prompt
+    }
+
+    /// The Replicate prediction input, minus the two frames.
+    func replicateInput(prompt: String, settings: GeneratorSettings) -> [String: CanonicalValue] {
+        guard let spec = settings.modelSpec else { return [:] }
+        var input: [String: CanonicalValue] = [:]
+        for (name, value) in spec.extraInputs ?? [:] { input[name] = value }
+        input[spec.promptField] = .string(prompt)
+        input[spec.durationField] = .int(Int(settings.duration))
+        if let label = settings.modelResolution {
+            input[spec.resolutionField] = .string(spec.resolutionValues?[label] ?? label)
+        }
+        if let field = spec.aspectRatioField, let ratios = spec.aspectRatios {
+            let wanted = settings.clipResolution.width >= settings.clipResolution.height ? "16:9" : "9:16"
+            if ratios.contains(wanted) { input[field] = .string(wanted) }
+        }
+        if let field = spec.seedField, let seed = settings.seed { input[field] = .int(seed) }
+        if let field = spec.audioField { input[field] = .bool(settings.audio) }
+        if let field = spec.negativePromptField, let negative = settings.negativePrompt { input[field] = .string(negative) }
+        for (name, value) in settings.options { input[name] = value }
+        return input
+    }
+
+    // MARK: combine
+
+    /// The `combine` node over the clips, in order.
+    public func combineNode(clips: [Digest], generateIDs: [NodeID]) -> NodeSpec {
+        let output = campaign.output
+        var inputs: [String: Digest] = [:]
+        for (index, clip) in clips.enumerated() { inputs[String(format: "clip/%04d", index)] = clip }
+        let material = KeyMaterial(
+            kind: .combine, engineVersion: EngineVersion.combine, provider: "local", model: "ffmpeg",
+            params: [
+                "width": .int(output.resolution.width), "height": .int(output.resolution.height), "fps": .int(output.fps),
+                "fit": .string(output.fit.rawValue), "transition": .string(output.transition.isNone ? "none" : output.transition.type),
+                "transition_duration": .decimal(output.transition.isNone ? 0 : output.transition.duration),
+                "audio": .string(output.audio.rawValue), "crf": .int(output.crf), "encoder_preset": .string(output.encoderPreset),
+                "clips": .int(clips.count), "tool": .string(toolVersion),
+            ], inputs: inputs)
+        return NodeSpec(
+            id: .combine, keyMaterial: material, dependencies: generateIDs, action: .combine(CombineInput(clips: clips, output: output)),
+            label: output.path.relative(to: campaign.projectRoot))
+    }
+}
+
+import Foundation

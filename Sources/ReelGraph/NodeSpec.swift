@@ -1,0 +1,68 @@
+import ReelBasics
+import ReelManifest
+
+/// A fully resolved node: its id, key material, dependencies and what its action needs.
+public struct NodeSpec: Sendable, Equatable {
+    public var id: NodeID
+    public var keyMaterial: KeyMaterial
+    public var dependencies: [NodeID]
+    public var action: NodeAction
+    /// A short description for people (`rocket -> astronaut`).
+    public var label: String
+
+    public var kind: NodeKind { keyMaterial.kind }
+    public var key: Digest { keyMaterial.key }
+}
+
+/// What a node's action needs to run, beyond its key material.
+public enum NodeAction: Sendable, Equatable {
+    case features(FeaturesInput)
+    case select(SelectInput)
+    case generate(GenerateInput)
+    case combine(CombineInput)
+}
+
+/// Input of a `features/<asset>` node.
+public struct FeaturesInput: Sendable, Equatable {
+    public var asset: ResolvedAsset
+    public var digest: Digest
+    /// Thumbnail edge in pixels.
+    public var size: Int
+}
+
+/// A candidate image for selection.
+public struct Candidate: Sendable, Equatable {
+    public var asset: ResolvedAsset
+    public var digest: Digest
+    /// The features blob (local selector only).
+    public var features: Digest?
+}
+
+/// Input of the `select` node.
+public struct SelectInput: Sendable, Equatable {
+    public var settings: SelectorSettings
+    public var candidates: [Candidate]
+    public var campaign: Campaign
+    public var brand: Brand
+}
+
+/// Input of a `generate/<n>` node.
+public struct GenerateInput: Sendable, Equatable {
+    public var index: Int
+    public var pair: SelectedPair
+    public var first: ResolvedAsset
+    public var last: ResolvedAsset
+    public var firstDigest: Digest
+    public var lastDigest: Digest
+    /// The prompt the clip is generated with.
+    public var prompt: String
+    public var settings: GeneratorSettings
+    /// For Replicate: the prediction input without the two frames (they are added as URLs).
+    public var modelInput: [String: CanonicalValue]
+}
+
+/// Input of the `combine` node.
+public struct CombineInput: Sendable, Equatable {
+    public var clips: [Digest]
+    public var output: OutputSettings
+}

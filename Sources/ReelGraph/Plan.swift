@@ -1,0 +1,157 @@
+import ReelBasics
+
+/// Whether a node's result can be taken from the cache.
+public enum NodeState: String, Sendable, Equatable, Codable {
+    case cached
+    case stale
+}
+
+/// Why a node must run (after llbuild's `RunReason`).
+public enum RunReason: Sendable, Equatable, CustomStringConvertible {
+    /// Its result is in the cache and verified.
+    case cached
+    /// Never built: no lockfile entry and nothing in the cache.
+    case neverBuilt
+    /// Its key differs from the lockfile's: the listed inputs changed.
+    case keyChanged([String])
+    /// The lockfile has this key but the cache has no result (wiped, or another machine).
+    case notInCache
+    /// The cache has a record but its output blob is gone.
+    case outputMissing
+    /// The output blob no longer matches its digest.
+    case outputCorrupt
+    /// Its inputs are unknown until an upstream node runs.
+    case waitingFor(NodeID)
+    /// The user asked for it.
+    case forced
+
+    public var description: String {
+        switch self {
+        case .cached: return "cached"
+        case .neverBuilt: return "never built"
+        case .keyChanged(let changes):
+            if changes.isEmpty { return "inputs changed" }
+            let shown = changes.prefix(3).joined(separator: "; ")
+            return "inputs changed: \(shown)\(changes.count > 3 ? "; +\(changes.count - 3) more" : "")"
+        case .notInCache: return "not in the cache (lockfile key unchanged)"
+        case .outputMissing: return "output missing from the cache"
+        case .outputCorrupt: return "output in the cache is corrupt"
+        case .waitingFor(let node): return "inputs come from \(node), which runs first"
+        case .forced: return "forced"
+        }
+    }
+
+    /// A stable one-word code for scripts.
+    public var code: String {
+        switch self {
+        case .cached: return "cached"
+        case .neverBuilt: return "never_built"
+        case .keyChanged: return "key_changed"
+        case .notInCache: return "not_in_cache"
+        case .outputMissing: return "output_missing"
+        case .outputCorrupt: return "output_corrupt"
+        case .waitingFor: return "upstream_stale"
+        case .forced: return "forced"
+        }
+    }
+}
+
+/// A cached result as planning sees it.
+public struct CachedResult: Sendable, Equatable {
+    public var outputs: [String: Digest]
+    public var metadata: [String: CanonicalValue]
+
+    public init(outputs: [String: Digest], metadata: [String: CanonicalValue]) {
+        self.outputs = outputs
+        self.metadata = metadata
+    }
+}
+
+/// What the cache holds for a key.
+public enum CacheLookup: Sendable, Equatable {
+    case hit(CachedResult)
+    case miss
+    case outputMissing
+    case outputCorrupt
+}
+
+/// Read-only access to the caches during planning (the engine adapts the real stores).
+public protocol CacheView: Sendable {
+    /// The verified result for `key`.
+    func lookup(_ key: Digest) -> CacheLookup
+    /// The selection stored in blob `digest`.
+    func selection(_ digest: Digest) -> Selection?
+}
+
+/// What the lockfile says about the last build, for explaining rebuilds.
+public struct PreviousBuild: Sendable, Equatable {
+    public struct Node: Sendable, Equatable {
+        public var key: Digest
+        public var keyMaterial: CanonicalValue?
+
+        public init(key: Digest, keyMaterial: CanonicalValue?) {
+            self.key = key
+            self.keyMaterial = keyMaterial
+        }
+    }
+
+    public var nodes: [NodeID: Node]
+    public var pairCount: Int?
+
+    public init(nodes: [NodeID: Node] = [:], pairCount: Int? = nil) {
+        self.nodes = nodes
+        self.pairCount = pairCount
+    }
+
+    /// No previous build.
+    public static let none = PreviousBuild()
+}
+
+/// One node of a plan.
+public struct PlannedNode: Sendable, Equatable {
+    public var id: NodeID
+    public var kind: NodeKind
+    public var label: String
+    public var state: NodeState
+    public var reason: RunReason
+    /// `nil` while the node's inputs are unknown.
+    public var spec: NodeSpec?
+    public var dependencies: [NodeID]
+    /// The cached result, for cached nodes.
+    public var cached: CachedResult?
+    /// Estimated cost in USD of running it (0 when cached or free).
+    public var estimatedUSD: Double
+
+    public var key: Digest? { spec?.key }
+}
+
+/// What a build would do: every node, its state and why. A value: printing it or deciding on it
+/// touches nothing.
+public struct Plan: Sendable, Equatable {
+    public var nodes: [PlannedNode]
+    /// The selection, when known (explicit, or select is cached).
+    public var selection: Selection?
+
+    /// Nodes that would run.
+    public var staleNodes: [PlannedNode] { nodes.filter { $0.state == .stale } }
+
+    /// The estimated cost of everything that would run.
+    public var estimatedUSD: Double { nodes.reduce(0) { $0 + $1.estimatedUSD } }
+
+    /// The node with `id`.
+    public func node(_ id: NodeID) -> PlannedNode? {
+        nodes.first { $0.id == id }
+    }
+}
+
+extension NodeKind {
+    /// The name of the node's main output.
+    public var outputName: String {
+        switch self {
+        case .features: return "features"
+        case .select: return "pairs"
+        case .generate: return "clip"
+        case .combine: return "video"
+        }
+    }
+}

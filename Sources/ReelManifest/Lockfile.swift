@@ -1,0 +1,176 @@
+import Foundation
+import ReelBasics
+import Yams
+
+/// The lockfile written next to each manifest (`campaign.yaml` → `campaign.lock`), meant to be
+/// committed: per node its key, output digest, model and settings; the selected pairs with score
+/// and reasoning. With it and a shared cache, a rerun anywhere reproduces the same video without
+/// spending.
+public struct Lockfile: Sendable, Equatable, Codable {
+    public var version: Int
+    public var campaign: String
+    public var quality: String
+    public var output: LockedOutput?
+    public var pairs: [LockedPair]
+    public var nodes: [LockedNode]
+
+    public init(version: Int = 1, campaign: String, quality: String, output: LockedOutput?, pairs: [LockedPair], nodes: [LockedNode]) {
+        self.version = version
+        self.campaign = campaign
+        self.quality = quality
+        self.output = output
+        self.pairs = pairs
+        self.nodes = nodes
+    }
+
+    static let header = """
+        # reel lockfile: written by `reel build`; do not edit. Commit it with the manifest:
+        # with it and a shared cache, a rerun reproduces this video without spending.
+
+        """
+
+    /// The YAML text (deterministic: same lockfile, same bytes).
+    public func yamlText() throws -> String {
+        let encoder = YAMLEncoder()
+        encoder.options.sortKeys = false
+        encoder.options.width = -1
+        return Lockfile.header + (try encoder.encode(self))
+    }
+
+    /// Reads lockfile text.
+    /// - Throws: when it is not a lockfile this version of Reel understands.
+    public init(yaml: String) throws {
+        self = try YAMLDecoder().decode(Lockfile.self, from: yaml)
+    }
+}
+
+/// The final video in the lockfile.
+public struct LockedOutput: Sendable, Equatable, Codable {
+    public var path: String
+    public var digest: Digest
+
+    public init(path: String, digest: Digest) {
+        self.path = path
+        self.digest = digest
+    }
+}
+
+/// A selected pair in the lockfile.
+public struct LockedPair: Sendable, Equatable, Codable {
+    public var first: String
+    public var last: String
+    public var score: FixedDecimal
+    public var reasoning: String
+    public var prompt: String?
+
+    public init(first: String, last: String, score: Double, reasoning: String, prompt: String?) {
+        self.first = first
+        self.last = last
+        self.score = FixedDecimal(score)
+        self.reasoning = reasoning
+        self.prompt = prompt
+    }
+}
+
+/// One node in the lockfile.
+public struct LockedNode: Sendable, Equatable, Codable {
+    public var id: String
+    public var kind: String
+    public var key: Digest
+    public var output: Digest?
+    public var engine: String
+    public var provider: String
+    public var model: String
+    /// The resolved parameters that went into the key.
+    public var settings: CanonicalValue
+    /// Input content digests that went into the key.
+    public var inputs: [String: Digest]
+    public var costUSD: FixedDecimal?
+    public var predictionID: String?
+
+    public init(
+        id: String, kind: String, key: Digest, output: Digest?, engine: String, provider: String, model: String, settings: CanonicalValue,
+        inputs: [String: Digest], costUSD: Double? = nil, predictionID: String? = nil
+    ) {
+        self.id = id
+        self.kind = kind
+        self.key = key
+        self.output = output
+        self.engine = engine
+        self.provider = provider
+        self.model = model
+        self.settings = settings
+        self.inputs = inputs
+        self.costUSD = costUSD.map(FixedDecimal.init)
+        self.predictionID = predictionID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, key, output, engine, provider, model, settings, inputs
+        case costUSD = "cost_usd"
+        case predictionID = "prediction_id"
+    }
+
+    /// The key material this entry was made from, in canonical form.
+    public var keyMaterial: CanonicalValue {
+        .object([
+            "kind": .string(kind), "engine": .string(engine), "provider": .string(provider), "model": .string(model),
+            "params": settings, "inputs": .object(inputs.mapValues { .string($0.description) }),
+        ])
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(key, forKey: .key)
+        try container.encodeIfPresent(output, forKey: .output)
+        try container.encode(engine, forKey: .engine)
+        try container.encode(provider, forKey: .provider)
+        try container.encode(model, forKey: .model)
+        try container.encode(settings, forKey: .settings)
+        try container.encode(SortedDigests(inputs), forKey: .inputs)
+        try container.encodeIfPresent(costUSD, forKey: .costUSD)
+        try container.encodeIfPresent(predictionID, forKey: .predictionID)
+    }
+}
+
+/// Encodes a digest dictionary with its keys in sorted order.
+struct SortedDigests: Encodable {
+    let values: [String: Digest]
+
+    init(_ values: [String: Digest]) {
+        self.values = values
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        for key in values.keys.sorted() {
+            if let value = values[key] { try container.encode(value, forKey: AnyCodingKey(key)) }
+        }
+    }
+}
+
+/// A number written with a fixed number of decimals (`0.5117`, `1.2500`) so lockfiles read well
+/// and stay byte-stable; YAML's default would print `5.117e-1`.
+public struct FixedDecimal: Sendable, Equatable, Codable, YAMLEncodable {
+    public var value: Double
+    public static let places = 4
+
+    public init(_ value: Double) {
+        self.value = (value * 10_000).rounded() / 10_000
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(try decoder.singleValueContainer().decode(Double.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+
+    public func box() -> Node {
+        Node(String(format: "%.\(FixedDecimal.places)f", value), Tag(.float))
+    }
+}

@@ -1,0 +1,318 @@
+import Foundation
+import ReelBasics
+
+/// Turns a parsed `Manifest` into a `ResolvedCampaign`: applies the quality preset, expands
+/// assets, checks pairs and model limits. Every problem is a located diagnostic.
+public struct ManifestResolver: Sendable {
+    public let fileSystem: any FileSystem
+    public let registry: ModelRegistry
+    /// The process environment (base URL overrides); never read for secrets here.
+    public let environment: [String: String]
+
+    public init(fileSystem: any FileSystem, registry: ModelRegistry = .builtIn, environment: [String: String] = [:]) {
+        self.fileSystem = fileSystem
+        self.registry = registry
+        self.environment = environment
+    }
+
+    /// The project a manifest belongs to: the nearest folder at or above it holding `.git` or
+    /// `.reel`, else the manifest's own folder. Assets must stay inside it; its cache is shared.
+    public func projectRoot(for manifestPath: AbsolutePath) -> AbsolutePath {
+        var directory = manifestPath.parent
+        while true {
+            if fileSystem.exists(directory.appending(".git")) || fileSystem.isDirectory(directory.appending(".reel")) {
+                return directory
+            }
+            if directory.pathString == "/" { return manifestPath.parent }
+            directory = directory.parent
+        }
+    }
+
+    /// Resolves `manifest`, read from `manifestPath` and shown as `displayPath` in diagnostics.
+    public func resolve(_ manifest: Manifest, at manifestPath: AbsolutePath) -> (campaign: ResolvedCampaign?, diagnostics: [Diagnostic]) {
+        var context = ResolutionContext(manifest: manifest, registry: registry)
+        let root = projectRoot(for: manifestPath)
+        let assets = resolveAssets(manifest, manifestPath: manifestPath, root: root, context: &context)
+        let preset = manifest.quality ?? .draft
+        let presetValues = PresetValues.values(for: preset)
+        let generator = context.resolveGenerator(preset: preset, values: presetValues, environment: environment)
+        let output = context.resolveOutput(preset: preset, values: presetValues, manifestPath: manifestPath, root: root, generator: generator)
+        let pairs = context.resolvePairs(preset: preset, values: presetValues, assets: assets, environment: environment)
+        if context.diagnostics.contains(where: { $0.severity == .error }) {
+            return (nil, context.diagnostics)
+        }
+        guard let generator, let output, let pairs else { return (nil, context.diagnostics) }
+        let campaign = ResolvedCampaign(
+            manifest: manifest, manifestPath: manifestPath, projectRoot: root, quality: preset, campaign: manifest.campaign,
+            brand: manifest.brand, assets: assets, pairs: pairs, generator: generator, output: output, budget: manifest.budget,
+            settings: context.settings, notes: context.diagnostics)
+        return (campaign, context.diagnostics)
+    }
+
+    private func resolveAssets(_ manifest: Manifest, manifestPath: AbsolutePath, root: AbsolutePath, context: inout ResolutionContext) -> [ResolvedAsset] {
+        let resolvedRoot = (try? fileSystem.resolvingSymlinks(root)) ?? root
+        let expander = AssetExpander(fileSystem: fileSystem, manifestDirectory: manifestPath.parent, projectRoot: root, resolvedRoot: resolvedRoot)
+        var assets: [ResolvedAsset] = []
+        var seenIDs: [String: SourceLocation] = [:]
+        var seenPaths: Set<AbsolutePath> = []
+        for entry in manifest.assets {
+            switch expander.expand(entry) {
+            case .failure(let diagnostic):
+                context.diagnostics.append(diagnostic)
+            case .success(let paths):
+                for path in paths {
+                    if case .glob = entry.source, seenPaths.contains(path) { continue }
+                    let id = entry.id ?? ManifestResolver.id(fromStem: path.stem)
+                    if let previous = seenIDs[id] {
+                        context.diagnostics.append(.error(
+                            "asset id '\(id)' is used twice (first at \(previous)); give one of them an explicit 'id'", at: entry.location))
+                        continue
+                    }
+                    seenIDs[id] = entry.location
+                    seenPaths.insert(path)
+                    assets.append(ResolvedAsset(
+                        id: id, path: path, projectRelativePath: path.relative(to: root), tags: entry.tags,
+                        kind: MediaKind(fileExtension: path.fileExtension), location: entry.location))
+                }
+            }
+        }
+        return assets
+    }
+
+    /// An asset id from a file stem: characters outside `[A-Za-z0-9._-]` become `-`.
+    static func id(fromStem stem: String) -> String {
+        let mapped = String(stem.unicodeScalars.map { scalar -> Character in
+            let ok = CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "._-".unicodeScalars.contains(scalar)
+            return ok ? Character(scalar) : "-"
+        })
+        let trimmed = mapped.drop { !$0.isLetter && !$0.isNumber }
+        return trimmed.isEmpty ? "asset" : String(trimmed.prefix(128))
+    }
+}
+
+/// Mutable state while resolving one manifest.
+struct ResolutionContext {
+    let manifest: Manifest
+    let registry: ModelRegistry
+    var diagnostics: [Diagnostic] = []
+    var settings: [ResolvedSetting] = []
+
+    init(manifest: Manifest, registry: ModelRegistry) {
+        self.manifest = manifest
+        self.registry = registry
+    }
+
+    func location(_ key: String) -> SourceLocation? {
+        manifest.locations[key]
+    }
+
+    mutating func record(_ key: String, _ value: String, _ source: ValueSource) {
+        settings.append(ResolvedSetting(key: key, value: value, source: source))
+    }
+
+    /// The manifest's value if set, else the preset's, recording which.
+    mutating func pick<T>(_ key: String, _ explicit: T?, preset: QualityPreset, _ fallback: T, describe: (T) -> String) -> T {
+        if let explicit {
+            record(key, describe(explicit), .manifest)
+            return explicit
+        }
+        record(key, describe(fallback), .preset(preset))
+        return fallback
+    }
+
+    mutating func resolveGenerator(preset: QualityPreset, values: PresetValues, environment: [String: String]) -> GeneratorSettings? {
+        let section = manifest.generate
+        let kind: GeneratorKind
+        if let explicit = section.generator {
+            kind = explicit
+            record("generate.generator", kind.rawValue, .manifest)
+        } else if section.model != nil {
+            kind = .replicate
+            record("generate.generator", kind.rawValue, .manifest)
+        } else {
+            kind = values.generator
+            record("generate.generator", kind.rawValue, .preset(preset))
+        }
+        var duration = pick("generate.duration", section.duration, preset: preset, values.duration) { format($0) + " s" }
+        let fps = pick("output.fps", manifest.output.fps, preset: preset, values.fps) { String($0) }
+        let outputResolution = pick("output.resolution", manifest.output.resolution, preset: preset, values.outputResolution) { $0.description }
+        let fit = manifest.output.fit ?? .cover
+        let crf = pick("output.crf", manifest.output.crf, preset: preset, values.crf) { String($0) }
+        let encoderPreset = pick("output.encoder_preset", manifest.output.encoderPreset, preset: preset, values.encoderPreset) { $0 }
+        var model: String?
+        var spec: ModelSpec?
+        var modelResolution: String?
+        var audio = section.audio ?? values.audio
+        var baseURL = section.baseURL ?? GeneratorSettings.defaultReplicateBaseURL
+        if let override = environment["REPLICATE_BASE_URL"], !override.isEmpty {
+            baseURL = override.hasSuffix("/v1") ? override : override.trimmingSuffix("/") + "/v1"
+        }
+        if kind == .replicate {
+            let slug = section.model ?? values.model ?? "google/veo-3.1-fast"
+            if section.model == nil { record("generate.model", slug, .preset(preset)) } else { record("generate.model", slug, .manifest) }
+            guard let found = registry.models[slug] else {
+                let hint = DidYouMean.hint(for: slug, among: Array(registry.models.keys).sorted())
+                let known = registry.models.keys.sorted().joined(separator: ", ")
+                diagnostics.append(.error(
+                    "unknown model '\(slug)'\(hint) (known: \(known))", at: location("generate.model") ?? location("quality")))
+                return nil
+            }
+            model = slug
+            spec = found
+            let label = section.resolution ?? (values.modelResolution.flatMap { found.resolutions.contains($0) ? $0 : nil }) ?? found.resolutions[0]
+            if !found.resolutions.contains(label) {
+                diagnostics.append(.error(
+                    "\(slug) cannot generate \(label) with a first and last frame; use one of: \(found.resolutions.joined(separator: ", "))",
+                    at: location("generate.resolution")))
+                return nil
+            }
+            modelResolution = label
+            record("generate.resolution", label, section.resolution == nil ? .preset(preset) : .manifest)
+            let snapped = found.snapDuration(duration, resolution: label)
+            if Double(snapped) != duration {
+                let allowed = found.allowedDurations(at: label).map(String.init).joined(separator: ", ")
+                diagnostics.append(.warning(
+                    "duration \(format(duration)) s snapped to \(snapped) s: \(slug) at \(label) accepts \(allowed) s",
+                    at: location("generate.duration")))
+                record("generate.duration", "\(snapped) s", .snapped(from: format(duration) + " s"))
+                duration = Double(snapped)
+            }
+            if audio && !found.supportsAudio {
+                if section.audio == true {
+                    diagnostics.append(.warning("\(slug) does not generate audio; 'generate.audio' is ignored", at: location("generate.audio")))
+                }
+                audio = false
+            }
+            record("generate.audio", audio ? "on" : "off", section.audio == nil ? .preset(preset) : .manifest)
+        } else {
+            if let resolutionKey = location("generate.resolution") {
+                diagnostics.append(.warning(
+                    "'generate.resolution' applies to Replicate models; the local animatic renders at output.resolution", at: resolutionKey))
+            }
+            audio = false
+            if duration < 1 {
+                diagnostics.append(.error("the local animatic needs clips of at least 1 s", at: location("generate.duration")))
+                return nil
+            }
+        }
+        let concurrency = section.concurrency ?? (kind == .local ? 2 : 4)
+        record("generate.concurrency", String(concurrency), section.concurrency == nil ? .defaultValue : .manifest)
+        let prompt = section.prompt ?? GeneratorSettings.defaultPrompt
+        record("generate.prompt", prompt, section.prompt == nil ? .defaultValue : .manifest)
+        if let seed = section.seed { record("generate.seed", String(seed), .manifest) }
+        return GeneratorSettings(
+            kind: kind, model: model, modelSpec: spec, duration: duration, modelResolution: modelResolution,
+            clipResolution: outputResolution, fps: fps, fit: fit, prompt: prompt, negativePrompt: section.negativePrompt,
+            seed: section.seed, audio: audio, concurrency: concurrency, options: section.options, baseURL: baseURL,
+            crf: crf, encoderPreset: encoderPreset)
+    }
+
+    mutating func resolveOutput(
+        preset: QualityPreset, values: PresetValues, manifestPath: AbsolutePath, root: AbsolutePath, generator: GeneratorSettings?
+    ) -> OutputSettings? {
+        let section = manifest.output
+        let relative = section.path ?? "out/\(manifest.campaign.id).mp4"
+        record("output.path", relative, section.path == nil ? .defaultValue : .manifest)
+        if relative.hasPrefix("/") || relative.hasPrefix("~") {
+            diagnostics.append(.error("'output.path' is absolute; write it relative to the manifest", at: location("output.path")))
+            return nil
+        }
+        let path = AbsolutePath(relative, relativeTo: manifestPath.parent)
+        guard path.isDescendant(ofOrEqualTo: root) else {
+            diagnostics.append(.error("'output.path' leaves the project (\(root)); keep outputs inside it", at: location("output.path")))
+            return nil
+        }
+        let transition = pick("output.transition", section.transition, preset: preset, values.transition) { transition in
+            transition.isNone ? "none" : "\(transition.type) \(format(transition.duration)) s"
+        }
+        let audio: AudioMode = section.audio ?? ((generator?.audio ?? false) ? .keep : .strip)
+        record("output.audio", audio.rawValue, section.audio == nil ? .preset(preset) : .manifest)
+        guard let generator else { return nil }
+        if !transition.isNone, transition.duration >= generator.duration {
+            diagnostics.append(.error(
+                "transition of \(format(transition.duration)) s is not shorter than the \(format(generator.duration)) s clips; shorten it",
+                at: location("output.transition") ?? location("generate.duration")))
+            return nil
+        }
+        return OutputSettings(
+            path: path, resolution: generator.clipResolution, fps: generator.fps, fit: generator.fit, transition: transition,
+            audio: audio, crf: generator.crf, encoderPreset: generator.encoderPreset)
+    }
+
+    mutating func resolvePairs(preset: QualityPreset, values: PresetValues, assets: [ResolvedAsset], environment: [String: String]) -> PairSource? {
+        let section = manifest.select
+        let images = assets.filter { $0.kind == .image }
+        if let explicit = section.pairs {
+            record("select.selector", "none (explicit pairs)", .manifest)
+            return checkExplicitPairs(explicit, assets: assets)
+        }
+        var candidates = images
+        if !section.tags.isEmpty {
+            candidates = images.filter { !Set($0.tags).isDisjoint(with: section.tags) }
+        }
+        let assetsKey = location("assets") ?? location("select")
+        guard candidates.count >= 2 else {
+            let what = section.tags.isEmpty ? "images" : "images tagged \(section.tags.joined(separator: ", "))"
+            diagnostics.append(.error("the selector needs at least two \(what); found \(candidates.count)", at: location("select.tags") ?? assetsKey))
+            return nil
+        }
+        if let count = section.count, count > candidates.count * (candidates.count - 1) {
+            let most = candidates.count * (candidates.count - 1)
+            diagnostics.append(.error(
+                "\(count) pairs asked for, but \(candidates.count) images make at most \(most) distinct pairs", at: location("select.count")))
+            return nil
+        }
+        let kind = pick("select.selector", section.selector, preset: preset, values.selector) { $0.rawValue }
+        if let count = section.count { record("select.count", String(count), .manifest) }
+        var baseURL = section.baseURL ?? SelectorSettings.defaultBaseURL
+        if let override = environment["REEL_SELECTOR_BASE_URL"], !override.isEmpty { baseURL = override }
+        let model = section.model ?? SelectorSettings.defaultModel
+        if kind == .openAICompatible {
+            record("select.model", model, section.model == nil ? .defaultValue : .manifest)
+        }
+        return .selector(SelectorSettings(
+            kind: kind, count: section.count, candidates: candidates.map(\.id), model: model, baseURL: baseURL,
+            apiKeyEnv: section.apiKeyEnv ?? SelectorSettings.defaultAPIKeyEnv, detail: section.detail ?? "high"))
+    }
+
+    private mutating func checkExplicitPairs(_ entries: [PairEntry], assets: [ResolvedAsset]) -> PairSource? {
+        let byID = Dictionary(assets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var pairs: [AssetPair] = []
+        var seen: Set<String> = []
+        var failed = false
+        for entry in entries {
+            for id in [entry.first, entry.last] {
+                guard let asset = byID[id] else {
+                    let hint = DidYouMean.hint(for: id, among: assets.map(\.id))
+                    diagnostics.append(.error("pair names asset '\(id)', which is not in 'assets'\(hint)", at: entry.location))
+                    failed = true
+                    continue
+                }
+                if asset.kind != .image {
+                    diagnostics.append(.error("pair names '\(id)', which is not an image (\(asset.projectRelativePath))", at: entry.location))
+                    failed = true
+                }
+            }
+            if entry.first == entry.last {
+                diagnostics.append(.error("pair goes from '\(entry.first)' to itself; pick two different images", at: entry.location))
+                failed = true
+            }
+            if !seen.insert("\(entry.first)\u{0}\(entry.last)").inserted {
+                diagnostics.append(.error("pair '\(entry.first)' -> '\(entry.last)' is listed twice", at: entry.location))
+                failed = true
+            }
+            pairs.append(AssetPair(first: entry.first, last: entry.last, prompt: entry.prompt))
+        }
+        return failed ? nil : .explicit(pairs)
+    }
+}
+
+func format(_ value: Double) -> String {
+    value == value.rounded() ? String(Int(value)) : String(format: "%g", value)
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,180 @@
+import ReelBasics
+
+/// What kind of media a file holds, judged by its extension.
+public enum MediaKind: String, Sendable, Equatable, Codable {
+    case image, video, audio, other
+
+    /// The kind for a lowercase file extension.
+    public init(fileExtension: String) {
+        switch fileExtension {
+        case "jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif", "heic", "avif": self = .image
+        case "mp4", "mov", "m4v", "webm", "mkv": self = .video
+        case "wav", "mp3", "m4a", "aac", "flac", "ogg": self = .audio
+        default: self = .other
+        }
+    }
+}
+
+/// An asset after globs are expanded: one file with an id.
+public struct ResolvedAsset: Sendable, Equatable {
+    public var id: String
+    public var path: AbsolutePath
+    /// Relative to the project root, for lockfiles and messages (never part of a key).
+    public var projectRelativePath: String
+    public var tags: [String]
+    public var kind: MediaKind
+    public var location: SourceLocation
+
+    public init(id: String, path: AbsolutePath, projectRelativePath: String, tags: [String], kind: MediaKind, location: SourceLocation) {
+        self.id = id
+        self.path = path
+        self.projectRelativePath = projectRelativePath
+        self.tags = tags
+        self.kind = kind
+        self.location = location
+    }
+}
+
+/// A pair of asset ids: the clip goes from `first` to `last`.
+public struct AssetPair: Sendable, Equatable, Hashable, Codable {
+    public var first: String
+    public var last: String
+    /// A motion prompt for this pair's clip; the generator's prompt when `nil`.
+    public var prompt: String?
+
+    public init(first: String, last: String, prompt: String? = nil) {
+        self.first = first
+        self.last = last
+        self.prompt = prompt
+    }
+}
+
+/// Selector settings after presets and defaults.
+public struct SelectorSettings: Sendable, Equatable {
+    public var kind: SelectorKind
+    /// Requested pair count; `nil` lets the selector decide.
+    public var count: Int?
+    /// Ids of the candidate images, in manifest order.
+    public var candidates: [String]
+    /// LLM selector: model, endpoint and the name of the key's environment variable.
+    public var model: String
+    public var baseURL: String
+    public var apiKeyEnv: String
+    public var detail: String
+
+    public init(kind: SelectorKind, count: Int?, candidates: [String], model: String, baseURL: String, apiKeyEnv: String, detail: String) {
+        self.kind = kind
+        self.count = count
+        self.candidates = candidates
+        self.model = model
+        self.baseURL = baseURL
+        self.apiKeyEnv = apiKeyEnv
+        self.detail = detail
+    }
+
+    /// The default LLM: xAI's chat completions with a vision-capable Grok model.
+    public static let defaultModel = "grok-4.20-non-reasoning"
+    public static let defaultBaseURL = "https://api.x.ai/v1"
+    public static let defaultAPIKeyEnv = "XAI_API_KEY"
+}
+
+/// Where the pairs come from.
+public enum PairSource: Sendable, Equatable {
+    /// Written in the manifest: no selector runs.
+    case explicit([AssetPair])
+    /// Chosen by a selector.
+    case selector(SelectorSettings)
+}
+
+/// Generator settings after presets, defaults and snapping.
+public struct GeneratorSettings: Sendable, Equatable {
+    public var kind: GeneratorKind
+    /// Replicate model slug and its registry entry, for `replicate`.
+    public var model: String?
+    public var modelSpec: ModelSpec?
+    /// Seconds per clip (already snapped for models with fixed durations).
+    public var duration: Double
+    /// The model's resolution label (`720p`), for `replicate`.
+    public var modelResolution: String?
+    /// Frame size and rate of the local animatic's clips.
+    public var clipResolution: Resolution
+    public var fps: Int
+    public var fit: Fit
+    public var prompt: String
+    public var negativePrompt: String?
+    public var seed: Int?
+    public var audio: Bool
+    public var concurrency: Int
+    public var options: [String: CanonicalValue]
+    public var baseURL: String
+    /// x264 settings of locally encoded clips.
+    public var crf: Int
+    public var encoderPreset: String
+
+    public static let defaultPrompt =
+        "Smooth cinematic camera move that carries the first image into the last one; natural motion, no text or logos."
+    public static let defaultReplicateBaseURL = "https://api.replicate.com/v1"
+}
+
+/// Settings of the final combine.
+public struct OutputSettings: Sendable, Equatable {
+    public var path: AbsolutePath
+    public var resolution: Resolution
+    public var fps: Int
+    public var fit: Fit
+    public var transition: Transition
+    public var audio: AudioMode
+    public var crf: Int
+    public var encoderPreset: String
+
+    /// The folder beside the video that holds its clips: `final.mp4` → `final.clips/`.
+    public var clipsDirectory: AbsolutePath {
+        path.parent.appending(path.stem + ".clips")
+    }
+}
+
+/// A manifest with presets applied, globs expanded and every path checked: what planning needs.
+public struct ResolvedCampaign: Sendable, Equatable {
+    public var manifest: Manifest
+    public var manifestPath: AbsolutePath
+    public var projectRoot: AbsolutePath
+    public var quality: QualityPreset
+    public var campaign: Campaign
+    public var brand: Brand
+    public var assets: [ResolvedAsset]
+    public var pairs: PairSource
+    public var generator: GeneratorSettings
+    public var output: OutputSettings
+    public var budget: Budget
+    /// Each resolved setting, its value and where it came from, for `reel plan`.
+    public var settings: [ResolvedSetting]
+    /// Warnings and notes found while resolving (e.g. a duration snapped to the model's).
+    public var notes: [Diagnostic]
+
+    /// The lockfile beside the manifest: `campaign.yaml` → `campaign.lock`.
+    public var lockfilePath: AbsolutePath {
+        let name = manifestPath.basename
+        for suffix in [".yaml", ".yml"] where name.lowercased().hasSuffix(suffix) {
+            return manifestPath.parent.appending(String(name.dropLast(suffix.count)) + ".lock")
+        }
+        return manifestPath.parent.appending(name + ".lock")
+    }
+
+    /// The asset with `id`.
+    public func asset(_ id: String) -> ResolvedAsset? {
+        assets.first { $0.id == id }
+    }
+}
+
+/// One resolved setting for display.
+public struct ResolvedSetting: Sendable, Equatable {
+    public var key: String
+    public var value: String
+    public var source: ValueSource
+
+    public init(key: String, value: String, source: ValueSource) {
+        self.key = key
+        self.value = value
+        self.source = source
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import ReelBasics
+import Yams
+
+/// Reads a composed YAML tree into typed values, collecting every problem as a located diagnostic
+/// instead of stopping at the first one.
+final class YAMLNodeReader {
+    let file: String
+    private(set) var diagnostics: [Diagnostic] = []
+    private(set) var locations: [String: SourceLocation] = [:]
+    /// Nodes visited so far; aliases can make a small file describe a huge tree.
+    private var visited = 0
+    private var exhausted = false
+    static let maximumNodes = 100_000
+
+    init(file: String) {
+        self.file = file
+    }
+
+    func location(_ node: Node?) -> SourceLocation {
+        let mark = node?.mark
+        return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    func error(_ message: String, at node: Node?) {
+        diagnostics.append(.error(message, at: location(node)))
+    }
+
+    func error(_ message: String, at location: SourceLocation) {
+        diagnostics.append(.error(message, at: location))
+    }
+
+    /// Counts a visit; false once the tree is too large (reported once).
+    func visit(_ node: Node) -> Bool {
+        visited += 1
+        if visited > YAMLNodeReader.maximumNodes {
+            if !exhausted {
+                exhausted = true
+                error("manifest expands to more than \(YAMLNodeReader.maximumNodes) values (too many aliases?)", at: node)
+            }
+            return false
+        }
+        return true
+    }
+
+    // MARK: Mappings
+
+    /// Reads a mapping with string keys, reporting non-mappings, unknown keys (with a suggestion),
+    /// duplicate keys and missing required keys. Records each key's location under `path.key`.
+    func mapping(_ node: Node, path: String, known: [String], required: [String] = []) -> [String: Node]? {
+        guard visit(node) else { return nil }
+        guard case .mapping(let mapping) = node else {
+            let subject = path.isEmpty ? "the manifest" : "'\(path)'"
+            error("\(subject) must be a mapping of keys to values, not \(describe(node))", at: node)
+            return nil
+        }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode else {
+                error("keys in '\(path)' must be plain names", at: keyNode)
+                continue
+            }
+            let key = scalar.string
+            guard known.contains(key) else {
+                let place = path == "" ? "at the top level" : "in '\(path)'"
+                error("unknown key '\(key)' \(place)\(DidYouMean.hint(for: key, among: known))", at: keyNode)
+                continue
+            }
+            if result[key] != nil {
+                error("duplicate key '\(key)' \(path == "" ? "at the top level" : "in '\(path)'")", at: keyNode)
+                continue
+            }
+            result[key] = value
+            locations[join(path, key)] = location(keyNode)
+        }
+        for key in required where result[key] == nil {
+            let place = path == "" ? "the manifest" : "'\(path)'"
+            error("\(place) is missing the required key '\(key)'", at: node)
+        }
+        return result
+    }
+
+    func join(_ path: String, _ key: String) -> String {
+        path.isEmpty ? key : "\(path).\(key)"
+    }
+
+    // MARK: Scalars
+
+    /// A string scalar. Plain scalars that YAML reads as numbers, booleans, dates or null are
+    /// rejected with a hint to quote them (PyYAML and editors read them the same way).
+    func string(_ node: Node?, path: String, allowEmpty: Bool = false) -> String? {
+        guard let node, visit(node) else { return nil }
+        guard case .scalar(let scalar) = node else {
+            error("'\(path)' must be a string, not \(describe(node))", at: node)
+            return nil
+        }
+        let tag = node.tagName
+        if scalar.style == .plain && tag != .str {
+            error("'\(path)' must be a string, not \(describe(node)); put it in quotes: \"\(scalar.string)\"", at: node)
+            return nil
+        }
+        if !allowEmpty && scalar.string.trimmingCharacters(in: .whitespaces).isEmpty {
+            error("'\(path)' must not be empty", at: node)
+            return nil
+        }
+        return scalar.string
+    }
+
+    /// An integer within `range`.
+    func int(_ node: Node?, path: String, range: ClosedRange<Int>) -> Int? {
+        guard let node, visit(node) else { return nil }
+        guard case .scalar(let scalar) = node, scalar.style == .plain, node.tagName == .int, let value = Int(scalar.string) else {
+            error("'\(path)' must be a whole number, not \(describe(node))", at: node)
+            return nil
+        }
+        guard range.contains(value) else {
+            error("'\(path)' must be between \(range.lowerBound) and \(range.upperBound), not \(value)", at: node)
+            return nil
+        }
+        return value
+    }
+
+    /// A number (integer or decimal) that satisfies `minimum < value <= maximum` (or `>=` when inclusive).
+    func number(_ node: Node?, path: String, above minimum: Double, inclusive: Bool = false, upTo maximum: Double) -> Double? {
+        guard let node, visit(node) else { return nil }
+        guard case .scalar(let scalar) = node, scalar.style == .plain,
+            node.tagName == .int || node.tagName == .float, let value = Double(scalar.string), value.isFinite
+        else {
+            error("'\(path)' must be a number, not \(describe(node))", at: node)
+            return nil
+        }
+        let lowOK = inclusive ? value >= minimum : value > minimum
+        guard lowOK, value <= maximum else {
+            let low = inclusive ? "at least \(format(minimum))" : "more than \(format(minimum))"
+            error("'\(path)' must be \(low) and at most \(format(maximum)), not \(scalar.string)", at: node)
+            return nil
+        }
+        return value
+    }
+
+    /// A boolean (`true`/`false`; YAML 1.1 also reads `yes`/`no`/`on`/`off`).
+    func bool(_ node: Node?, path: String) -> Bool? {
+        guard let node, visit(node) else { return nil }
+        guard case .scalar(let scalar) = node, scalar.style == .plain, node.tagName == .bool, let value = node.bool else {
+            error("'\(path)' must be true or false, not \(describe(node))", at: node)
+            return nil
+        }
+        _ = scalar
+        return value
+    }
+
+    /// One of `allowed`, with a suggestion when it is close to one.
+    func choice(_ node: Node?, path: String, allowed: [String]) -> String? {
+        guard let node, let text = string(node, path: path) else { return nil }
+        guard allowed.contains(text) else {
+            let list = allowed.count <= 10 ? " (one of: \(allowed.joined(separator: ", ")))" : ""
+            let hint = DidYouMean.suggestion(for: text, among: allowed).map { "; did you mean '\($0)'?" } ?? list
+            error("'\(path)' cannot be '\(text)'\(hint)", at: node)
+            return nil
+        }
+        return text
+    }
+
+    /// A sequence; each element is handed to `element` with its index.
+    func sequence<T>(_ node: Node?, path: String, element: (Node, Int) -> T?) -> [T]? {
+        guard let node, visit(node) else { return nil }
+        guard case .sequence(let sequence) = node else {
+            error("'\(path)' must be a list, not \(describe(node))", at: node)
+            return nil
+        }
+        var values: [T] = []
+        var failed = false
+        for (index, item) in sequence.enumerated() {
+            if exhausted { return nil }
+            if let value = element(item, index) { values.append(value) } else { failed = true }
+        }
+        return failed ? nil : values
+    }
+
+    /// A list of non-empty strings.
+    func strings(_ node: Node?, path: String) -> [String]? {
+        sequence(node, path: path) { item, index in string(item, path: "\(path)[\(index)]") }
+    }
+
+    /// Any YAML value as a canonical value (for pass-through model options).
+    func canonical(_ node: Node, path: String) -> CanonicalValue? {
+        guard visit(node) else { return nil }
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style != .plain { return .string(scalar.string) }
+            switch node.tagName {
+            case .int: return Int(scalar.string).map(CanonicalValue.int) ?? .string(scalar.string)
+            case .float: return node.float.map(CanonicalValue.decimal) ?? .string(scalar.string)
+            case .bool: return node.bool.map(CanonicalValue.bool) ?? .string(scalar.string)
+            case .null: return .null
+            default: return .string(scalar.string)
+            }
+        case .sequence(let sequence):
+            var values: [CanonicalValue] = []
+            for (index, item) in sequence.enumerated() {
+                guard let value = canonical(item, path: "\(path)[\(index)]") else { return nil }
+                values.append(value)
+            }
+            return .array(values)
+        case .mapping(let mapping):
+            var members: [String: CanonicalValue] = [:]
+            for (key, value) in mapping {
+                guard case .scalar(let keyScalar) = key else {
+                    error("keys in '\(path)' must be plain names", at: key)
+                    return nil
+                }
+                guard let member = canonical(value, path: "\(path).\(keyScalar.string)") else { return nil }
+                members[keyScalar.string] = member
+            }
+            return .object(members)
+        case .alias(let alias):
+            error("'\(path)' uses an unresolved alias '\(alias)'", at: node)
+            return nil
+        }
+    }
+
+    /// Words for the kind of value a node holds, for messages.
+    func describe(_ node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case .scalar(let scalar):
+            if scalar.style != .plain { return "the string \"\(scalar.string)\"" }
+            switch node.tagName {
+            case .int: return "the number \(scalar.string)"
+            case .float: return "the number \(scalar.string)"
+            case .bool: return "the boolean \(scalar.string)"
+            case .null: return scalar.string.isEmpty ? "an empty value" : "null"
+            case .timestamp: return "the date \(scalar.string)"
+            default: return "the string \"\(scalar.string)\""
+            }
+        }
+    }
+
+    private func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}
+
+extension Node {
+    /// The resolved tag's name (`tag:yaml.org,2002:int`, …).
+    var tagName: Tag.Name { Tag.Name(rawValue: tag.description) }
+}

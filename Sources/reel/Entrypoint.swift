@@ -1,0 +1,8 @@
+import ReelCommands
+
+@main
+struct Entrypoint {
+    static func main() async {
+        await ReelMain.main()
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import ReelBasics
+import ReelTestSupport
+import Testing
+
+@Suite struct DigestTests {
+    @Test func knownVectors() {
+        #expect(Digest.of(string: "").hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(Digest.of(string: "abc").description == "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func parsesBothForms() {
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        #expect(Digest(hex) == Digest("sha256:" + hex))
+        #expect(Digest("sha256:xyz") == nil)
+        #expect(Digest(String(hex.dropLast())) == nil)
+    }
+
+    @Test func hashesFilesInChunks() async throws {
+        try await withTemporaryDirectory { directory in
+            // Larger than one read chunk, so the streaming path is exercised.
+            var bytes = [UInt8](repeating: 0, count: FileHasher.chunkSize * 2 + 123)
+            for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 31) }
+            let file = directory.appending("blob")
+            try Data(bytes).write(to: URL(fileURLWithPath: file.pathString))
+            let (digest, size) = try FileHasher.hash(path: file.pathString)
+            #expect(size == Int64(bytes.count))
+            #expect(digest == Digest.of(bytes))
+        }
+    }
+}
+
+@Suite struct CanonicalValueTests {
+    @Test func sortsKeysAndEscapes() {
+        let value: CanonicalValue = .object(["b": 1, "a": .array(["x\"y", .null, true]), "é": .decimal(0.5)])
+        #expect(value.canonicalText == #"{"a":["x\"y",null,true],"b":1,"é":"0.500000"}"#)
+    }
+
+    @Test func sameValueSameText() {
+        var members: [String: CanonicalValue] = [:]
+        for index in (0..<50).shuffled() { members["k\(index)"] = .int(index) }
+        let reordered = Dictionary(uniqueKeysWithValues: members.sorted { $0.key > $1.key })
+        #expect(CanonicalValue.object(members).canonicalText == CanonicalValue.object(reordered).canonicalText)
+    }
+}
+
+@Suite struct AbsolutePathTests {
+    @Test func normalisesLexically() {
+        #expect(AbsolutePath("/a/./b/../c/")?.pathString == "/a/c")
+        #expect(AbsolutePath("/a/b").map { AbsolutePath("../../../x", relativeTo: $0) }?.pathString == "/x")
+        #expect(AbsolutePath("relative") == nil)
+    }
+
+    @Test func relativePaths() throws {
+        let base = try #require(AbsolutePath("/p/manifests/demo"))
+        let file = try #require(AbsolutePath("/p/assets/a.jpg"))
+        #expect(file.relative(to: base) == "../../assets/a.jpg")
+        #expect(file.isDescendant(ofOrEqualTo: try #require(AbsolutePath("/p"))))
+        #expect(!file.isDescendant(ofOrEqualTo: try #require(AbsolutePath("/p/ass"))))
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import ReelBasics
+
+/// Paths to the repository's fixtures.
+public enum Fixtures {
+    /// The package root (found from this source file's location).
+    public static var packageRoot: AbsolutePath {
+        // Tests/ReelTestSupport/Fixtures.swift → package root is two folders up.
+        AbsolutePath(#filePath)?.parent.parent.parent ?? AbsolutePath.currentDirectory
+    }
+
+    /// The sample photos shipped with the demo campaign.
+    public static var photos: AbsolutePath { packageRoot.appending("manifests/demo/assets") }
+
+    /// The names of the sample photos.
+    public static let photoNames = ["astronaut.jpg", "chelsea.jpg", "coffee.jpg", "hubble_deep_field.jpg", "rocket.jpg"]
+
+    /// Copies photos into `directory` (as `directory/<name>`).
+    public static func copyPhotos(_ names: [String] = photoNames, to directory: AbsolutePath) throws {
+        try FileManager.default.createDirectory(atPath: directory.pathString, withIntermediateDirectories: true)
+        for name in names {
+            let destination = directory.appending(name).pathString
+            try? FileManager.default.removeItem(atPath: destination)
+            try FileManager.default.copyItem(atPath: photos.appending(name).pathString, toPath: destination)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: destination)
+        }
+    }
+
+    /// Whether ffmpeg and ffprobe are installed.
+    public static var hasFFmpeg: Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return ["ffmpeg", "ffprobe"].allSatisfy { name in
+            path.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
+        }
+    }
+}

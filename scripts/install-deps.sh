@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Reel needs on Debian/Ubuntu: ffmpeg (and ffprobe) to render; with --test, also what
+# the test suite uses (Python's jsonschema for the schema agreement test).
+set -euo pipefail
+
+packages=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || packages+=(ffmpeg)
+if [[ "${1:-}" == "--test" ]]; then
+  command -v python3 >/dev/null 2>&1 || packages+=(python3 python3-pip)
+fi
+
+if ((${#packages[@]})); then
+  sudo=""
+  if [[ "$(id -u)" -ne 0 ]]; then sudo="sudo"; fi
+  echo "installing: ${packages[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  if ! python3 -c 'import jsonschema, yaml' >/dev/null 2>&1; then
+    echo "installing: jsonschema pyyaml (pip)" >&2
+    python3 -m pip install --quiet jsonschema pyyaml || python3 -m pip install --quiet --break-system-packages jsonschema pyyaml
+  fi
+fi
