@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // Test-only: fake provider servers on 127.0.0.1.
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
         // MARK: - Executable
@@ -62,17 +65,29 @@ let package = Package(
             dependencies: ["ReelBasics"],
             swiftSettings: strictSettings
         ),
+        /** HTTP with retries, and the provider clients: Replicate predictions and files, OpenAI-compatible chat. */
+        .target(
+            name: "ReelProviders",
+            dependencies: ["ReelBasics"],
+            swiftSettings: strictSettings
+        ),
+        /** The spend ledger (SQLite through GRDB): reservations against budget caps, actual spend. */
+        .target(
+            name: "ReelLedger",
+            dependencies: ["ReelBasics", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
         /** Actions, the scheduler and the build engine that carries a plan out. */
         .target(
             name: "ReelEngine",
-            dependencies: ["ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia"],
+            dependencies: ["ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia", "ReelProviders", "ReelLedger"],
             swiftSettings: strictSettings
         ),
         /** ArgumentParser commands and terminal rendering. Only this module prints. */
         .target(
             name: "ReelCommands",
             dependencies: [
-                "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia", "ReelEngine",
+                "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia", "ReelProviders", "ReelLedger", "ReelEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -83,7 +98,10 @@ let package = Package(
         /** Fakes and helpers shared by the test targets. */
         .target(
             name: "ReelTestSupport",
-            dependencies: ["ReelBasics", "ReelManifest", "ReelCache", "ReelEngine"],
+            dependencies: [
+                "ReelBasics", "ReelManifest", "ReelCache", "ReelEngine", "ReelProviders",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ],
             path: "Tests/ReelTestSupport",
             swiftSettings: strictSettings
         ),
@@ -95,6 +113,7 @@ let package = Package(
         .testTarget(
             name: "ReelManifestTests",
             dependencies: ["ReelManifest", "ReelTestSupport"],
+            exclude: ["Corpus"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -105,6 +124,16 @@ let package = Package(
         .testTarget(
             name: "ReelCacheTests",
             dependencies: ["ReelCache", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelProvidersTests",
+            dependencies: ["ReelProviders", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelLedgerTests",
+            dependencies: ["ReelLedger", "ReelTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what Reel needs on Debian/Ubuntu: ffmpeg (and ffprobe) to render; with --test, also what
-# the test suite uses (Python's jsonschema for the schema agreement test).
+# the test suite uses (Python's jsonschema for the schema agreement test, chromium for the report test).
 set -euo pipefail
 
 packages=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || packages+=(ffmpeg)
 if [[ "${1:-}" == "--test" ]]; then
   command -v python3 >/dev/null 2>&1 || packages+=(python3 python3-pip)
+  # The storyboard test opens the HTML report in a real headless browser (Debian's chromium plays
+  # H.264); fonts-liberation so its text renders without the package's recommends.
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium fonts-liberation)
 fi
 
 if ((${#packages[@]})); then

@@ -2,20 +2,22 @@ import Foundation
 
 /// A JSON-like value with exactly one textual encoding, used for cache keys and key material.
 ///
-/// Object keys are sorted by their UTF-8 bytes, numbers are integers or decimal strings fixed at
-/// six places, and strings are escaped the same way every time. `Hashable`/`hashValue` is never
+/// Object keys are sorted by their UTF-8 bytes, numbers are integers or decimals written with
+/// exactly six places, and strings are escaped the same way every time. `Hashable`/`hashValue` is never
 /// used for keys: it is seeded per process.
 public enum CanonicalValue: Sendable, Equatable, Hashable {
     case string(String)
     case int(Int)
+    /// A decimal number, kept as its fixed six-place text (`0.500000`) so it never drifts.
+    case number(String)
     case bool(Bool)
     case null
     case array([CanonicalValue])
     case object([String: CanonicalValue])
 
-    /// A decimal number, encoded as a fixed-precision string so that its text never drifts.
+    /// A decimal number with six places (a JSON number in canonical text and when encoded).
     public static func decimal(_ value: Double) -> CanonicalValue {
-        .string(String(format: "%.6f", value))
+        .number(String(format: "%.6f", value.isFinite ? value : 0))
     }
 
     /// The canonical text: compact JSON with sorted keys.
@@ -29,6 +31,7 @@ public enum CanonicalValue: Sendable, Equatable, Hashable {
         switch self {
         case .string(let value): CanonicalValue.writeString(value, to: &out)
         case .int(let value): out += String(value)
+        case .number(let text): out += text
         case .bool(let value): out += value ? "true" : "false"
         case .null: out += "null"
         case .array(let values):
@@ -84,6 +87,8 @@ extension CanonicalValue: Codable {
             self = .bool(value)
         } else if let value = try? container.decode(Int.self) {
             self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .decimal(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
         } else if let value = try? container.decode([CanonicalValue].self) {
@@ -106,6 +111,7 @@ extension CanonicalValue: Codable {
         switch self {
         case .string(let value): try container.encode(value)
         case .int(let value): try container.encode(value)
+        case .number(let text): try container.encode(Double(text) ?? 0)
         case .bool(let value): try container.encode(value)
         case .null: try container.encodeNil()
         case .array(let value): try container.encode(value)
@@ -143,6 +149,15 @@ extension CanonicalValue {
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
+    }
+
+    /// The number, when this is one (or a string holding one).
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let value): return Double(value)
+        case .number(let text), .string(let text): return Double(text)
+        default: return nil
+        }
     }
 
     /// A short human form for messages: strings bare, everything else canonical.

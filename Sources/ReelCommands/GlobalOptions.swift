@@ -10,9 +10,21 @@ struct ManifestOptions: ParsableArguments {
     @Option(name: .customLong("cache-dir"), help: "The cache folder (default: <project>/.reel/cache, or $REEL_CACHE_DIR).")
     var cacheDir: String?
 
+    @Option(name: .customLong("ledger"), help: "The spend ledger (default: <project>/.reel/ledger.sqlite, or $REEL_LEDGER).")
+    var ledger: String?
+
     /// The manifest as an absolute path.
     var manifestPath: AbsolutePath {
         AbsolutePath(manifest, relativeTo: AbsolutePath.currentDirectory)
+    }
+
+    /// The ledger path from the flag, the environment, or the project default.
+    func ledgerPath(projectRoot: AbsolutePath, environment: [String: String]) -> AbsolutePath {
+        if let ledger, !ledger.isEmpty { return AbsolutePath(ledger, relativeTo: AbsolutePath.currentDirectory) }
+        if let fromEnvironment = environment["REEL_LEDGER"], !fromEnvironment.isEmpty {
+            return AbsolutePath(fromEnvironment, relativeTo: AbsolutePath.currentDirectory)
+        }
+        return projectRoot.appending(".reel/ledger.sqlite")
     }
 
     /// The cache root from the flag or the environment, if either is set.

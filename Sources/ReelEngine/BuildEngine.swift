@@ -2,20 +2,27 @@ import Foundation
 import ReelBasics
 import ReelCache
 import ReelGraph
+import ReelLedger
 import ReelManifest
 import Synchronization
 
 /// Options of one build.
 public struct BuildOptions: Sendable {
-    /// Most nodes running at once.
+    /// Most local nodes (ffmpeg) running at once; also caps remote ones when set explicitly.
     public var jobs: Int
+    /// Whether `jobs` was given by the user (then it caps remote generation too).
+    public var jobsExplicit: Bool
     /// Keep building independent nodes after a failure.
     public var keepGoing: Bool
     public var forced: Set<NodeID>
     public var forceAll: Bool
+    /// Never write the lockfile (CI); report whether it would have changed.
+    public var frozen: Bool
 
-    public init(jobs: Int = 2, keepGoing: Bool = false, forced: Set<NodeID> = [], forceAll: Bool = false) {
-        self.jobs = max(1, jobs)
+    public init(jobs: Int? = nil, keepGoing: Bool = false, forced: Set<NodeID> = [], forceAll: Bool = false, frozen: Bool = false) {
+        self.frozen = frozen
+        self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.jobsExplicit = jobs != nil
         self.keepGoing = keepGoing
         self.forced = forced
         self.forceAll = forceAll
@@ -30,11 +37,14 @@ public struct BuildEngine: Sendable {
     public let executors: ExecutorSet
     public let options: BuildOptions
     public let events: BuildEventSink
+    /// The ledger gate for paid nodes; `nil` when nothing can cost money.
+    public let spend: SpendGate?
 
-    public init(workspace: Workspace, executors: ExecutorSet, options: BuildOptions, events: @escaping BuildEventSink) {
+    public init(workspace: Workspace, executors: ExecutorSet, options: BuildOptions, spend: SpendGate? = nil, events: @escaping BuildEventSink) {
         self.workspace = workspace
         self.executors = executors
         self.options = options
+        self.spend = spend
         self.events = events
     }
 
@@ -58,6 +68,11 @@ public struct BuildEngine: Sendable {
                 await runStage([spec], limit: 1, planner: planner, book: book)
                 if let digest = book.outcome(.select)?.outputDigest {
                     selection = workspace.store.selection(digest)
+                    if selection == nil, book.outcome(.select)?.state == .cached {
+                        // A cached selection this version cannot read: select again.
+                        await process(spec, planner: workspace.planner(forced: [.select]), book: book)
+                        selection = book.outcome(.select)?.outputDigest.flatMap(workspace.store.selection)
+                    }
                     if selection == nil { book.fail(spec, message: "the selection blob \(digest.short) is unreadable; run `reel build` again") }
                 }
             } else {
@@ -70,7 +85,11 @@ public struct BuildEngine: Sendable {
         var generateSpecs: [NodeSpec] = []
         if let selection {
             generateSpecs = builder.generateNodes(for: selection)
-            let limit = min(options.jobs, workspace.campaign.generator.concurrency)
+            let generator = workspace.campaign.generator
+            // Local clips share the CPU with ffmpeg's own threads; remote ones wait on the provider's GPUs.
+            let limit = generator.kind == .local
+                ? min(options.jobs, generator.concurrency)
+                : (options.jobsExplicit ? min(options.jobs, generator.concurrency) : generator.concurrency)
             await runStage(generateSpecs, limit: limit, planner: planner, book: book)
         }
 
@@ -98,7 +117,7 @@ public struct BuildEngine: Sendable {
             nodes: book.all(), selection: selection, video: video, videoDigest: videoDigest, clips: clipPaths, lockfileChanged: false,
             interrupted: Task.isCancelled)
         if result.succeeded {
-            result.lockfileChanged = (try? LockfileWriter(workspace: workspace).write(result)) ?? false
+            result.lockfileChanged = (try? LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)) ?? false
         }
         workspace.store.flush()
         return result
@@ -169,9 +188,22 @@ public struct BuildEngine: Sendable {
             environment: workspace.environment, store: workspace.store,
             upstream: Dictionary(uniqueKeysWithValues: spec.dependencies.compactMap { id in book.outcome(id)?.result.map { (id, $0) } }),
             events: events)
+        let estimate = CostEstimator(registry: workspace.registry).estimate(spec)
+        var reservation: Reservation?
+        if estimate > 0, let spend {
+            do {
+                reservation = try spend.reserve(spec, estimate: estimate, now: workspace.environment.now())
+            } catch {
+                book.fail(spec, message: "not started: \(error)", reason: reason, events: events)
+                return
+            }
+        }
         do {
             let executor = try executors.executor(for: spec)
             let outcome = try await executor.execute(spec, in: context)
+            if let reservation, let spend {
+                events(.spent(spec.id, usd: spend.settle(reservation, outcome: outcome, now: workspace.environment.now())))
+            }
             let seconds = Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)
             let record = ActionRecord(
                 key: spec.key, kind: spec.kind.rawValue, outputs: outcome.outputs, metadata: outcome.metadata,
@@ -184,6 +216,10 @@ public struct BuildEngine: Sendable {
                 id: spec.id, kind: spec.kind, label: spec.label, state: .built, reason: reason, seconds: seconds, spec: spec, result: result))
             events(.built(spec.id, label: spec.label, seconds: seconds))
         } catch {
+            if let reservation, let spend {
+                let inFlight = PredictionJournal(layout: layout, fileSystem: workspace.environment.fileSystem).entry(for: spec.key) != nil
+                spend.failed(reservation, error: error, inFlight: inFlight, now: workspace.environment.now())
+            }
             let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             book.fail(spec, message: message, reason: reason, events: events)
         }

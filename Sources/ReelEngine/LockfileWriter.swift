@@ -18,7 +18,7 @@ struct LockfileWriter {
             let material = spec.keyMaterial
             let metadata = outcome.result?.metadata ?? [:]
             var cost: Double?
-            if case .string(let text)? = metadata["cost_usd"], let value = Double(text), value > 0 { cost = value }
+            if let value = metadata["cost_usd"]?.doubleValue, value > 0 { cost = value }
             return LockedNode(
                 id: spec.id.rawValue, kind: spec.kind.rawValue, key: spec.key, output: outcome.outputDigest, engine: material.engineVersion,
                 provider: material.provider, model: material.model, settings: .object(material.params), inputs: material.inputs,
@@ -28,12 +28,13 @@ struct LockfileWriter {
         return Lockfile(campaign: campaign.campaign.id, quality: campaign.quality.rawValue, output: output, pairs: pairs, nodes: nodes)
     }
 
-    /// Writes the lockfile if it differs from what is on disk.
-    /// - Returns: whether it was written.
-    func write(_ result: BuildResult) throws -> Bool {
+    /// Writes the lockfile if it differs from what is on disk (only reports it with `dryRun`).
+    /// - Returns: whether it changed.
+    func write(_ result: BuildResult, dryRun: Bool = false) throws -> Bool {
         let text = try lockfile(for: result).yamlText()
         let path = workspace.campaign.lockfilePath
         if let existing = try? workspace.environment.fileSystem.readText(path), existing == text { return false }
+        if dryRun { return true }
         try workspace.environment.fileSystem.writeAtomically(Data(text.utf8), to: path)
         return true
     }

@@ -18,6 +18,21 @@ public struct Workspace: Sendable {
     public let lockfile: Lockfile?
     public let registry: ModelRegistry
 
+    /// A workspace from parts already at hand (tests, and callers that hashed assets themselves).
+    public init(
+        campaign: ResolvedCampaign, environment: BuildEnvironment, store: CacheStore, assetDigests: [String: Digest], hashedAssets: Int = 0,
+        toolVersion: String, lockfile: Lockfile? = nil, registry: ModelRegistry = .builtIn
+    ) {
+        self.campaign = campaign
+        self.environment = environment
+        self.store = store
+        self.assetDigests = assetDigests
+        self.hashedAssets = hashedAssets
+        self.toolVersion = toolVersion
+        self.lockfile = lockfile
+        self.registry = registry
+    }
+
     /// Opens `campaign` with its cache at `cacheRoot` (the project default when `nil`).
     /// - Throws: when the cache cannot be created, an asset cannot be read or ffmpeg is missing.
     public static func open(

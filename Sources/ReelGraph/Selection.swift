@@ -48,7 +48,7 @@ public struct Selection: Sendable, Equatable, Codable {
     public init(data: Data) throws {
         let raw = try JSONDecoder().decode(RawSelection.self, from: data)
         self.pairs = raw.pairs.map { pair in
-            SelectedPair(first: pair.first, last: pair.last, score: Double(pair.score) ?? 0, reasoning: pair.reasoning, prompt: pair.prompt)
+            SelectedPair(first: pair.first, last: pair.last, score: pair.score, reasoning: pair.reasoning, prompt: pair.prompt)
         }
     }
 
@@ -59,7 +59,7 @@ public struct Selection: Sendable, Equatable, Codable {
     private struct RawPair: Decodable {
         var first: String
         var last: String
-        var score: String
+        var score: Double
         var reasoning: String
         var prompt: String?
     }

@@ -72,12 +72,29 @@ struct AssetExpander {
         if index == parts.count {
             return checkedPath(pattern, location: location).map { [$0] }
         }
-        walk(base, parts: Array(parts[index...]), into: &matches)
-        let confined = matches.filter { fileSystem.infoFollowingSymlinks($0)?.kind == .file && confinementProblem($0, text: "") == nil }
-        guard !confined.isEmpty else {
+        // `**/**` is `**` (walking it twice would only repeat work), and a final `**` matches every file below.
+        var rest: [String] = []
+        for part in parts[index...] where !(part == "**" && rest.last == "**") { rest.append(part) }
+        if rest.last == "**" { rest.append("*") }
+        walk(base, parts: rest, into: &matches)
+        var files: [AbsolutePath] = []
+        for match in matches.sorted() {
+            let shown = match.relative(to: projectRoot)
+            guard let target = fileSystem.infoFollowingSymlinks(match) else {
+                return .failure(.error("asset glob '\(pattern)' matches \(shown), a broken symlink; fix or remove the link", at: location))
+            }
+            guard target.kind == .file else { continue }
+            if let resolved = try? fileSystem.resolvingSymlinks(match), !resolved.isDescendant(ofOrEqualTo: resolvedRoot) {
+                return .failure(.error(
+                    "asset glob '\(pattern)' matches \(shown), which is a symlink to \(resolved), outside the project; copy the file into the project instead",
+                    at: location))
+            }
+            files.append(match)
+        }
+        guard !files.isEmpty else {
             return .failure(.error("asset glob '\(pattern)' matches no files", at: location))
         }
-        return .success(confined.sorted())
+        return .success(files)
     }
 
     private func walk(_ directory: AbsolutePath, parts: [String], into matches: inout [AbsolutePath]) {

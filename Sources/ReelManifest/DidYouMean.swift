@@ -4,7 +4,12 @@ enum DidYouMean {
     static func suggestion(for word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
         var best: (name: String, distance: Int)?
+        let length = lowered.unicodeScalars.count
         for candidate in candidates {
+            // The distance is at least the difference in length: skip what could never be suggested
+            // (this also keeps a huge misspelt key from costing length × length work).
+            let candidateLength = candidate.unicodeScalars.count
+            if abs(length - candidateLength) > max(2, min(length, candidateLength) / 3) { continue }
             let distance = editDistance(lowered, candidate.lowercased())
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }

@@ -158,7 +158,8 @@ public struct FixedDecimal: Sendable, Equatable, Codable, YAMLEncodable {
     public static let places = 4
 
     public init(_ value: Double) {
-        self.value = (value * 10_000).rounded() / 10_000
+        // `+ 0` turns -0.0 (a tiny negative rounded away) into 0.0, so that it is written "0.0000", never "-0.0000".
+        self.value = (value * 10_000).rounded() / 10_000 + 0
     }
 
     public init(from decoder: any Decoder) throws {

@@ -49,17 +49,51 @@ public enum ManifestParser {
         return Outcome(manifest: errors.isEmpty ? manifest : nil, diagnostics: sorted)
     }
 
+    /// The position itself, or the end of the text when it lies past it: at the end of a file that
+    /// lacks a final line break, libyaml reports the line after the last.
+    static func withinText(line: Int, column: Int, _ text: String) -> (line: Int, column: Int) {
+        var lines = 1
+        var lastLineLength = 0
+        var previous: Unicode.Scalar = " "
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n" where previous == "\r":
+                break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                lines += 1
+                lastLineLength = 0
+            default:
+                lastLineLength += 1
+            }
+            previous = scalar
+        }
+        return line > lines ? (lines, lastLineLength + 1) : (line, column)
+    }
+
     static func yamlDiagnostic(_ error: any Error, file: String) -> Diagnostic {
         guard let yamlError = error as? YamlError else {
             return .error("cannot read YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
         }
         switch yamlError {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
+        case .scanner(let context, let problem, let mark, let yaml), .parser(let context, let problem, let mark, let yaml),
+            .composer(let context, let problem, let mark, let yaml):
             let prefix = context.map { "\($0.text) " } ?? ""
-            return .error("invalid YAML: \(prefix)\(problem)", at: SourceLocation(file: file, line: mark.line, column: mark.column))
-        case .reader(let problem, _, _, _):
-            return .error("invalid YAML: \(problem)", at: SourceLocation(file: file, line: 1, column: 1))
+            let (line, column) = withinText(line: mark.line, column: mark.column, yaml)
+            return .error("invalid YAML: \(prefix)\(problem)", at: SourceLocation(file: file, line: line, column: column))
+        case .reader(let problem, let offset, let value, let yaml):
+            // The offset counts characters; libyaml's lines and columns count Unicode scalars.
+            var line = 1
+            var column = 1
+            for scalar in yaml.prefix(offset ?? 0).unicodeScalars {
+                if scalar == "\n" {
+                    line += 1
+                    column = 1
+                } else if scalar != "\r" {
+                    column += 1
+                }
+            }
+            let character = value >= 0 ? " (U+\(String(UInt32(value), radix: 16, uppercase: true).leftPadded(to: 4)))" : ""
+            return .error("invalid YAML: \(problem)\(character)", at: SourceLocation(file: file, line: line, column: column))
         case .duplicatedKeysInMapping(let duplicates, let context):
             let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return .error("duplicate key \(names)", at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column))
@@ -116,10 +150,11 @@ struct ManifestDecoder {
         let id = map["id"].flatMap { patterned($0, path: "campaign.id", pattern: ManifestParser.campaignIDPattern,
             rule: "lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 64 characters") }
         let url = map["product_url"].flatMap { httpURL($0, path: "campaign.product_url") }
+        let name = reader.string(map["name"], path: "campaign.name")
+        let goal = reader.string(map["goal"], path: "campaign.goal")
+        let audience = reader.string(map["audience"], path: "campaign.audience")
         guard let id else { return nil }
-        return Campaign(
-            id: id, name: reader.string(map["name"], path: "campaign.name"), goal: reader.string(map["goal"], path: "campaign.goal"),
-            audience: reader.string(map["audience"], path: "campaign.audience"), productURL: url)
+        return Campaign(id: id, name: name, goal: goal, audience: audience, productURL: url)
     }
 
     private func decodeBrand(_ node: Node) -> Brand {
@@ -157,11 +192,12 @@ struct ManifestDecoder {
             guard let text = reader.string(file, path: "\(path).path") else { return nil }
             return AssetEntry(source: .path(text), id: id, tags: tags, location: reader.location(file))
         case (nil, let glob?):
+            let text = reader.string(glob, path: "\(path).glob")
             if let idNode = map["id"] {
                 reader.error("'\(path).id' cannot be used with 'glob': each matched file takes its name as its id", at: idNode)
                 return nil
             }
-            guard let text = reader.string(glob, path: "\(path).glob") else { return nil }
+            guard let text else { return nil }
             return AssetEntry(source: .glob(text), tags: tags, location: reader.location(glob))
         case (.some, .some):
             reader.error("'\(path)' has both 'path' and 'glob'; use one", at: node)
@@ -209,10 +245,14 @@ struct ManifestDecoder {
                 reader.error("'\(path)' must list exactly two asset ids, [first, last]", at: node)
                 return nil
             }
-            guard let first = reader.string(items[0], path: "\(path)[0]"), let last = reader.string(items[1], path: "\(path)[1]") else {
-                return nil
-            }
+            let first = reader.string(items[0], path: "\(path)[0]")
+            let last = reader.string(items[1], path: "\(path)[1]")
+            guard let first, let last else { return nil }
             return PairEntry(first: first, last: last, location: reader.location(node))
+        }
+        if case .scalar = node {
+            reader.error("'\(path)' must be a pair such as [first, last] or {first: …, last: …}, not \(reader.describe(node))", at: node)
+            return nil
         }
         guard let map = reader.mapping(node, path: path, known: ["first", "last", "prompt"], required: ["first", "last"]) else {
             return nil
@@ -310,8 +350,9 @@ struct ManifestDecoder {
             return type == "none" ? Transition.none : Transition(type: type, duration: 0.5)
         }
         guard let map = reader.mapping(node, path: "output.transition", known: ["type", "duration"], required: ["type"]) else { return nil }
-        guard let type = map["type"].flatMap({ reader.choice($0, path: "output.transition.type", allowed: names) }) else { return nil }
+        let type = map["type"].flatMap { reader.choice($0, path: "output.transition.type", allowed: names) }
         let duration = map["duration"].flatMap { reader.number($0, path: "output.transition.duration", above: 0, upTo: 10) }
+        guard let type else { return nil }
         if map["duration"] != nil, duration == nil { return nil }
         return type == "none" ? Transition.none : Transition(type: type, duration: duration ?? 0.5)
     }
@@ -337,5 +378,12 @@ struct ManifestDecoder {
 
     private func httpURL(_ node: Node, path: String) -> String? {
         patterned(node, path: path, pattern: "^https?://[^\\s/]+[^\\s]*$", rule: "an http:// or https:// URL")
+    }
+}
+
+extension String {
+    /// The string with leading zeros up to `width` characters.
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

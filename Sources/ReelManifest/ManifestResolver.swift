@@ -38,40 +38,66 @@ public struct ManifestResolver: Sendable {
         let generator = context.resolveGenerator(preset: preset, values: presetValues, environment: environment)
         let output = context.resolveOutput(preset: preset, values: presetValues, manifestPath: manifestPath, root: root, generator: generator)
         let pairs = context.resolvePairs(preset: preset, values: presetValues, assets: assets, environment: environment)
-        if context.diagnostics.contains(where: { $0.severity == .error }) {
-            return (nil, context.diagnostics)
+        let diagnostics = ManifestResolver.sortedByLocation(context.diagnostics)
+        if diagnostics.contains(where: { $0.severity == .error }) {
+            return (nil, diagnostics)
         }
-        guard let generator, let output, let pairs else { return (nil, context.diagnostics) }
+        guard let generator, let output, let pairs else { return (nil, diagnostics) }
         let campaign = ResolvedCampaign(
             manifest: manifest, manifestPath: manifestPath, projectRoot: root, quality: preset, campaign: manifest.campaign,
             brand: manifest.brand, assets: assets, pairs: pairs, generator: generator, output: output, budget: manifest.budget,
-            settings: context.settings, notes: context.diagnostics)
-        return (campaign, context.diagnostics)
+            settings: context.settings, notes: diagnostics)
+        return (campaign, diagnostics)
+    }
+
+    /// Diagnostics in the order of the manifest (stable, so that problems at one place keep their order).
+    static func sortedByLocation(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        let start = SourceLocation(file: "", line: 0, column: 0)
+        return diagnostics.enumerated().sorted { lhs, rhs in
+            let left = lhs.element.location ?? start
+            let right = rhs.element.location ?? start
+            return left == right ? lhs.offset < rhs.offset : left < right
+        }.map(\.element)
     }
 
     private func resolveAssets(_ manifest: Manifest, manifestPath: AbsolutePath, root: AbsolutePath, context: inout ResolutionContext) -> [ResolvedAsset] {
         let resolvedRoot = (try? fileSystem.resolvingSymlinks(root)) ?? root
         let expander = AssetExpander(fileSystem: fileSystem, manifestDirectory: manifestPath.parent, projectRoot: root, resolvedRoot: resolvedRoot)
         var assets: [ResolvedAsset] = []
-        var seenIDs: [String: SourceLocation] = [:]
+        var seenIDs: [String: (location: SourceLocation, path: String)] = [:]
         var seenPaths: Set<AbsolutePath> = []
         for entry in manifest.assets {
             switch expander.expand(entry) {
             case .failure(let diagnostic):
                 context.diagnostics.append(diagnostic)
+                // Already reported: pairs naming this entry, and the selector's count, would only repeat it.
+                switch entry.source {
+                case .path(let text):
+                    context.unavailableIDs.insert(entry.id ?? ManifestResolver.id(fromStem: AbsolutePath(text, relativeTo: manifestPath.parent).stem))
+                case .glob:
+                    context.assetsIncomplete = true
+                }
             case .success(let paths):
                 for path in paths {
                     if case .glob = entry.source, seenPaths.contains(path) { continue }
                     let id = entry.id ?? ManifestResolver.id(fromStem: path.stem)
+                    let shown = path.relative(to: root)
                     if let previous = seenIDs[id] {
+                        let fix: String
+                        if case .glob = entry.source {
+                            fix = "narrow the glob, or list one of the files with 'path' and an explicit 'id'"
+                        } else {
+                            fix = "give one of them an explicit 'id'"
+                        }
                         context.diagnostics.append(.error(
-                            "asset id '\(id)' is used twice (first at \(previous)); give one of them an explicit 'id'", at: entry.location))
+                            "asset id '\(id)' is used twice: by \(previous.path) (at \(previous.location)) and by \(shown); \(fix)",
+                            at: entry.location))
                         continue
                     }
-                    seenIDs[id] = entry.location
+                    seenIDs[id] = (entry.location, shown)
                     seenPaths.insert(path)
                     assets.append(ResolvedAsset(
-                        id: id, path: path, projectRelativePath: path.relative(to: root), tags: entry.tags,
+                        id: id, path: path, projectRelativePath: shown, tags: entry.tags,
                         kind: MediaKind(fileExtension: path.fileExtension), location: entry.location))
                 }
             }
@@ -96,6 +122,10 @@ struct ResolutionContext {
     let registry: ModelRegistry
     var diagnostics: [Diagnostic] = []
     var settings: [ResolvedSetting] = []
+    /// Ids of `path` assets that failed (already reported).
+    var unavailableIDs: Set<String> = []
+    /// Whether a glob failed, so that any id might have come from it.
+    var assetsIncomplete = false
 
     init(manifest: Manifest, registry: ModelRegistry) {
         self.manifest = manifest
@@ -106,8 +136,14 @@ struct ResolutionContext {
         manifest.locations[key]
     }
 
+    /// Records a setting; a later record of the same key (a snapped duration) replaces the earlier one.
     mutating func record(_ key: String, _ value: String, _ source: ValueSource) {
-        settings.append(ResolvedSetting(key: key, value: value, source: source))
+        let setting = ResolvedSetting(key: key, value: value, source: source)
+        if let index = settings.firstIndex(where: { $0.key == key }) {
+            settings[index] = setting
+        } else {
+            settings.append(setting)
+        }
     }
 
     /// The manifest's value if set, else the preset's, recording which.
@@ -149,7 +185,7 @@ struct ResolutionContext {
         }
         if kind == .replicate {
             let slug = section.model ?? values.model ?? "google/veo-3.1-fast"
-            if section.model == nil { record("generate.model", slug, .preset(preset)) } else { record("generate.model", slug, .manifest) }
+            record("generate.model", slug, section.model != nil ? .manifest : values.model != nil ? .preset(preset) : .defaultValue)
             guard let found = registry.models[slug] else {
                 let hint = DidYouMean.hint(for: slug, among: Array(registry.models.keys).sorted())
                 let known = registry.models.keys.sorted().joined(separator: ", ")
@@ -159,7 +195,12 @@ struct ResolutionContext {
             }
             model = slug
             spec = found
-            let label = section.resolution ?? (values.modelResolution.flatMap { found.resolutions.contains($0) ? $0 : nil }) ?? found.resolutions[0]
+            let presetLabel = values.modelResolution.flatMap { found.resolutions.contains($0) ? $0 : nil }
+            guard let label = section.resolution ?? presetLabel ?? found.resolutions.first else {
+                diagnostics.append(.error(
+                    "\(slug) lists no resolutions in the model registry; add them to its entry", at: location("generate.model") ?? location("quality")))
+                return nil
+            }
             if !found.resolutions.contains(label) {
                 diagnostics.append(.error(
                     "\(slug) cannot generate \(label) with a first and last frame; use one of: \(found.resolutions.joined(separator: ", "))",
@@ -167,13 +208,13 @@ struct ResolutionContext {
                 return nil
             }
             modelResolution = label
-            record("generate.resolution", label, section.resolution == nil ? .preset(preset) : .manifest)
+            record("generate.resolution", label, section.resolution != nil ? .manifest : presetLabel != nil ? .preset(preset) : .defaultValue)
             let snapped = found.snapDuration(duration, resolution: label)
             if Double(snapped) != duration {
                 let allowed = found.allowedDurations(at: label).map(String.init).joined(separator: ", ")
                 diagnostics.append(.warning(
                     "duration \(format(duration)) s snapped to \(snapped) s: \(slug) at \(label) accepts \(allowed) s",
-                    at: location("generate.duration")))
+                    at: location("generate.duration") ?? location("generate.model") ?? location("quality")))
                 record("generate.duration", "\(snapped) s", .snapped(from: format(duration) + " s"))
                 duration = Double(snapped)
             }
@@ -251,6 +292,10 @@ struct ResolutionContext {
             candidates = images.filter { !Set($0.tags).isDisjoint(with: section.tags) }
         }
         let assetsKey = location("assets") ?? location("select")
+        // Too few candidates after an asset failed is that failure again, already reported.
+        if assetsIncomplete || !unavailableIDs.isEmpty, candidates.count < 2 || (section.count ?? 0) > candidates.count * (candidates.count - 1) {
+            return nil
+        }
         guard candidates.count >= 2 else {
             let what = section.tags.isEmpty ? "images" : "images tagged \(section.tags.joined(separator: ", "))"
             diagnostics.append(.error("the selector needs at least two \(what); found \(candidates.count)", at: location("select.tags") ?? assetsKey))
@@ -281,11 +326,13 @@ struct ResolutionContext {
         var seen: Set<String> = []
         var failed = false
         for entry in entries {
-            for id in [entry.first, entry.last] {
+            for id in entry.first == entry.last ? [entry.first] : [entry.first, entry.last] {
                 guard let asset = byID[id] else {
-                    let hint = DidYouMean.hint(for: id, among: assets.map(\.id))
-                    diagnostics.append(.error("pair names asset '\(id)', which is not in 'assets'\(hint)", at: entry.location))
                     failed = true
+                    // An asset that failed to resolve has been reported already.
+                    if unavailableIDs.contains(id) || assetsIncomplete { continue }
+                    let hint = DidYouMean.hint(for: id, among: assets.map(\.id) + unavailableIDs.sorted())
+                    diagnostics.append(.error("pair names asset '\(id)', which is not in 'assets'\(hint)", at: entry.location))
                     continue
                 }
                 if asset.kind != .image {

@@ -36,7 +36,7 @@ final class YAMLNodeReader {
         if visited > YAMLNodeReader.maximumNodes {
             if !exhausted {
                 exhausted = true
-                error("manifest expands to more than \(YAMLNodeReader.maximumNodes) values (too many aliases?)", at: node)
+                error("manifest has more than \(YAMLNodeReader.maximumNodes) values, more than Reel reads; split it into smaller manifests", at: node)
             }
             return false
         }
@@ -57,7 +57,7 @@ final class YAMLNodeReader {
         var result: [String: Node] = [:]
         for (keyNode, value) in mapping {
             guard case .scalar(let scalar) = keyNode else {
-                error("keys in '\(path)' must be plain names", at: keyNode)
+                error("keys \(path == "" ? "at the top level" : "in '\(path)'") must be plain names, not \(describe(keyNode))", at: keyNode)
                 continue
             }
             let key = scalar.string
@@ -95,7 +95,11 @@ final class YAMLNodeReader {
             return nil
         }
         let tag = node.tagName
-        if scalar.style == .plain && tag != .str {
+        if scalar.style == .plain && tag == .null && scalar.string.isEmpty {
+            error("'\(path)' must be a string, not an empty value; write one or remove the key", at: node)
+            return nil
+        }
+        if scalar.style == .plain && YAMLNodeReader.nonStringTags.contains(tag) {
             error("'\(path)' must be a string, not \(describe(node)); put it in quotes: \"\(scalar.string)\"", at: node)
             return nil
         }
@@ -106,11 +110,23 @@ final class YAMLNodeReader {
         return scalar.string
     }
 
+    /// Tags of plain scalars that YAML reads as something other than a string.
+    static let nonStringTags: Set<Tag.Name> = [.int, .float, .bool, .null, .timestamp]
+
     /// An integer within `range`.
     func int(_ node: Node?, path: String, range: ClosedRange<Int>) -> Int? {
         guard let node, visit(node) else { return nil }
-        guard case .scalar(let scalar) = node, scalar.style == .plain, node.tagName == .int, let value = Int(scalar.string) else {
+        guard case .scalar(let scalar) = node, scalar.style == .plain, node.tagName == .int else {
             error("'\(path)' must be a whole number, not \(describe(node))", at: node)
+            return nil
+        }
+        guard let value = Int(scalar.string) else {
+            // YAML also reads 0x1F, 0o17, 1_000 and 1:30 as integers; Reel takes decimal digits only.
+            if scalar.string.range(of: "^[-+]?[0-9]+$", options: .regularExpression) != nil {
+                error("'\(path)' must be between \(range.lowerBound) and \(range.upperBound), not \(scalar.string)", at: node)
+            } else {
+                error("'\(path)' must be a whole number written in decimal digits, not \(scalar.string)", at: node)
+            }
             return nil
         }
         guard range.contains(value) else {
@@ -123,10 +139,13 @@ final class YAMLNodeReader {
     /// A number (integer or decimal) that satisfies `minimum < value <= maximum` (or `>=` when inclusive).
     func number(_ node: Node?, path: String, above minimum: Double, inclusive: Bool = false, upTo maximum: Double) -> Double? {
         guard let node, visit(node) else { return nil }
-        guard case .scalar(let scalar) = node, scalar.style == .plain,
-            node.tagName == .int || node.tagName == .float, let value = Double(scalar.string), value.isFinite
-        else {
+        guard case .scalar(let scalar) = node, scalar.style == .plain, node.tagName == .int || node.tagName == .float else {
             error("'\(path)' must be a number, not \(describe(node))", at: node)
+            return nil
+        }
+        guard let value = Double(scalar.string), value.isFinite else {
+            // YAML also reads .inf, .nan, 1_000 and 1:30 as numbers; Reel takes plain decimals only.
+            error("'\(path)' must be a plain decimal number such as 4 or 2.5, not \(scalar.string)", at: node)
             return nil
         }
         let lowOK = inclusive ? value >= minimum : value > minimum
@@ -153,7 +172,7 @@ final class YAMLNodeReader {
     func choice(_ node: Node?, path: String, allowed: [String]) -> String? {
         guard let node, let text = string(node, path: path) else { return nil }
         guard allowed.contains(text) else {
-            let list = allowed.count <= 10 ? " (one of: \(allowed.joined(separator: ", ")))" : ""
+            let list = " (one of: \(allowed.joined(separator: ", ")))"
             let hint = DidYouMean.suggestion(for: text, among: allowed).map { "; did you mean '\($0)'?" } ?? list
             error("'\(path)' cannot be '\(text)'\(hint)", at: node)
             return nil

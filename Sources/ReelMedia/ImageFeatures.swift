@@ -101,10 +101,10 @@ public struct ImageFeatures: Sendable, Equatable, Codable {
         self.version = raw.version
         self.width = raw.width
         self.height = raw.height
-        self.histogram = raw.histogram.map { Double($0) ?? 0 }
+        self.histogram = raw.histogram
         self.dHash = raw.dhash
-        self.brightness = Double(raw.brightness) ?? 0
-        self.saturation = Double(raw.saturation) ?? 0
+        self.brightness = raw.brightness
+        self.saturation = raw.saturation
         self.meanColor = raw.mean_color
     }
 
@@ -112,10 +112,10 @@ public struct ImageFeatures: Sendable, Equatable, Codable {
         var version: Int
         var width: Int
         var height: Int
-        var histogram: [String]
+        var histogram: [Double]
         var dhash: String
-        var brightness: String
-        var saturation: String
+        var brightness: Double
+        var saturation: Double
         var mean_color: String
     }
 }

@@ -59,7 +59,7 @@ public struct MediaInfo: Sendable, Equatable, Codable {
     /// Reads metadata written by `canonical`.
     public init?(canonical: CanonicalValue?) {
         guard case .object(let members)? = canonical,
-            case .string(let durationText)? = members["duration"], let duration = Double(durationText),
+            let duration = members["duration"]?.doubleValue,
             case .int(let width)? = members["width"], case .int(let height)? = members["height"],
             case .string(let frameRate)? = members["frame_rate"], case .string(let codec)? = members["video_codec"],
             case .string(let pixelFormat)? = members["pixel_format"], case .bool(let hasAudio)? = members["has_audio"]

@@ -26,11 +26,11 @@ struct DemoBuildTests {
     @Test func rendersThenRebuildsNothing() async throws {
         try await withTemporaryDirectory { directory in
             try Self.writeCampaign(in: directory)
-            let first = try ReelBinary.run(["build", "reel.yaml", "--json"], in: directory)
+            let first = try await ReelBinary.run(["build", "reel.yaml", "--json"], in: directory)
             #expect(first.exitCode == 0, "\(first.stderr)")
             let summary = try #require(first.lastJSON)
             let output = try #require(summary["output"] as? String)
-            let video = try probeVideo(try #require(AbsolutePath(output)))
+            let video = try await probeVideo(try #require(AbsolutePath(output)))
             // Two 2 s clips joined with a 0.5 s fade: 3.5 s.
             #expect(abs(video.duration - 3.5) < 0.1)
             #expect(video.width == 640 && video.height == 360)
@@ -38,7 +38,7 @@ struct DemoBuildTests {
             let states = (summary["nodes"] as? [[String: Any]] ?? []).map { $0["state"] as? String }
             #expect(states.allSatisfy { $0 == "built" })
 
-            let second = try ReelBinary.run(["build", "reel.yaml", "--json"], in: directory)
+            let second = try await ReelBinary.run(["build", "reel.yaml", "--json"], in: directory)
             #expect(second.exitCode == 0)
             let again = (second.lastJSON?["nodes"] as? [[String: Any]] ?? []).map { $0["state"] as? String }
             #expect(!again.isEmpty && again.allSatisfy { $0 == "cached" })

@@ -34,3 +34,14 @@ public enum Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// Makes a small real H.264 MP4 (what a video model returns) with ffmpeg.
+    public static func makeClip(at path: AbsolutePath, seconds: Double = 2, width: Int = 320, height: Int = 180, fps: Int = 24) async throws {
+        let outcome = try await runProcess("ffmpeg", [
+            "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=\(width)x\(height):r=\(fps):d=\(seconds)",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path.pathString,
+        ])
+        guard outcome.exitCode == 0 else { throw InternalError("ffmpeg could not make a test clip: \(outcome.stderr)") }
+    }
+}

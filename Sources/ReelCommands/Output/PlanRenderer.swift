@@ -1,12 +1,34 @@
 import Foundation
 import ReelBasics
 import ReelGraph
+import ReelLedger
 import ReelManifest
 
 /// Prints plans for people and for scripts.
 enum PlanRenderer {
+    /// Caps and what the ledger says has been spent.
+    struct BudgetView {
+        var caps: BudgetCaps
+        var committed: Double
+
+        /// What is left under the campaign cap, if there is one.
+        var campaignHeadroom: Double? { caps.campaign.map { $0 - committed } }
+
+        /// The tightest limit on this run: campaign headroom or run cap.
+        var runHeadroom: Double? { [campaignHeadroom, caps.run].compactMap { $0 }.min() }
+
+        var json: [String: Any] {
+            var object: [String: Any] = ["spent_usd": rounded(committed)]
+            object["max_usd"] = caps.campaign ?? NSNull()
+            object["run_max_usd"] = caps.run ?? NSNull()
+            object["clip_max_usd"] = caps.node ?? NSNull()
+            object["headroom_usd"] = runHeadroom.map(rounded) ?? NSNull()
+            return object
+        }
+    }
+
     /// The `reel plan --json` object.
-    static func json(_ plan: ReelGraph.Plan, campaign: ResolvedCampaign) -> [String: Any] {
+    static func json(_ plan: ReelGraph.Plan, campaign: ResolvedCampaign, budget: BudgetView) -> [String: Any] {
         [
             "campaign": campaign.campaign.id,
             "quality": campaign.quality.rawValue,
@@ -23,6 +45,8 @@ enum PlanRenderer {
             "stale": plan.staleNodes.count,
             "estimated_usd": rounded(plan.estimatedUSD),
             "settings": campaign.settings.map { ["key": $0.key, "value": $0.value, "source": $0.source.description] },
+            "budget": budget.json,
+            "costs_are_estimates": true,
         ]
     }
 
@@ -31,7 +55,7 @@ enum PlanRenderer {
     }
 
     /// The human-readable plan.
-    static func printText(_ plan: ReelGraph.Plan, campaign: ResolvedCampaign, verbose: Bool) {
+    static func printText(_ plan: ReelGraph.Plan, campaign: ResolvedCampaign, budget: BudgetView, verbose: Bool) {
         Console.out("Campaign '\(campaign.campaign.id)' at quality \(campaign.quality.rawValue)")
         Console.out("")
         Console.out("Settings:")
@@ -58,5 +82,14 @@ enum PlanRenderer {
         } else {
             Console.out("\(stale) of \(plan.nodes.count) nodes would run; estimated cost \(usd(plan.estimatedUSD)) (estimate).")
         }
+        var budgetLine = "Budget: \(usd(budget.committed)) spent so far"
+        if let cap = budget.caps.campaign { budgetLine += " of \(usd(cap)) (budget.max_usd)" }
+        if let run = budget.caps.run { budgetLine += "; run cap \(usd(run))" }
+        if let clip = budget.caps.node { budgetLine += "; per-clip cap \(usd(clip))" }
+        if let headroom = budget.runHeadroom {
+            budgetLine += "; headroom \(usd(max(0, headroom)))"
+            if plan.estimatedUSD > headroom + 1e-9 { budgetLine += " -- the estimate does NOT fit; `reel build` will refuse" }
+        }
+        Console.out(budgetLine + ".")
     }
 }

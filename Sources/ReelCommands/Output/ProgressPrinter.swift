@@ -4,16 +4,30 @@ import ReelEngine
 import ReelGraph
 import ReelManifest
 
-/// Renders build events: plain timestamped lines on standard error (good in CI logs), or NDJSON
-/// on standard output with `--json`.
+/// Renders build events: a live view on a terminal, plain timestamped lines otherwise (good in
+/// CI logs), or an NDJSON event stream on standard output with `--json`.
 struct ProgressPrinter: Sendable {
     let json: Bool
     let quiet: Bool
     let verbose: Bool
+    /// The live terminal view, when standard error is a terminal.
+    let live: LiveProgress?
+
+    init(json: Bool, quiet: Bool, verbose: Bool, terminal: Bool = isatty(2) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb") {
+        self.json = json
+        self.quiet = quiet
+        self.verbose = verbose
+        live = !json && !quiet && terminal ? LiveProgress(color: Console.useColor) : nil
+        live?.start()
+    }
 
     func handle(_ event: BuildEvent) {
         if json {
             Console.json(ProgressPrinter.object(for: event))
+            return
+        }
+        if let live {
+            live.handle(event)
             return
         }
         if quiet, case .failed = event {} else if quiet { return }
@@ -70,6 +84,7 @@ struct ProgressPrinter: Sendable {
 
     /// The closing summary: a line for people, or the final JSON object for scripts.
     func summary(_ result: BuildResult, campaign: ResolvedCampaign) {
+        live?.finish()
         if json {
             var object: [String: Any] = [
                 "campaign": campaign.campaign.id,

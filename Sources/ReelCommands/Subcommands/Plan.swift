@@ -3,23 +3,35 @@ import Foundation
 import ReelBasics
 import ReelEngine
 import ReelGraph
+import ReelLedger
 import ReelManifest
 
 extension ReelCommand {
     /// `reel plan`: what a build would do, and why, without doing it.
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show every node a build would run, why, and what it would cost.",
+            abstract: "Show every node a build would run, why, what it would cost, and the budget left.",
             discussion: """
-                Like `terraform plan`: reads the manifest, the cache and the lockfile, changes nothing.
+                Like `terraform plan`: reads the manifest, the cache, the lockfile and the ledger, and changes nothing.
+                Costs are estimates from the model registry's prices (or the manifest's price overrides).
+
+                Exit codes: 0 success; with --detailed-exitcode, 0 nothing to do, 2 work to do, 1 error.
 
                 Examples:
                   reel plan manifests/demo/reel.yaml
-                  reel plan manifests/demo/reel.yaml --json | jq '.nodes[] | select(.state == "stale")'
+                  reel plan campaign.yaml --max-usd 5
+                  reel plan campaign.yaml --json | jq '.nodes[] | select(.state == "stale")'
+                  reel plan campaign.yaml --detailed-exitcode || echo "work to do"
                 """)
 
         @OptionGroup var manifestOptions: ManifestOptions
         @OptionGroup var output: OutputOptions
+
+        @Option(name: .customLong("max-usd"), help: "A further spending cap for the run, in US dollars.")
+        var maxUSD: Double?
+
+        @Flag(name: .customLong("detailed-exitcode"), help: "Exit 0 when nothing would run, 2 when something would, 1 on error.")
+        var detailedExitCode = false
 
         func run() async throws {
             let environment = BuildEnvironment.live()
@@ -27,11 +39,24 @@ extension ReelCommand {
             let workspace = try await CommandSupport.openWorkspace(campaign, options: manifestOptions, environment: environment)
             let plan = workspace.plan()
             workspace.store.flush()
+            let caps = BudgetCheck.caps(campaign.budget, maxUSD: maxUSD)
+            let ledgerPath = manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables)
+            let committed = FileManager.default.fileExists(atPath: ledgerPath.pathString)
+                ? ((try? Ledger(path: ledgerPath).committed(campaign: campaign.campaign.id)) ?? 0) : 0
+            let budget = PlanRenderer.BudgetView(caps: caps, committed: committed)
             if output.json {
-                Console.json(PlanRenderer.json(plan, campaign: campaign))
+                Console.json(PlanRenderer.json(plan, campaign: campaign, budget: budget))
             } else {
-                PlanRenderer.printText(plan, campaign: campaign, verbose: output.verbose)
+                PlanRenderer.printText(plan, campaign: campaign, budget: budget, verbose: output.verbose)
             }
+            // Credentials are checked now, before anyone runs `reel build` and spends.
+            do {
+                _ = try ProviderSetup.executors(for: plan, campaign: campaign, environment: environment, options: .init())
+            } catch {
+                Console.err("error: \(error)")
+                throw ExitCode.failure
+            }
+            if detailedExitCode && !plan.staleNodes.isEmpty { throw ExitCode(2) }
         }
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import ReelBasics
+import ReelEngine
+import ReelGraph
+import ReelLedger
+import ReelManifest
+
+/// Budget checks before a build: the caps in force, the headroom left in the ledger, and a refusal
+/// (with the numbers) when the plan's estimate does not fit.
+enum BudgetCheck {
+    /// Caps from the manifest and `--max-usd` (the lower of the run caps wins).
+    static func caps(_ budget: ReelManifest.Budget, maxUSD: Double?) -> BudgetCaps {
+        let run = [budget.runMaxUSD, maxUSD].compactMap { $0 }.min()
+        return BudgetCaps(campaign: budget.maxUSD, run: run, node: budget.clipMaxUSD)
+    }
+
+    /// The ledger gate when the plan would spend anything (`nil` for free builds).
+    /// - Throws: `BudgetRefusal` when the estimate exceeds the headroom (unless `keepGoing`,
+    ///   which builds what fits).
+    static func gate(for plan: ReelGraph.Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool) throws -> SpendGate? {
+        guard plan.estimatedUSD > 0 else { return nil }
+        let ledger = try Ledger(path: ledgerPath)
+        let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, caps: caps(campaign.budget, maxUSD: maxUSD))
+        let (committed, campaignHeadroom, runCap) = gate.headroom()
+        let limits = [campaignHeadroom.map { ("budget.max_usd", $0) }, runCap.map { ("the run cap", $0) }].compactMap { $0 }
+        for (name, headroom) in limits where plan.estimatedUSD > headroom + 1e-9 {
+            let refusal = BudgetRefusal(cap: name, estimate: plan.estimatedUSD, headroom: headroom, committed: committed)
+            if keepGoing {
+                Console.err("warning: \(refusal); --keep-going: building what fits")
+            } else {
+                throw refusal
+            }
+        }
+        return gate
+    }
+}
+
+/// The plan does not fit the budget.
+struct BudgetRefusal: Error, CustomStringConvertible {
+    let cap: String
+    let estimate: Double
+    let headroom: Double
+    let committed: Double
+
+    var description: String {
+        String(format: "the plan is estimated at $%.2f but %@ leaves $%.2f ($%.2f already spent or reserved); "
+            + "raise the cap, build fewer clips, or use --keep-going to build what fits", estimate, cap, max(0, headroom), committed)
+    }
+}
+
+/// `--frozen`: CI must not spend or change the lockfile.
+enum FrozenCheck {
+    static func require(_ plan: ReelGraph.Plan, workspace: Workspace) throws {
+        let locked = workspace.previous
+        var problems: [String] = []
+        if workspace.lockfile == nil { problems.append("there is no lockfile (\(workspace.campaign.lockfilePath.basename)); build once without --frozen and commit it") }
+        for node in plan.nodes where node.state == .stale {
+            if node.estimatedUSD > 0 {
+                problems.append("\(node.id) would be generated (~\(usd(node.estimatedUSD))): \(node.reason)")
+            } else if let key = node.key, locked.nodes[node.id]?.key != key {
+                problems.append("\(node.id) would change the lockfile: \(node.reason)")
+            } else if node.key == nil, locked.nodes[node.id] == nil {
+                problems.append("\(node.id) is not in the lockfile: \(node.reason)")
+            }
+        }
+        guard problems.isEmpty else {
+            Console.err("error: --frozen: this build would spend or change the lockfile:")
+            for problem in problems { Console.err("  \(problem)") }
+            throw ExitCode.failure
+        }
+    }
+}
+
+import ArgumentParser

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import ReelBasics
+import ReelEngine
+import ReelGraph
+import ReelManifest
+
+extension ReelCommand {
+    /// `reel report`: the HTML storyboard of what the cache holds for a campaign.
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the HTML storyboard of the campaign's last build and print the path of its index.html.",
+            discussion: """
+                Writes <output>.report/ beside the video: index.html with the final video, every pair's images, score, reasoning, clip, model, cost, cache state and timings, plus a poster frame and a contact sheet.
+
+                The folder is self-contained (relative paths, no network): zip it or copy it anywhere. `reel build` writes it too. Changes nothing else and spends nothing; clips not built yet are shown as such.
+
+                Examples:
+                  reel report manifests/demo/reel.yaml
+                  reel report manifests/demo/reel.yaml --open
+                  xdg-open "$(reel report campaign.yaml)"
+                  reel report campaign.yaml --json | jq -r .index
+                """)
+
+        @OptionGroup var manifestOptions: ManifestOptions
+        @OptionGroup var output: OutputOptions
+
+        @Flag(help: "Open the report in the default browser afterwards.")
+        var open = false
+
+        func run() async throws {
+            let environment = BuildEnvironment.live()
+            let campaign = try CommandSupport.loadCampaign(manifestOptions, environment: environment, quiet: output.json || output.quiet)
+            let workspace = try await CommandSupport.openWorkspace(campaign, options: manifestOptions, environment: environment)
+            let plan = workspace.plan()
+            workspace.store.flush()
+            let data = ReportData.make(plan, workspace: workspace, now: environment.now())
+            let index: AbsolutePath
+            do {
+                index = try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)
+            } catch {
+                Console.err("error: \(error)")
+                throw ExitCode.failure
+            }
+            if output.json {
+                Console.json([
+                    "index": index.pathString, "directory": data.directory.pathString, "video": data.video != nil,
+                    "pairs": data.pairs.count, "stale": data.pairs.filter { $0.state == "stale" }.count,
+                ] as [String: Any])
+            } else {
+                if !output.quiet && data.video == nil {
+                    Console.err("note: there is no final video yet; the report shows what exists. Run `reel build \(manifestOptions.manifest)` first.")
+                }
+                Console.out(index.pathString)
+            }
+            if open { await Self.openInBrowser(index, runner: environment.runner) }
+        }
+
+        /// Opens `index` with the desktop's opener; a failure is only a warning.
+        static func openInBrowser(_ index: AbsolutePath, runner: any ProcessRunner) async {
+            #if os(macOS)
+            let opener = "open"
+            #else
+            let opener = "xdg-open"
+            #endif
+            do {
+                _ = try await runner.checkedRun(ProcessSpec(opener, [index.pathString]))
+            } catch {
+                Console.err("warning: could not open the report with \(opener): \(error); open \(index.pathString) in a browser yourself")
+            }
+        }
+    }
+}

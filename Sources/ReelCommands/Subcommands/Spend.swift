@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import ReelBasics
+import ReelLedger
+
+extension ReelCommand {
+    /// `reel spend`: what has been spent, by campaign, model and day.
+    struct Spend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Summarise the spend ledger by campaign, model and day.",
+            discussion: """
+                Reads the ledger (<project>/.reel/ledger.sqlite by default): one row per paid call with its estimated and
+                actual cost. Open reservations (calls in flight, or interrupted and resumable) count as spent.
+
+                Examples:
+                  reel spend
+                  reel spend --campaign orbit-coffee-launch --json
+                  reel spend --ledger ci/ledger.sqlite
+                """)
+
+        @Option(name: .customLong("ledger"), help: "The ledger file (default: ./.reel/ledger.sqlite, or $REEL_LEDGER).")
+        var ledger: String?
+
+        @Option(help: "Only this campaign.")
+        var campaign: String?
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let path = ledger.map { AbsolutePath($0, relativeTo: AbsolutePath.currentDirectory) }
+                ?? environment["REEL_LEDGER"].flatMap { $0.isEmpty ? nil : AbsolutePath($0, relativeTo: AbsolutePath.currentDirectory) }
+                ?? AbsolutePath.currentDirectory.appending(".reel/ledger.sqlite")
+            guard FileManager.default.fileExists(atPath: path.pathString) else {
+                if json { Console.json(["total_usd": 0, "rows": 0, "by_campaign": [:], "by_model": [:], "by_day": [:]]) } else {
+                    Console.out("no spend recorded (no ledger at \(path.relative(to: AbsolutePath.currentDirectory)))")
+                }
+                return
+            }
+            let rows: [SpendRow]
+            do {
+                rows = try Ledger(path: path).rows(campaign: campaign)
+            } catch {
+                Console.err("error: cannot read the ledger at \(path): \(error)")
+                throw ExitCode.failure
+            }
+            let summary = SpendSummary(rows: rows)
+            if json {
+                Console.json(summary.json)
+            } else {
+                summary.printText()
+            }
+        }
+    }
+}
+
+/// Totals over ledger rows.
+struct SpendSummary {
+    let rows: [SpendRow]
+
+    /// What a row counts: its actual cost, or its estimate while reserved.
+    static func amount(_ row: SpendRow) -> Double {
+        row.status == "reserved" ? row.estimatedUSD : (row.actualUSD ?? 0)
+    }
+
+    func total(by key: (SpendRow) -> String) -> [(String, Double, Int)] {
+        var totals: [String: (Double, Int)] = [:]
+        for row in rows {
+            let entry = totals[key(row), default: (0, 0)]
+            totals[key(row)] = (entry.0 + SpendSummary.amount(row), entry.1 + 1)
+        }
+        return totals.map { ($0.key, $0.value.0, $0.value.1) }.sorted { $0.0 < $1.0 }
+    }
+
+    var total: Double { rows.reduce(0) { $0 + SpendSummary.amount($1) } }
+    var reserved: Double { rows.filter { $0.status == "reserved" }.reduce(0) { $0 + $1.estimatedUSD } }
+
+    var json: [String: Any] {
+        func object(_ groups: [(String, Double, Int)]) -> [String: Any] {
+            Dictionary(uniqueKeysWithValues: groups.map { ($0.0, ["usd": ($0.1 * 10_000).rounded() / 10_000, "calls": $0.2] as [String: Any]) })
+        }
+        return [
+            "total_usd": (total * 10_000).rounded() / 10_000,
+            "reserved_usd": (reserved * 10_000).rounded() / 10_000,
+            "rows": rows.count,
+            "by_campaign": object(total { $0.campaign }),
+            "by_model": object(total { $0.model }),
+            "by_day": object(total { String($0.startedAt.prefix(10)) }),
+        ]
+    }
+
+    func printText() {
+        Console.out(String(format: "Total: $%.2f over %d paid calls%@", total, rows.count, reserved > 0 ? String(format: " ($%.2f reserved, in flight)", reserved) : ""))
+        for (title, groups) in [("By campaign", total { $0.campaign }), ("By model", total { $0.model }), ("By day", total { String($0.startedAt.prefix(10)) })] {
+            Console.out("")
+            Console.out("\(title):")
+            for (name, amount, calls) in groups {
+                Console.out(String(format: "  %@  $%.2f  (%d calls)", name.padding(toLength: 28, withPad: " ", startingAt: 0), amount, calls))
+            }
+        }
+    }
+}

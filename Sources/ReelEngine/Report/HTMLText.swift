@@ -1,0 +1,83 @@
+import Foundation
+
+/// Text for the HTML storyboard: escaping (reasoning and prompts come from an LLM, so every piece
+/// of text is escaped) and the small formats the page uses.
+enum HTMLText {
+    /// `text` safe in element content and in quoted attribute values.
+    static func escape(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            case "\u{0}": result += "\u{FFFD}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// A relative path (`clips/01.mp4`) as an escaped URL for `src`/`href`: each component
+    /// percent-encoded, so names can never leave the report folder or inject markup.
+    static func url(_ relativePath: String) -> String {
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        allowed.insert(charactersIn: "-._~")
+        let parts = relativePath.split(separator: "/", omittingEmptySubsequences: true).map { part -> String in
+            let text = String(part)
+            if text == "." || text == ".." { return "_" }
+            return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "_"
+        }
+        return escape(parts.joined(separator: "/"))
+    }
+
+    /// US dollars: `$0.00`, `$1.25`, `$0.0042` for fractions of a cent.
+    static func dollars(_ amount: Double) -> String {
+        if amount > 0 && amount < 0.01 { return String(format: "$%.4f", amount) }
+        return String(format: "$%.2f", amount)
+    }
+
+    /// Seconds for people: `0.4 s`, `12.3 s`, `2 min 05 s`.
+    static func seconds(_ value: Double) -> String {
+        guard value.isFinite, value >= 0 else { return "–" }
+        if value < 60 { return String(format: "%.1f s", value) }
+        let whole = Int(value.rounded())
+        return String(format: "%d min %02d s", whole / 60, whole % 60)
+    }
+
+    /// A score in 0…1 as a percentage.
+    static func percent(_ score: Double) -> String {
+        guard score.isFinite else { return "–" }
+        return String(format: "%.0f%%", min(max(score, 0), 1) * 100)
+    }
+
+    /// `#RRGGBB` when `text` is exactly that, else `nil` (brand colours go into a style attribute).
+    static func hexColour(_ text: String) -> String? {
+        let body = text.hasPrefix("#") ? text.dropFirst() : Substring(text)
+        guard body.count == 6, body.allSatisfy(\.isHexDigit) else { return nil }
+        return "#" + body.uppercased()
+    }
+
+    /// A file-name-safe form of an asset id (ids are `[A-Za-z0-9._-]`, but never trust a name).
+    static func fileName(for id: String) -> String {
+        let safe = id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
+        if safe && !id.isEmpty && !id.hasPrefix(".") { return id }
+        let cleaned = String(id.unicodeScalars.map { $0.isASCII && CharacterSet.alphanumerics.contains($0) ? Character($0) : "-" })
+        return "asset-" + cleaned.prefix(40) + "-" + String(UInt32(truncatingIfNeeded: id.hashValueStable), radix: 16)
+    }
+}
+
+extension String {
+    /// FNV-1a over the UTF-8 bytes: stable across runs (unlike `hashValue`).
+    fileprivate var hashValueStable: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }
+}

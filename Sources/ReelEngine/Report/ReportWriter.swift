@@ -1,0 +1,212 @@
+import Foundation
+import ReelBasics
+import ReelManifest
+import ReelMedia
+
+/// Writes the HTML storyboard of a build: a self-contained folder (`<output stem>.report/`) with
+/// `index.html`, the final video and its clips (hard links, or copies), image thumbnails, a poster
+/// frame and a contact sheet. The page uses relative paths only and needs no network.
+///
+/// Pictures ffmpeg cannot make are left out and noted on the page; a failed build still gets a
+/// page showing whatever exists.
+public struct ReportWriter: Sendable {
+    public let runner: any ProcessRunner
+    public let fileSystem: any FileSystem
+
+    public init(runner: any ProcessRunner, fileSystem: any FileSystem) {
+        self.runner = runner
+        self.fileSystem = fileSystem
+    }
+
+    /// Writes the report into `data.directory`.
+    /// - Returns: the path of its `index.html`.
+    /// - Throws: `ReportError.cannotWrite` when the folder or the page cannot be written.
+    public func write(_ data: ReportData) async throws -> AbsolutePath {
+        let directory = data.directory
+        let index = directory.appending("index.html")
+        do {
+            try fileSystem.createDirectory(directory)
+        } catch {
+            throw ReportError.cannotWrite(path: directory.pathString, reason: "\(error)")
+        }
+        var session = Session(writer: self, directory: directory)
+        await session.addVideo(data)
+        session.addClips(data.pairs)
+        await session.addThumbnails(data.pairs)
+        session.finish()
+        let html = ReportPage(data: data, files: session.files).render()
+        do {
+            try fileSystem.writeAtomically(Data(html.utf8), to: index)
+        } catch {
+            throw ReportError.cannotWrite(path: index.pathString, reason: "\(error)")
+        }
+        return index
+    }
+}
+
+/// Why a report could not be written.
+public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
+    case cannotWrite(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotWrite(let path, let reason):
+            return "cannot write the report at '\(path)': \(reason); check that the folder is writable, or move output.path somewhere it is"
+        }
+    }
+}
+
+/// The files that made it into the report folder, as paths relative to it.
+struct ReportFiles: Sendable, Equatable {
+    var video: String?
+    var poster: String?
+    var contactSheet: String?
+    /// Pair index → `clips/NN.mp4`.
+    var clips: [Int: String] = [:]
+    /// Asset id → `thumbs/<id>.jpg`.
+    var thumbnails: [String: String] = [:]
+    /// What could not be made, for the page.
+    var notes: [String] = []
+}
+
+extension ReportWriter {
+    /// One run of `write`: tracks what was placed, and which derived pictures are still fresh.
+    struct Session {
+        let writer: ReportWriter
+        let directory: AbsolutePath
+        var files = ReportFiles()
+        var stamps: [String: String]
+        var fileSystem: any FileSystem { writer.fileSystem }
+        static let stampsName = ".stamps"
+        /// Bumped when a picture's recipe changes, so old pictures are remade.
+        static let recipe = "report-1"
+
+        init(writer: ReportWriter, directory: AbsolutePath) {
+            self.writer = writer
+            self.directory = directory
+            let text = (try? writer.fileSystem.readText(directory.appending(Session.stampsName))) ?? ""
+            var stamps: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+                if parts.count == 2 { stamps[parts[0]] = parts[1] }
+            }
+            self.stamps = stamps
+        }
+
+        mutating func addVideo(_ data: ReportData) async {
+            let derived = ["video.mp4", "poster.jpg", "contact-sheet.jpg"]
+            guard let video = data.video, fileSystem.infoFollowingSymlinks(video)?.kind == .file else {
+                for name in derived { remove(name) }
+                return
+            }
+            guard place(video, as: "video.mp4", what: "the final video") else { return }
+            files.video = "video.mp4"
+            var duration = data.videoMedia?.duration
+            if duration == nil { duration = try? await MediaProbe(runner: writer.runner).probe(video).duration }
+            let seconds = duration ?? 0
+            if await derive("poster.jpg", from: video, what: "the poster frame", { ReportFrames.poster(of: video, duration: seconds, to: $0) }) {
+                files.poster = "poster.jpg"
+            }
+            if await derive("contact-sheet.jpg", from: video, what: "the contact sheet", { ReportFrames.contactSheet(of: video, duration: seconds, to: $0) }) {
+                files.contactSheet = "contact-sheet.jpg"
+            }
+        }
+
+        mutating func addClips(_ pairs: [ReportData.Pair]) {
+            var kept: Set<String> = []
+            for pair in pairs {
+                guard let clip = pair.clip, fileSystem.infoFollowingSymlinks(clip)?.kind == .file else { continue }
+                let name = "clips/" + String(format: "%02d.mp4", pair.index + 1)
+                if place(clip, as: name, what: "clip \(pair.index + 1)") {
+                    files.clips[pair.index] = name
+                    kept.insert(name)
+                }
+            }
+            prune("clips", keeping: kept)
+        }
+
+        mutating func addThumbnails(_ pairs: [ReportData.Pair]) async {
+            var kept: Set<String> = []
+            var tried: Set<String> = []
+            for asset in pairs.flatMap({ [$0.first, $0.last] }) where tried.insert(asset.id).inserted {
+                let name = "thumbs/" + HTMLText.fileName(for: asset.id) + ".jpg"
+                if await derive(name, from: asset.path, what: "the thumbnail of '\(asset.id)'", { ReportFrames.thumbnail(of: asset.path, to: $0) }) {
+                    files.thumbnails[asset.id] = name
+                    kept.insert(name)
+                }
+            }
+            prune("thumbs", keeping: kept)
+        }
+
+        /// Saves the stamps of what exists now.
+        mutating func finish() {
+            let text = stamps.filter { fileSystem.exists(directory.appending($0.key)) }.sorted { $0.key < $1.key }
+                .map { "\($0.key)\t\($0.value)\n" }.joined()
+            try? fileSystem.writeAtomically(Data(text.utf8), to: directory.appending(Session.stampsName))
+        }
+
+        /// Links (or copies) `source` into the folder as `name`, unless the same file is there already.
+        private mutating func place(_ source: AbsolutePath, as name: String, what: String) -> Bool {
+            let destination = directory.appending(name)
+            let signature = self.signature(of: source)
+            if let existing = fileSystem.infoFollowingSymlinks(destination), let original = fileSystem.infoFollowingSymlinks(source),
+                (existing.inode == original.inode && existing.device == original.device) || stamps[name] == signature
+            {
+                return true
+            }
+            do {
+                try fileSystem.linkOrCopy(source, to: destination)
+                stamps[name] = signature
+                return true
+            } catch {
+                note("\(what) could not be placed in the report", error)
+                remove(name)
+                return false
+            }
+        }
+
+        /// Makes `name` from `source` with ffmpeg, unless a picture made from the same source is there.
+        private mutating func derive(
+            _ name: String, from source: AbsolutePath, what: String, _ command: (AbsolutePath) -> ProcessSpec
+        ) async -> Bool {
+            let destination = directory.appending(name)
+            let signature = self.signature(of: source)
+            if stamps[name] == signature && fileSystem.exists(destination) { return true }
+            let temporary = destination.parent.appending(".tmp-" + destination.basename)
+            do {
+                try fileSystem.createDirectory(destination.parent)
+                _ = try await writer.runner.checkedRun(command(temporary))
+                try fileSystem.rename(temporary, to: destination)
+                stamps[name] = signature
+                return true
+            } catch {
+                try? fileSystem.remove(temporary)
+                note("\(what) could not be made", error)
+                remove(name)
+                return false
+            }
+        }
+
+        /// Who a source file is, so a derived picture is remade only when its source changes.
+        private func signature(of source: AbsolutePath) -> String {
+            guard let info = fileSystem.infoFollowingSymlinks(source) else { return "missing" }
+            return "\(Session.recipe) \(source.pathString) \(info.size) \(info.modificationNanos) \(info.device):\(info.inode)"
+        }
+
+        private mutating func remove(_ name: String) {
+            try? fileSystem.remove(directory.appending(name))
+            stamps[name] = nil
+        }
+
+        /// Removes files in `folder` that this report no longer uses.
+        private mutating func prune(_ folder: String, keeping kept: Set<String>) {
+            guard let names = try? fileSystem.list(directory.appending(folder)) else { return }
+            for name in names where !kept.contains("\(folder)/\(name)") { remove("\(folder)/\(name)") }
+        }
+
+        private mutating func note(_ message: String, _ error: any Error) {
+            let reason = "\(error)".split(separator: "\n").prefix(3).joined(separator: " ")
+            files.notes.append("\(message): \(reason.prefix(400))")
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import ReelBasics
+import ReelGraph
+import ReelManifest
+import ReelMedia
+
+/// Everything the HTML storyboard shows, gathered from a build (or a plan of a built campaign).
+public struct ReportData: Sendable, Equatable {
+    /// One clip of the storyboard.
+    public struct Pair: Sendable, Equatable {
+        public var index: Int
+        public var nodeID: String
+        public var first: ResolvedAsset
+        public var last: ResolvedAsset
+        public var score: Double
+        public var reasoning: String
+        public var prompt: String
+        /// The materialised clip, when it exists.
+        public var clip: AbsolutePath?
+        public var provider: String
+        public var model: String
+        public var costUSD: Double
+        /// `cached`, `built`, `failed`, `skipped` or `stale`.
+        public var state: String
+        public var seconds: Double
+        public var predictionID: String?
+        public var message: String?
+        public var media: MediaInfo?
+    }
+
+    public var campaign: Campaign
+    public var brand: Brand
+    public var quality: String
+    public var video: AbsolutePath?
+    public var videoMedia: MediaInfo?
+    public var pairs: [Pair]
+    public var selector: String
+    /// Cost of everything shown (cached nodes carry what they cost when built).
+    public var totalCostUSD: Double
+    public var builtCount: Int
+    public var cachedCount: Int
+    public var failedCount: Int
+    public var generatedAt: String
+    /// Where the report goes: `<output stem>.report/`.
+    public var directory: AbsolutePath
+
+    /// A node as the report needs it.
+    public struct NodeView: Sendable {
+        public var id: NodeID
+        public var state: String
+        public var seconds: Double
+        public var message: String?
+        public var metadata: [String: CanonicalValue]
+
+        public init(id: NodeID, state: String, seconds: Double, message: String?, metadata: [String: CanonicalValue]) {
+            self.id = id
+            self.state = state
+            self.seconds = seconds
+            self.message = message
+            self.metadata = metadata
+        }
+    }
+
+    /// From a build's outcome.
+    public static func make(_ result: BuildResult, workspace: Workspace, now: Date) -> ReportData {
+        let nodes = result.nodes.map { outcome in
+            NodeView(id: outcome.id, state: outcome.state.rawValue, seconds: outcome.seconds, message: outcome.message, metadata: outcome.result?.metadata ?? [:])
+        }
+        return make(selection: result.selection, nodes: nodes, video: result.video, clips: result.clips, workspace: workspace, now: now)
+    }
+
+    /// From a plan (for `reel report` without building): cached nodes show their recorded metadata.
+    public static func make(_ plan: Plan, workspace: Workspace, now: Date) -> ReportData {
+        let nodes = plan.nodes.map { node in
+            NodeView(id: node.id, state: node.state.rawValue, seconds: 0, message: nil, metadata: node.cached?.metadata ?? [:])
+        }
+        let output = workspace.campaign.output
+        let video = workspace.environment.fileSystem.exists(output.path) && plan.node(.combine)?.state == .cached ? output.path : nil
+        let clips = (try? workspace.environment.fileSystem.list(output.clipsDirectory))?.filter { $0.hasSuffix(".mp4") }.sorted()
+            .map { output.clipsDirectory.appending($0) } ?? []
+        return make(selection: plan.selection, nodes: nodes, video: video, clips: clips, workspace: workspace, now: now)
+    }
+
+    static func make(
+        selection: Selection?, nodes: [NodeView], video: AbsolutePath?, clips: [AbsolutePath], workspace: Workspace, now: Date
+    ) -> ReportData {
+        let campaign = workspace.campaign
+        let builder = workspace.builder
+        let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var pairs: [Pair] = []
+        for (index, pair) in (selection?.pairs ?? []).enumerated() {
+            guard let first = campaign.asset(pair.first), let last = campaign.asset(pair.last) else { continue }
+            let id = NodeID.generate(index)
+            let node = byID[id]
+            let metadata = node?.metadata ?? [:]
+            let prefix = String(format: "%02d-", index + 1)
+            pairs.append(Pair(
+                index: index, nodeID: id.rawValue, first: first, last: last, score: pair.score, reasoning: pair.reasoning,
+                prompt: builder.promptFor(pair), clip: clips.first { $0.basename.hasPrefix(prefix) },
+                provider: metadata["provider"]?.stringValue ?? (campaign.generator.kind == .local ? "local" : "replicate"),
+                model: metadata["model"]?.stringValue ?? campaign.generator.model ?? "animatic",
+                costUSD: metadata["cost_usd"]?.doubleValue ?? 0, state: node?.state ?? "stale", seconds: node?.seconds ?? 0,
+                predictionID: metadata["prediction_id"]?.stringValue, message: node?.message, media: MediaInfo(canonical: metadata["media"])))
+        }
+        let selectorName: String
+        switch campaign.pairs {
+        case .explicit: selectorName = "explicit pairs in the manifest"
+        case .selector(let settings): selectorName = settings.kind == .local ? "local visual-similarity selector" : "\(settings.model) (\(settings.baseURL))"
+        }
+        let total = nodes.reduce(0) { $0 + ($1.metadata["cost_usd"]?.doubleValue ?? 0) }
+        let output = campaign.output.path
+        return ReportData(
+            campaign: campaign.campaign, brand: campaign.brand, quality: campaign.quality.rawValue, video: video,
+            videoMedia: MediaInfo(canonical: byID[.combine]?.metadata["media"]), pairs: pairs, selector: selectorName, totalCostUSD: total,
+            builtCount: nodes.filter { $0.state == "built" }.count, cachedCount: nodes.filter { $0.state == "cached" }.count,
+            failedCount: nodes.filter { $0.state == "failed" }.count, generatedAt: iso8601(now),
+            directory: output.parent.appending(output.stem + ".report"))
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import ReelBasics
+
+/// Sends requests through a transport with Reel's retry policy:
+/// - idempotent requests (GET, downloads) are retried on 429, 5xx, timeouts and broken connections;
+/// - requests that create something billable (a prediction POST) are retried only when they
+///   provably never reached the server, or were refused with 429 — never a blind retry that could
+///   pay twice.
+/// `Retry-After` is honoured; otherwise exponential backoff with jitter, bounded.
+public struct HTTPClient: Sendable {
+    /// How a request may be retried.
+    public enum RetryMode: Sendable {
+        /// Safe to repeat (GET, cancel of a finished prediction, downloads).
+        case idempotent
+        /// Creates something billable: retry only on 429 or when provably not sent.
+        case createOnce
+    }
+
+    public let transport: any HTTPTransport
+    public let policy: RetryPolicy
+    public let clock: any Clock<Duration>
+
+    public init(transport: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), clock: any Clock<Duration> = ContinuousClock()) {
+        self.transport = transport
+        self.policy = policy
+        self.clock = clock
+    }
+
+    /// Sends `request`, retrying as `mode` allows. Returns the final response, whatever its
+    /// status (callers turn error statuses into `ProviderError`).
+    /// - Parameter onRetry: told the attempt number and why, before each retry.
+    /// - Throws: `ProviderError.ambiguousCreate` when a create may have been received;
+    ///   `ProviderError.exhausted` when transport errors outlast the retries; `CancellationError`.
+    public func send(
+        _ request: HTTPRequest, mode: RetryMode, onRetry: @Sendable (Int, String) -> Void = { _, _ in }
+    ) async throws -> HTTPResponse {
+        var generator = SystemRandomNumberGenerator()
+        var attempt = 1
+        while true {
+            try Task.checkCancellation()
+            let reason: String
+            var retryAfter: Duration?
+            do {
+                let response = try await transport.send(request)
+                guard HTTPClient.isRetryable(response.status, mode: mode), attempt < policy.maxAttempts else { return response }
+                reason = "HTTP \(response.status)"
+                retryAfter = RetryPolicy.parseRetryAfter(response.header("retry-after"))
+            } catch let error as TransportError {
+                if mode == .createOnce && !error.provablyNotSent {
+                    throw ProviderError.ambiguousCreate(url: HTTPClient.display(request.url), detail: error.description)
+                }
+                guard attempt < policy.maxAttempts else {
+                    throw ProviderError.exhausted(method: request.method, url: HTTPClient.display(request.url), attempts: attempt, last: error.description)
+                }
+                reason = error.description
+            }
+            onRetry(attempt + 1, reason)
+            try await clock.sleep(for: policy.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &generator))
+            attempt += 1
+        }
+    }
+
+    /// Downloads to `destination` with GET semantics (retried), checking the status.
+    /// - Returns: bytes written.
+    /// - Throws: `ProviderError.http` for an error status (e.g. 404 once an output expired).
+    public func download(
+        _ request: HTTPRequest, to destination: AbsolutePath, onRetry: @Sendable (Int, String) -> Void = { _, _ in }
+    ) async throws -> Int64 {
+        var generator = SystemRandomNumberGenerator()
+        var attempt = 1
+        while true {
+            try Task.checkCancellation()
+            let reason: String
+            var retryAfter: Duration?
+            do {
+                let (response, bytes) = try await transport.download(request, to: destination)
+                if (200..<300).contains(response.status) { return bytes }
+                let body = (try? Data(contentsOf: URL(fileURLWithPath: destination.pathString)).prefix(2000)) ?? Data()
+                guard HTTPClient.isRetryable(response.status, mode: .idempotent), attempt < policy.maxAttempts else {
+                    throw ProviderError.http(method: "GET", url: HTTPClient.display(request.url), status: response.status, message: ProviderError.message(from: Data(body)))
+                }
+                reason = "HTTP \(response.status)"
+                retryAfter = RetryPolicy.parseRetryAfter(response.header("retry-after"))
+            } catch let error as TransportError {
+                guard attempt < policy.maxAttempts else {
+                    throw ProviderError.exhausted(method: "GET", url: HTTPClient.display(request.url), attempts: attempt, last: error.description)
+                }
+                reason = error.description
+            }
+            onRetry(attempt + 1, reason)
+            try await clock.sleep(for: policy.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &generator))
+            attempt += 1
+        }
+    }
+
+    static func isRetryable(_ status: Int, mode: RetryMode) -> Bool {
+        switch mode {
+        case .idempotent: return status == 429 || (500...599).contains(status)
+        case .createOnce: return status == 429
+        }
+    }
+
+    /// A URL for messages: no query string, no user info.
+    public static func display(_ url: URL) -> String {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return url.absoluteString }
+        components.query = nil
+        components.user = nil
+        components.password = nil
+        return components.string ?? url.absoluteString
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import ReelBasics
+import Synchronization
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The HTTP seam: sends one request, no policy. `HTTPClient` wraps retries, backoff and auth
+/// around it, so tests exercise the policy against a fake transport or a loopback fake server.
+public protocol HTTPTransport: Sendable {
+    /// Sends `request` and returns the whole response.
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse
+    /// Sends `request` and streams the body to `destination` (never held in memory).
+    /// - Returns: the response with an empty body, and the number of bytes written.
+    func download(_ request: HTTPRequest, to destination: AbsolutePath) async throws -> (response: HTTPResponse, bytes: Int64)
+}
+
+/// Failures below HTTP: the request may or may not have reached the server.
+public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The connection could not be made: the request provably never reached the server.
+    case notConnected(String)
+    /// The request timed out: it may have been received.
+    case timedOut
+    /// The connection broke mid-request or mid-response: it may have been received.
+    case connectionLost(String)
+    /// A download ended before `Content-Length` bytes arrived.
+    case truncated(expected: Int64, received: Int64)
+
+    /// Whether the request certainly did not reach the server (safe to retry even a POST).
+    public var provablyNotSent: Bool {
+        if case .notConnected = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .notConnected(let detail): return "could not connect (\(detail))"
+        case .timedOut: return "timed out"
+        case .connectionLost(let detail): return "connection lost (\(detail))"
+        case .truncated(let expected, let received): return "download truncated: \(received) of \(expected) bytes"
+        }
+    }
+}
+
+/// The real transport: URLSession (libcurl on Linux). Chosen over AsyncHTTPClient because it needs
+/// no extra dependency (AHC adds 2.5–4.5 minutes to every clean CI build here) and streams
+/// downloads to disk (256 MiB at 48 MB peak RSS, measured in platform notes).
+public final class URLSessionTransport: HTTPTransport {
+    /// One session per timeout: on Linux `URLRequest.timeoutInterval` is ignored and only the
+    /// session's `timeoutIntervalForRequest` applies (measured against a slow fake server).
+    private let sessions = Mutex<[Int: URLSession]>([:])
+
+    public init() {}
+
+    func session(timeout: TimeInterval) -> URLSession {
+        let key = Int(timeout.rounded(.up))
+        return sessions.withLock { sessions in
+            if let existing = sessions[key] { return existing }
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.httpShouldSetCookies = false
+            configuration.urlCache = nil
+            configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+            configuration.timeoutIntervalForRequest = TimeInterval(key)
+            let session = URLSession(configuration: configuration)
+            sessions[key] = session
+            return session
+        }
+    }
+
+    func urlRequest(_ request: HTTPRequest) -> URLRequest {
+        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: request.timeout)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        urlRequest.httpBody = request.body
+        return urlRequest
+    }
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        do {
+            let (data, response) = try await session(timeout: request.timeout).data(for: urlRequest(request))
+            return URLSessionTransport.convert(response, body: data)
+        } catch {
+            throw URLSessionTransport.classify(error)
+        }
+    }
+
+    public func download(_ request: HTTPRequest, to destination: AbsolutePath) async throws -> (response: HTTPResponse, bytes: Int64) {
+        let temporary: URL
+        let response: URLResponse
+        do {
+            (temporary, response) = try await session(timeout: request.timeout).download(for: urlRequest(request))
+        } catch {
+            throw URLSessionTransport.classify(error)
+        }
+        let converted = URLSessionTransport.convert(response, body: Data())
+        try? FileManager.default.removeItem(atPath: destination.pathString)
+        try FileManager.default.moveItem(at: temporary, to: URL(fileURLWithPath: destination.pathString))
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: destination.pathString)[.size] as? Int64) ?? 0
+        if let expected = converted.header("content-length").flatMap(Int64.init), expected != bytes, (200..<300).contains(converted.status) {
+            throw TransportError.truncated(expected: expected, received: bytes)
+        }
+        return (converted, bytes)
+    }
+
+    static func convert(_ response: URLResponse, body: Data) -> HTTPResponse {
+        guard let http = response as? HTTPURLResponse else { return HTTPResponse(status: 0, body: body) }
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name] = value }
+        }
+        return HTTPResponse(status: http.statusCode, headers: headers, body: body)
+    }
+
+    static func classify(_ error: any Error) -> any Error {
+        if error is CancellationError { return error }
+        guard let urlError = error as? URLError else { return TransportError.connectionLost("\(error)") }
+        switch urlError.code {
+        case .cancelled: return CancellationError()
+        case .timedOut: return TransportError.timedOut
+        case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
+            return TransportError.notConnected(urlError.localizedDescription)
+        default:
+            return TransportError.connectionLost(urlError.localizedDescription)
+        }
+    }
+}

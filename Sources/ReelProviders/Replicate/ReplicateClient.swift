@@ -1,0 +1,157 @@
+import Foundation
+import ReelBasics
+
+/// Replicate's HTTP API (https://api.replicate.com/v1): predictions on official models, their
+/// lifecycle, file uploads, and authenticated output downloads.
+public struct ReplicateClient: Sendable {
+    public let http: HTTPClient
+    public let baseURL: URL
+    let token: Secret
+    /// Seconds the create request asks the server to hold the response (`Prefer: wait=N`).
+    /// Short on purpose: video takes minutes, and the id must be journaled as soon as possible.
+    public let preferWait: Int
+
+    public init(http: HTTPClient, baseURL: URL, token: Secret, preferWait: Int = 1) {
+        self.http = http
+        self.baseURL = baseURL
+        self.token = token
+        self.preferWait = max(1, min(60, preferWait))
+    }
+
+    func url(_ path: String) -> URL {
+        baseURL.appendingPathComponent(path)
+    }
+
+    func headers(json: Bool = false) -> [String: String] {
+        var headers = ["Authorization": token.bearer, "User-Agent": "reel"]
+        if json { headers["Content-Type"] = "application/json" }
+        return headers
+    }
+
+    /// `POST /models/{owner}/{name}/predictions` with `Prefer: wait=N`. Never retried unless the
+    /// request provably did not arrive or got 429.
+    /// - Parameter body: the JSON request body, `{"input": {...}}`.
+    public func createPrediction(model: String, body: Data, onRetry: @Sendable (Int, String) -> Void = { _, _ in }) async throws -> Prediction {
+        let target = url("models/\(model)/predictions")
+        var headers = headers(json: true)
+        headers["Prefer"] = "wait=\(preferWait)"
+        let request = HTTPRequest(method: "POST", url: target, headers: headers, body: body, timeout: TimeInterval(preferWait + 30))
+        let response = try await http.send(request, mode: .createOnce, onRetry: onRetry)
+        guard response.status == 201 || response.status == 202 else {
+            if (500...599).contains(response.status) {
+                throw ProviderError.ambiguousCreate(url: HTTPClient.display(target), detail: "HTTP \(response.status): \(scrubbed(response.body))")
+            }
+            throw error(response, method: "POST", url: target)
+        }
+        return try decode(Prediction.self, from: response, url: target)
+    }
+
+    /// `GET /predictions/{id}` (retried, including replies whose JSON is unreadable).
+    public func prediction(_ id: String, onRetry: @Sendable (Int, String) -> Void = { _, _ in }) async throws -> Prediction {
+        let target = url("predictions/\(id)")
+        var attempt = 1
+        while true {
+            let response = try await http.send(HTTPRequest(method: "GET", url: target, headers: headers(), timeout: 30), mode: .idempotent, onRetry: onRetry)
+            guard response.status == 200 else { throw error(response, method: "GET", url: target) }
+            do {
+                return try decode(Prediction.self, from: response, url: target)
+            } catch {
+                guard attempt < http.policy.maxAttempts else { throw error }
+                attempt += 1
+                onRetry(attempt, "unreadable JSON")
+                try await http.clock.sleep(for: http.policy.baseDelay)
+            }
+        }
+    }
+
+    /// `POST /predictions/{id}/cancel`.
+    public func cancel(_ id: String) async throws -> Prediction? {
+        let target = url("predictions/\(id)/cancel")
+        let response = try await http.send(HTTPRequest(method: "POST", url: target, headers: headers(), timeout: 30), mode: .idempotent)
+        guard response.status == 200 else { throw error(response, method: "POST", url: target) }
+        return try? decode(Prediction.self, from: response, url: target)
+    }
+
+    /// Recent predictions (newest first), following `next` for at most `pages` pages, with their
+    /// echoed inputs — to find a prediction whose create response was lost.
+    public func recentPredictions(pages: Int = 3) async throws -> [Prediction] {
+        var results: [Prediction] = []
+        var next: URL? = url("predictions")
+        var remaining = pages
+        while let page = next, remaining > 0 {
+            remaining -= 1
+            let response = try await http.send(HTTPRequest(method: "GET", url: page, headers: headers(), timeout: 30), mode: .idempotent)
+            guard response.status == 200 else { throw error(response, method: "GET", url: page) }
+            let decoded = try decode(PredictionPage.self, from: response, url: page)
+            let inputs = ((try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
+            for (index, var prediction) in decoded.results.enumerated() {
+                if index < inputs.count, let input = inputs[index]["input"] {
+                    prediction.inputJSON = try? JSONSerialization.data(withJSONObject: input, options: [.sortedKeys])
+                }
+                results.append(prediction)
+            }
+            next = decoded.next.flatMap(URL.init(string:))
+        }
+        return results
+    }
+
+    /// Uploads bytes through the Files API (`multipart/form-data`), retried only if provably not sent.
+    public func upload(_ data: Data, filename: String, contentType: String) async throws -> ReplicateFile {
+        let target = url("files")
+        var form = MultipartForm()
+        form.add(name: "content", filename: filename, contentType: contentType, data: data)
+        form.add(name: "type", value: contentType)
+        form.add(name: "filename", value: filename)
+        var headers = headers()
+        headers["Content-Type"] = form.contentType
+        let response = try await http.send(
+            HTTPRequest(method: "POST", url: target, headers: headers, body: form.body, timeout: 120), mode: .createOnce)
+        guard response.status == 201 || response.status == 200 else { throw error(response, method: "POST", url: target) }
+        let wire = try decode(ReplicateFile.Wire.self, from: response, url: target)
+        return ReplicateFile(id: wire.id, url: wire.urls.get, sha256: wire.checksums?.sha256, expiresAt: wire.expires_at)
+    }
+
+    /// Streams an output file to `destination`, sending the Authorization header.
+    public func download(_ output: String, to destination: AbsolutePath, onRetry: @Sendable (Int, String) -> Void = { _, _ in }) async throws -> Int64 {
+        guard let target = URL(string: output) else { throw ProviderError.malformedResponse(url: output, detail: "output is not a URL") }
+        return try await http.download(HTTPRequest(method: "GET", url: target, headers: headers(), timeout: 300), to: destination, onRetry: onRetry)
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse, url: URL) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: response.body)
+        } catch {
+            throw ProviderError.malformedResponse(url: HTTPClient.display(url), detail: "cannot read the JSON body (\(error))")
+        }
+    }
+
+    func scrubbed(_ body: Data) -> String {
+        token.scrub(ProviderError.message(from: body))
+    }
+
+    func error(_ response: HTTPResponse, method: String, url: URL) -> ProviderError {
+        .http(method: method, url: HTTPClient.display(url), status: response.status, message: scrubbed(response.body))
+    }
+}
+
+/// A `multipart/form-data` body.
+struct MultipartForm {
+    let boundary = "reel-" + UUID().uuidString.lowercased()
+    private var parts = Data()
+
+    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    /// The parts followed by the closing boundary.
+    var body: Data { parts + Data("--\(boundary)--\r\n".utf8) }
+
+    mutating func add(name: String, value: String) {
+        parts.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+    }
+
+    mutating func add(name: String, filename: String, contentType: String, data: Data) {
+        parts.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\n".utf8))
+        parts.append(Data("Content-Type: \(contentType)\r\n\r\n".utf8))
+        parts.append(data)
+        parts.append(Data("\r\n".utf8))
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import ReelBasics
+import ReelProviders
+import Synchronization
+import Testing
+
+/// A transport that answers from a script and counts calls: the retry policy tested without sockets.
+final class ScriptedTransport: HTTPTransport {
+    enum Step: Sendable {
+        case respond(Int, [String: String])
+        case fail(TransportError)
+    }
+
+    private let steps: Mutex<[Step]>
+    private let count = Mutex(0)
+
+    init(_ steps: [Step]) {
+        self.steps = Mutex(steps)
+    }
+
+    var calls: Int { count.withLock { $0 } }
+
+    func next() throws -> HTTPResponse {
+        count.withLock { $0 += 1 }
+        let step = steps.withLock { $0.isEmpty ? Step.respond(200, [:]) : $0.removeFirst() }
+        switch step {
+        case .respond(let status, let headers): return HTTPResponse(status: status, headers: headers, body: Data("{}".utf8))
+        case .fail(let error): throw error
+        }
+    }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse { try next() }
+
+    func download(_ request: HTTPRequest, to destination: AbsolutePath) async throws -> (response: HTTPResponse, bytes: Int64) {
+        (try next(), 0)
+    }
+}
+
+/// A clock whose sleeps return at once but are recorded.
+final class RecordingClock: Clock, Sendable {
+    typealias Instant = ContinuousClock.Instant
+    private let slept = Mutex<[Duration]>([])
+
+    var now: Instant { ContinuousClock().now }
+    var minimumResolution: Duration { .nanoseconds(1) }
+    var sleeps: [Duration] { slept.withLock { $0 } }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        slept.withLock { $0.append(deadline - ContinuousClock().now) }
+    }
+}
+
+@Suite struct HTTPClientTests {
+    let request = HTTPRequest(method: "GET", url: URL(string: "https://api.example.com/v1/predictions/x")!)
+
+    func client(_ transport: ScriptedTransport, clock: RecordingClock = RecordingClock(), attempts: Int = 4) -> HTTPClient {
+        HTTPClient(transport: transport, policy: RetryPolicy(maxAttempts: attempts, baseDelay: .milliseconds(100), maxDelay: .seconds(10)), clock: clock)
+    }
+
+    @Test func retriesGetOn5xxAnd429ThenSucceeds() async throws {
+        let transport = ScriptedTransport([.respond(503, [:]), .respond(429, [:]), .fail(.timedOut), .respond(200, [:])])
+        let response = try await client(transport).send(request, mode: .idempotent)
+        #expect(response.status == 200)
+        #expect(transport.calls == 4)
+    }
+
+    @Test func honoursRetryAfter() async throws {
+        let clock = RecordingClock()
+        let transport = ScriptedTransport([.respond(429, ["Retry-After": "3"]), .respond(200, [:])])
+        _ = try await client(transport, clock: clock).send(request, mode: .idempotent)
+        let slept = try #require(clock.sleeps.first)
+        #expect(slept > .milliseconds(2_900) && slept <= .seconds(3))
+    }
+
+    @Test func backoffGrowsAndIsBounded() async throws {
+        let clock = RecordingClock()
+        let transport = ScriptedTransport(Array(repeating: .respond(500, [:]), count: 10))
+        let response = try await client(transport, clock: clock, attempts: 4).send(request, mode: .idempotent)
+        #expect(response.status == 500)  // gave up, returned the last answer
+        #expect(transport.calls == 4)
+        #expect(clock.sleeps.count == 3)
+        #expect(clock.sleeps.allSatisfy { $0 <= .seconds(10) })
+    }
+
+    @Test func createIsNeverRetriedAfterAnAmbiguousFailure() async throws {
+        let post = HTTPRequest(method: "POST", url: URL(string: "https://api.example.com/v1/models/a/b/predictions")!)
+        let transport = ScriptedTransport([.fail(.timedOut), .respond(201, [:])])
+        await #expect(throws: ProviderError.self) { try await client(transport).send(post, mode: .createOnce) }
+        #expect(transport.calls == 1)
+        let broken = ScriptedTransport([.fail(.connectionLost("reset")), .respond(201, [:])])
+        await #expect(throws: ProviderError.self) { try await client(broken).send(post, mode: .createOnce) }
+        #expect(broken.calls == 1)
+    }
+
+    @Test func createIsRetriedWhenProvablyNotSentOrThrottled() async throws {
+        let post = HTTPRequest(method: "POST", url: URL(string: "https://api.example.com/v1/models/a/b/predictions")!)
+        let transport = ScriptedTransport([.fail(.notConnected("refused")), .respond(429, [:]), .respond(201, [:])])
+        #expect(try await client(transport).send(post, mode: .createOnce).status == 201)
+        #expect(transport.calls == 3)
+        let failing = ScriptedTransport([.respond(503, [:]), .respond(201, [:])])
+        #expect(try await client(failing).send(post, mode: .createOnce).status == 503)  // no blind retry on 5xx
+        #expect(failing.calls == 1)
+    }
+
+    @Test func parsesRetryAfterDates() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        let later = DateFormatter()
+        later.locale = Locale(identifier: "en_US_POSIX")
+        later.timeZone = TimeZone(identifier: "GMT")
+        later.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        let text = later.string(from: now.addingTimeInterval(7))
+        #expect(RetryPolicy.parseRetryAfter(text, now: now) == .seconds(7))
+        #expect(RetryPolicy.parseRetryAfter("1.5") == .milliseconds(1500))
+        #expect(RetryPolicy.parseRetryAfter("soon") == nil)
+    }
+
+    @Test func secretsAreRedactedEverywhere() throws {
+        let secret = try Secret.fromEnvironment("REPLICATE_API_TOKEN", in: ["REPLICATE_API_TOKEN": "  r8_supersecretvalue\n"], prefix: "r8_")
+        #expect("\(secret)" == "<REPLICATE_API_TOKEN: redacted>")
+        #expect(!String(reflecting: secret).contains("supersecret"))
+        #expect(secret.scrub("echo r8_supersecretvalue back") == "echo <redacted> back")
+        #expect(throws: CredentialError.missing("XAI_API_KEY")) { try Secret.fromEnvironment("XAI_API_KEY", in: ["XAI_API_KEY": "   "]) }
+        #expect(throws: CredentialError.self) { try Secret.fromEnvironment("REPLICATE_API_TOKEN", in: ["REPLICATE_API_TOKEN": "abcdefghij"], prefix: "r8_") }
+        #expect(throws: CredentialError.self) { try Secret.fromEnvironment("K", in: ["K": "has space inside"]) }
+    }
+
+    @Test func errorBodiesBecomeMessages() {
+        let replicate = Data(#"{"detail":"- input.duration: must be one of 4, 6, 8\n","status":422,"title":"Input validation failed","invalid_fields":[{"type":"enum","field":"input.duration","description":"must be one of 4, 6, 8"}]}"#.utf8)
+        #expect(ProviderError.message(from: replicate).contains("input.duration: must be one of 4, 6, 8"))
+        let xai = Data(#"{"code":"Client specified an invalid argument","error":"Incorrect API key provided: xa***. You can obtain an API key from https://console.x.ai."}"#.utf8)
+        #expect(ProviderError.message(from: xai).hasPrefix("Incorrect API key provided"))
+    }
+}
