@@ -7,7 +7,7 @@ public struct ReelCommand: AsyncParsableCommand {
         commandName: "reel",
         abstract: "Build AI video campaigns from a YAML manifest, like make: cached, incremental, within budget.",
         discussion: """
-            Reel plans a graph (select image pairs -> generate a clip per pair -> combine), keeps every result in a
+            Reel plans a graph (select image pairs -> generate a clip per pair -> combine), keeps every result in a \
             content-addressed cache, and rebuilds only what is stale.
 
             Examples:
@@ -19,7 +19,7 @@ public struct ReelCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 build or manifest failure, 64 usage error, 130 interrupted.
             """,
         version: ReelVersion.current,
-        subcommands: [Validate.self, Plan.self, Build.self, Graph.self, Explain.self, Spend.self, Report.self]
+        subcommands: [Validate.self, Plan.self, Build.self, Graph.self, Explain.self, Cache.self, Spend.self, Report.self]
     )
 
     public init() {}

@@ -52,7 +52,7 @@ public struct ProviderSetup: Sendable {
         if needs.selector, case .selector(let settings) = campaign.pairs {
             let key = try Secret.fromEnvironment(settings.apiKeyEnv, in: environment.variables)
             let client = ChatCompletionsClient(http: http, baseURL: try url(settings.baseURL, what: "select.base_url"), key: key)
-            executors.llmSelect = LLMSelectExecutor(client: client)
+            executors.llmSelect = LLMSelectExecutor(client: client, registry: campaign.registry)
         }
         if needs.generator {
             let token = try Secret.fromEnvironment("REPLICATE_API_TOKEN", in: environment.variables, prefix: "r8_")

@@ -36,7 +36,7 @@ public struct Workspace: Sendable {
     /// Opens `campaign` with its cache at `cacheRoot` (the project default when `nil`).
     /// - Throws: when the cache cannot be created, an asset cannot be read or ffmpeg is missing.
     public static func open(
-        _ campaign: ResolvedCampaign, cacheRoot: AbsolutePath?, environment: BuildEnvironment, registry: ModelRegistry = .builtIn
+        _ campaign: ResolvedCampaign, cacheRoot: AbsolutePath?, environment: BuildEnvironment, registry: ModelRegistry? = nil
     ) async throws -> Workspace {
         let root = cacheRoot ?? CacheStore.defaultRoot(projectRoot: campaign.projectRoot)
         let store = try CacheStore(root: root, fileSystem: environment.fileSystem)
@@ -50,7 +50,7 @@ public struct Workspace: Sendable {
         }
         return Workspace(
             campaign: campaign, environment: environment, store: store, assetDigests: digests, hashedAssets: hashed,
-            toolVersion: toolVersion, lockfile: lockfile, registry: registry)
+            toolVersion: toolVersion, lockfile: lockfile, registry: registry ?? campaign.registry)
     }
 
     /// The graph builder for this workspace.

@@ -16,6 +16,8 @@ public struct Manifest: Sendable, Equatable {
     /// The quality preset; `nil` means `draft`.
     public var quality: QualityPreset?
     public var budget: Budget
+    /// Price overrides by model name (replace the registry's estimates).
+    public var prices: [String: PriceOverride]
     /// Where each key was written (`"generate.duration"` → location), for later diagnostics.
     public var locations: [String: SourceLocation]
 
@@ -23,8 +25,9 @@ public struct Manifest: Sendable, Equatable {
         version: Int = 1, campaign: Campaign, brand: Brand = Brand(), assets: [AssetEntry],
         select: SelectSection = SelectSection(), generate: GenerateSection = GenerateSection(),
         output: OutputSection = OutputSection(), quality: QualityPreset? = nil, budget: Budget = Budget(),
-        locations: [String: SourceLocation] = [:]
+        prices: [String: PriceOverride] = [:], locations: [String: SourceLocation] = [:]
     ) {
+        self.prices = prices
         self.version = version
         self.campaign = campaign
         self.brand = brand
@@ -261,8 +264,10 @@ public struct Resolution: Sendable, Equatable, Hashable, CustomStringConvertible
             self = known
             return
         }
-        let parts = lower.split(separator: "x")
-        guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]) else { return nil }
+        let parts = lower.split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let width = Int(parts[0]), let height = Int(parts[1])
+        else { return nil }
         self.init(width: width, height: height)
     }
 
@@ -329,5 +334,31 @@ public struct Budget: Sendable, Equatable {
         self.maxUSD = maxUSD
         self.runMaxUSD = runMaxUSD
         self.clipMaxUSD = clipMaxUSD
+    }
+}
+
+/// A price written in the manifest for one model, replacing the registry's estimate.
+public struct PriceOverride: Sendable, Equatable {
+    /// Per second of output video, at any resolution.
+    public var usdPerSecond: Double?
+    /// Per second of output video, by resolution label (`768p`).
+    public var usdPerSecondByResolution: [String: Double]
+    /// Per prediction.
+    public var usdPerRun: Double?
+    /// Selector models: per million prompt and completion tokens.
+    public var usdPerMillionInput: Double?
+    public var usdPerMillionOutput: Double?
+    public var location: SourceLocation
+
+    public init(
+        usdPerSecond: Double? = nil, usdPerSecondByResolution: [String: Double] = [:], usdPerRun: Double? = nil,
+        usdPerMillionInput: Double? = nil, usdPerMillionOutput: Double? = nil, location: SourceLocation
+    ) {
+        self.usdPerSecond = usdPerSecond
+        self.usdPerSecondByResolution = usdPerSecondByResolution
+        self.usdPerRun = usdPerRun
+        self.usdPerMillionInput = usdPerMillionInput
+        self.usdPerMillionOutput = usdPerMillionOutput
+        self.location = location
     }
 }

@@ -107,7 +107,7 @@ public enum ManifestParser {
 struct ManifestDecoder {
     let reader: YAMLNodeReader
 
-    static let rootKeys = ["version", "campaign", "brand", "assets", "select", "generate", "output", "quality", "budget"]
+    static let rootKeys = ["version", "campaign", "brand", "assets", "select", "generate", "output", "quality", "budget", "prices"]
 
     func decode(_ root: Node) -> Manifest? {
         guard let top = reader.mapping(root, path: "", known: ManifestDecoder.rootKeys, required: ["version", "campaign", "assets"]) else {
@@ -124,10 +124,11 @@ struct ManifestDecoder {
             reader.choice($0, path: "quality", allowed: QualityPreset.allCases.map(\.rawValue)).flatMap(QualityPreset.init(rawValue:))
         }
         let budget = top["budget"].map(decodeBudget) ?? Budget()
+        let prices = top["prices"].map(decodePrices) ?? [:]
         guard let version, let campaign, let assets else { return nil }
         return Manifest(
             version: version, campaign: campaign, brand: brand, assets: assets, select: select, generate: generate,
-            output: output, quality: quality, budget: budget, locations: reader.locations)
+            output: output, quality: quality, budget: budget, prices: prices, locations: reader.locations)
     }
 
     private func decodeVersion(_ node: Node?) -> Int? {
@@ -365,11 +366,54 @@ struct ManifestDecoder {
         return Budget(maxUSD: amount("max_usd"), runMaxUSD: amount("run_max_usd"), clipMaxUSD: amount("clip_max_usd"))
     }
 
+    private func decodePrices(_ node: Node) -> [String: PriceOverride] {
+        guard reader.visit(node) else { return [:] }
+        guard case .mapping(let mapping) = node else {
+            reader.error("'prices' must be a mapping of model names to prices, not \(reader.describe(node))", at: node)
+            return [:]
+        }
+        var prices: [String: PriceOverride] = [:]
+        for (keyNode, value) in mapping {
+            guard let model = reader.string(keyNode, path: "prices") else { continue }
+            let path = "prices.\(model)"
+            let known = ["usd_per_second", "usd_per_run", "usd_per_million_input", "usd_per_million_output"]
+            guard let map = reader.mapping(value, path: path, known: known) else { continue }
+            if map.isEmpty {
+                reader.error("'\(path)' sets no price; give usd_per_second, usd_per_run or usd_per_million_input/_output", at: value)
+                continue
+            }
+            func amount(_ key: String) -> Double? {
+                map[key].flatMap { reader.number($0, path: "\(path).\(key)", above: 0, inclusive: true, upTo: 10_000) }
+            }
+            var override = PriceOverride(
+                usdPerRun: amount("usd_per_run"), usdPerMillionInput: amount("usd_per_million_input"),
+                usdPerMillionOutput: amount("usd_per_million_output"), location: reader.location(keyNode))
+            if let perSecond = map["usd_per_second"] {
+                if case .mapping(let byResolution) = perSecond {
+                    for (labelNode, rateNode) in byResolution {
+                        guard let label = patterned(labelNode, path: "\(path).usd_per_second", pattern: "^[0-9]{3,4}p$", rule: "a resolution label such as 720p"),
+                            let rate = reader.number(rateNode, path: "\(path).usd_per_second.\(label)", above: 0, inclusive: true, upTo: 10_000)
+                        else { continue }
+                        override.usdPerSecondByResolution[label] = rate
+                    }
+                } else {
+                    override.usdPerSecond = reader.number(perSecond, path: "\(path).usd_per_second", above: 0, inclusive: true, upTo: 10_000)
+                }
+                if let runNode = map["usd_per_run"] {
+                    reader.error("'\(path)' has both usd_per_second and usd_per_run; a model is priced one way", at: runNode)
+                }
+            }
+            prices[model] = override
+        }
+        return prices
+    }
+
     // MARK: Helpers
 
     private func patterned(_ node: Node, path: String, pattern: String, rule: String) -> String? {
         guard let text = reader.string(node, path: path) else { return nil }
-        guard text.range(of: pattern, options: .regularExpression) != nil else {
+        // The match must cover the whole text: ICU's `$` also matches before a final line break.
+        guard let match = text.range(of: pattern, options: .regularExpression), match == text.startIndex..<text.endIndex else {
             reader.error("'\(path)' cannot be '\(text)': use \(rule)", at: node)
             return nil
         }

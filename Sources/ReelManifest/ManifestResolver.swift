@@ -30,7 +30,8 @@ public struct ManifestResolver: Sendable {
 
     /// Resolves `manifest`, read from `manifestPath` and shown as `displayPath` in diagnostics.
     public func resolve(_ manifest: Manifest, at manifestPath: AbsolutePath) -> (campaign: ResolvedCampaign?, diagnostics: [Diagnostic]) {
-        var context = ResolutionContext(manifest: manifest, registry: registry)
+        let priced = registry.applying(manifest.prices)
+        var context = ResolutionContext(manifest: manifest, registry: priced)
         let root = projectRoot(for: manifestPath)
         let assets = resolveAssets(manifest, manifestPath: manifestPath, root: root, context: &context)
         let preset = manifest.quality ?? .draft
@@ -38,6 +39,7 @@ public struct ManifestResolver: Sendable {
         let generator = context.resolveGenerator(preset: preset, values: presetValues, environment: environment)
         let output = context.resolveOutput(preset: preset, values: presetValues, manifestPath: manifestPath, root: root, generator: generator)
         let pairs = context.resolvePairs(preset: preset, values: presetValues, assets: assets, environment: environment)
+        context.checkPrices(pairs: pairs)
         let diagnostics = ManifestResolver.sortedByLocation(context.diagnostics)
         if diagnostics.contains(where: { $0.severity == .error }) {
             return (nil, diagnostics)
@@ -46,7 +48,7 @@ public struct ManifestResolver: Sendable {
         let campaign = ResolvedCampaign(
             manifest: manifest, manifestPath: manifestPath, projectRoot: root, quality: preset, campaign: manifest.campaign,
             brand: manifest.brand, assets: assets, pairs: pairs, generator: generator, output: output, budget: manifest.budget,
-            settings: context.settings, notes: diagnostics)
+            settings: context.settings, notes: diagnostics, registry: priced)
         return (campaign, diagnostics)
     }
 
@@ -154,6 +156,17 @@ struct ResolutionContext {
         }
         record(key, describe(fallback), .preset(preset))
         return fallback
+    }
+
+    /// Warns about prices for models this campaign does not use (likely a typo).
+    mutating func checkPrices(pairs: PairSource?) {
+        var used: Set<String> = []
+        if let model = settings.first(where: { $0.key == "generate.model" })?.value { used.insert(model) }
+        if case .selector(let selector)? = pairs, selector.kind == .openAICompatible { used.insert(selector.model) }
+        for (name, override) in manifest.prices.sorted(by: { $0.key < $1.key }) where !used.contains(name) {
+            let hint = DidYouMean.hint(for: name, among: Array(used) + Array(registry.models.keys))
+            diagnostics.append(.warning("price for '\(name)' is not used by this campaign\(hint)", at: override.location))
+        }
     }
 
     mutating func resolveGenerator(preset: QualityPreset, values: PresetValues, environment: [String: String]) -> GeneratorSettings? {

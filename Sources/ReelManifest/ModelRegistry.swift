@@ -31,6 +31,34 @@ public struct ModelRegistry: Sendable, Equatable {
         self.selectors = file.selectors
     }
 
+    /// This registry with the manifest's price overrides applied.
+    public func applying(_ overrides: [String: PriceOverride]) -> ModelRegistry {
+        var copy = self
+        for (name, override) in overrides {
+            if var spec = copy.models[name] {
+                if let run = override.usdPerRun {
+                    spec.price = ModelSpec.Price(unit: "run", rules: [.init(resolution: nil, audio: nil, usd: run)])
+                } else if let flat = override.usdPerSecond {
+                    spec.price = ModelSpec.Price(unit: "second", rules: [.init(resolution: nil, audio: nil, usd: flat)])
+                } else if !override.usdPerSecondByResolution.isEmpty {
+                    let rules = override.usdPerSecondByResolution.sorted { $0.key < $1.key }.map {
+                        ModelSpec.Price.Rule(resolution: $0.key, audio: nil, usd: $0.value)
+                    }
+                    spec.price = ModelSpec.Price(unit: "second", rules: rules + spec.price.rules)
+                }
+                spec.priceSource = "manifest price override"
+                copy.models[name] = spec
+            }
+            if override.usdPerMillionInput != nil || override.usdPerMillionOutput != nil {
+                let base = copy.selectorPrice(for: name)
+                copy.selectors[name] = SelectorPrice(
+                    usdPerMillionInput: override.usdPerMillionInput ?? base.usdPerMillionInput,
+                    usdPerMillionOutput: override.usdPerMillionOutput ?? base.usdPerMillionOutput, priceSource: "manifest price override")
+            }
+        }
+        return copy
+    }
+
     /// The price entry for a selector model (or the deliberately high default).
     public func selectorPrice(for model: String) -> SelectorPrice {
         selectors[model] ?? selectors["default"] ?? SelectorPrice(usdPerMillionInput: 5, usdPerMillionOutput: 15, priceSource: "default")
@@ -97,6 +125,12 @@ public struct ModelSpec: Sendable, Equatable, Codable {
             public var resolution: String?
             public var audio: Bool?
             public var usd: Double
+
+            public init(resolution: String?, audio: Bool?, usd: Double) {
+                self.resolution = resolution
+                self.audio = audio
+                self.usd = usd
+            }
         }
 
         public init(unit: String, rules: [Rule]) {

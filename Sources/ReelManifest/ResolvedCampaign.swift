@@ -150,6 +150,8 @@ public struct ResolvedCampaign: Sendable, Equatable {
     public var settings: [ResolvedSetting]
     /// Warnings and notes found while resolving (e.g. a duration snapped to the model's).
     public var notes: [Diagnostic]
+    /// The model registry with the manifest's price overrides applied.
+    public var registry: ModelRegistry = .builtIn
 
     /// The lockfile beside the manifest: `campaign.yaml` → `campaign.lock`.
     public var lockfilePath: AbsolutePath {

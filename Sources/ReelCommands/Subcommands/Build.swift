@@ -12,8 +12,8 @@ extension ReelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Render the campaign to a video, rebuilding only what is stale.",
             discussion: """
-                Takes every node it can from the cache; runs the rest (at most --jobs at once); places the video at
-                output.path with its clips in <name>.clips/ beside it; writes the lockfile next to the manifest.
+                Takes every node it can from the cache; runs the rest (at most --jobs at once); places the video at \
+                output.path with its clips in <name>.clips/ beside it; writes the lockfile next to the manifest. \
                 Paid calls are reserved against the budget caps in the ledger before they start.
 
                 Examples:
@@ -21,10 +21,10 @@ extension ReelCommand {
                   reel build manifests/demo/reel.yaml --jobs 4 --keep-going
                   reel build manifests/demo/reel.yaml --force generate/2
                   reel build campaign.yaml --max-usd 5
-                  reel build campaign.yaml --frozen          # CI: fail instead of spending or changing the lockfile
+                  reel build campaign.yaml --frozen   # CI: no spending, no lockfile change
                   reel build manifests/demo/reel.yaml --json | tail -n 1 | jq .output
 
-                Ctrl-C stops launching new work; finished clips stay in the cache and running predictions are resumed
+                Ctrl-C stops launching new work; finished clips stay in the cache and running predictions are resumed \
                 by the next build (or cancelled with --cancel-on-interrupt). Exit code 130.
                 """)
 
@@ -85,12 +85,26 @@ extension ReelCommand {
             let engine = BuildEngine(workspace: workspace, executors: executors, options: options, spend: spend, events: printer.handle)
             let result = await InterruptHandler.run { await engine.run() }
             printer.summary(result, campaign: campaign)
+            if !result.interrupted { await writeStoryboard(result, workspace: workspace, environment: environment) }
             if result.interrupted { throw ExitCode(130) }
             if frozen && result.lockfileChanged {
                 Console.err("error: --frozen: the lockfile \(campaign.lockfilePath.relative(to: AbsolutePath.currentDirectory)) would change; it was not written")
                 throw ExitCode.failure
             }
             if !result.succeeded { throw ExitCode.failure }
+        }
+
+        /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists).
+        func writeStoryboard(_ result: BuildResult, workspace: Workspace, environment: BuildEnvironment) async {
+            do {
+                let data = ReportData.make(result, workspace: workspace, now: environment.now())
+                let index = try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)
+                if !output.quiet && !output.json {
+                    Console.err("storyboard: \(index.relative(to: AbsolutePath.currentDirectory))")
+                }
+            } catch {
+                Console.err("warning: could not write the storyboard: \(error)")
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ extension ReelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show every node a build would run, why, what it would cost, and the budget left.",
             discussion: """
-                Like `terraform plan`: reads the manifest, the cache, the lockfile and the ledger, and changes nothing.
+                Like `terraform plan`: reads the manifest, the cache, the lockfile and the ledger, and changes nothing. \
                 Costs are estimates from the model registry's prices (or the manifest's price overrides).
 
                 Exit codes: 0 success; with --detailed-exitcode, 0 nothing to do, 2 work to do, 1 error.

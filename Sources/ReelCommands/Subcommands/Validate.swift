@@ -10,7 +10,7 @@ extension ReelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check manifests and print every problem as file:line:col: error: message.",
             discussion: """
-                Parses each manifest, applies its quality preset, expands its asset globs and checks every path, pair and
+                Parses each manifest, applies its quality preset, expands its asset globs and checks every path, pair and \
                 model setting. Nothing is hashed or built.
 
                 Examples:

@@ -1,0 +1,83 @@
+import Foundation
+import ReelBasics
+import ReelCache
+
+/// `reel cache verify` and `reel cache gc`.
+public struct CacheMaintenance: Sendable {
+    public let store: CacheStore
+
+    public init(store: CacheStore) {
+        self.store = store
+    }
+
+    var fileSystem: any FileSystem { store.fileSystem }
+
+    /// Every blob digest in the store.
+    func blobs() -> [Digest] {
+        let root = store.layout.casRoot
+        return ((try? fileSystem.list(root)) ?? []).flatMap { prefix in
+            ((try? fileSystem.list(root.appending(prefix))) ?? []).compactMap { Digest(prefix + $0) }
+        }
+    }
+
+    /// Every action record in the cache.
+    func records() -> [ActionRecord] {
+        let root = store.layout.actionCacheRoot
+        return ((try? fileSystem.list(root)) ?? []).flatMap { prefix in
+            ((try? fileSystem.list(root.appending(prefix))) ?? []).compactMap { name -> ActionRecord? in
+                guard let key = Digest(String(name.dropLast(5))) else { return nil }
+                return store.actions.lookup(key)
+            }
+        }
+    }
+
+    /// Rehashes every blob (removing corrupt ones) and drops records whose blobs are gone.
+    public func verify() -> (blobs: Int, corrupt: Int, records: Int, brokenRecords: Int) {
+        let all = blobs()
+        var corrupt = 0
+        for digest in all where store.content.verifyThoroughly(digest) == .corrupt {
+            corrupt += 1
+            try? store.content.remove(digest)
+        }
+        let records = records()
+        var broken = 0
+        for record in records where record.outputs.contains(where: { store.content.verify($0.digest) != .present }) {
+            broken += 1
+            try? store.actions.remove(record.key)
+        }
+        store.flush()
+        return (all.count, corrupt, records.count, broken)
+    }
+
+    /// Removes old records (when asked), unreferenced blobs and leftover temporary files.
+    public func collect(olderThanDays days: Int?, now: Date = Date()) -> (records: Int, blobs: Int, bytes: Int64) {
+        var removedRecords = 0
+        var live: Set<Digest> = []
+        let cutoff = days.map { now.addingTimeInterval(-Double($0) * 86_400) }
+        for record in records() {
+            if let cutoff, let created = ISO8601DateFormatter().date(from: String(record.createdAt.prefix(19)) + "Z"), created < cutoff {
+                try? store.actions.remove(record.key)
+                removedRecords += 1
+                continue
+            }
+            for output in record.outputs { live.insert(output.digest) }
+        }
+        var removedBlobs = 0
+        var bytes: Int64 = 0
+        for digest in blobs() where !live.contains(digest) {
+            let path = store.content.path(for: digest)
+            bytes += fileSystem.info(path)?.size ?? 0
+            try? store.content.remove(digest)
+            removedBlobs += 1
+        }
+        let temporary = store.layout.temporaryRoot
+        for name in (try? fileSystem.list(temporary)) ?? [] {
+            let path = temporary.appending(name)
+            if let info = fileSystem.info(path), Double(info.modificationNanos) / 1e9 < now.timeIntervalSince1970 - 86_400 {
+                try? fileSystem.remove(path)
+            }
+        }
+        store.flush()
+        return (removedRecords, removedBlobs, bytes)
+    }
+}
