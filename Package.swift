@@ -144,6 +144,7 @@ let package = Package(
         .testTarget(
             name: "ReelEndToEndTests",
             dependencies: ["ReelTestSupport", "ReelBasics"],
+            exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),
     ]

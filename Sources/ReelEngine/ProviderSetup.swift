@@ -12,20 +12,24 @@ public struct ProviderSetup: Sendable {
         public var cancelOnInterrupt: Bool
         public var pollInterval: Duration
         public var retry: RetryPolicy
+        /// Seconds without progress before an HTTP request times out.
+        public var timeout: TimeInterval
 
-        public init(cancelOnInterrupt: Bool = false, pollInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy()) {
+        public init(cancelOnInterrupt: Bool = false, pollInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 30) {
             self.cancelOnInterrupt = cancelOnInterrupt
             self.pollInterval = pollInterval
             self.retry = retry
+            self.timeout = timeout
         }
 
         /// Test and tuning knobs from the environment: `REEL_POLL_INTERVAL_MS`, `REEL_RETRY_BASE_MS`,
-        /// `REEL_RETRY_ATTEMPTS`.
+        /// `REEL_RETRY_ATTEMPTS`, `REEL_HTTP_TIMEOUT_S`.
         public static func from(environment: [String: String], cancelOnInterrupt: Bool) -> Options {
             var options = Options(cancelOnInterrupt: cancelOnInterrupt)
             if let value = environment["REEL_POLL_INTERVAL_MS"].flatMap(Int.init), value > 0 { options.pollInterval = .milliseconds(value) }
             if let value = environment["REEL_RETRY_BASE_MS"].flatMap(Int.init), value > 0 { options.retry.baseDelay = .milliseconds(value) }
             if let value = environment["REEL_RETRY_ATTEMPTS"].flatMap(Int.init), value > 0 { options.retry.maxAttempts = value }
+            if let value = environment["REEL_HTTP_TIMEOUT_S"].flatMap(Double.init), value > 0 { options.timeout = value }
             return options
         }
     }
@@ -56,7 +60,8 @@ public struct ProviderSetup: Sendable {
         }
         if needs.generator {
             let token = try Secret.fromEnvironment("REPLICATE_API_TOKEN", in: environment.variables, prefix: "r8_")
-            let client = ReplicateClient(http: http, baseURL: try url(campaign.generator.baseURL, what: "generate.base_url"), token: token)
+            let client = ReplicateClient(
+                http: http, baseURL: try url(campaign.generator.baseURL, what: "generate.base_url"), token: token, timeout: options.timeout)
             executors.replicate = ReplicateExecutor(
                 client: client, pollInterval: options.pollInterval, cancelOnInterrupt: options.cancelOnInterrupt, clock: environment.clock)
         }

@@ -222,4 +222,60 @@ struct ProviderBuildTests {
             }
         }
     }
+
+    @Test func largeImagesGoThroughTheFilesAPIOnceAndAreReused() async throws {
+        try await withHarness { harness in
+            // A noisy 800x600 PNG is far over the 256 KB inline limit.
+            let big = harness.directory.appending("assets/nebula.png")
+            let made = try await runProcess("ffmpeg", [
+                "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "nullsrc=s=800x600", "-vf", "geq=lum='random(1)*255':cb=128:cr=128", "-frames:v", "1", big.pathString,
+            ])
+            #expect(made.exitCode == 0)
+            #expect((try FileManager.default.attributesOfItem(atPath: big.pathString)[.size] as? Int ?? 0) > 256 * 1024)
+            try writeFile("""
+                version: 1
+                campaign: {id: uploads}
+                assets: [{glob: "assets/*"}]
+                select: {pairs: [[rocket, nebula], [nebula, coffee]]}
+                output: {path: out/uploads.mp4, resolution: 320x180, fps: 24}
+                quality: balanced
+                """, to: harness.directory.appending("reel.yaml"))
+            let result = try await harness.build(["--jobs", "1"])
+            #expect(result.exitCode == 0, "\(ProviderHarness.failures(result))")
+            #expect(harness.replicate.files.count == 1, "the same image is uploaded once")
+            let upload = try #require(harness.replicate.files.first)
+            let inputs = harness.replicate.predictions.map(\.input)
+            #expect(inputs.contains { $0["last_frame"]?.stringValue?.contains(upload.id) == true })
+            #expect(inputs.contains { $0["image"]?.stringValue?.contains(upload.id) == true })
+            #expect(inputs.allSatisfy { $0["image"]?.stringValue?.hasPrefix("data:") == true || $0["image"]?.stringValue?.hasPrefix("http") == true })
+        }
+    }
+
+    @Test func wrongReplicateTokenAndUnknownModelAreClear() async throws {
+        try await withHarness { harness in
+            var environment = harness.environment
+            environment["REPLICATE_API_TOKEN"] = "r8_notTheRightTokenAtAll"
+            let unauthorised = try await ReelBinary.run(["build", "reel.yaml", "--json"], in: harness.directory, environment: environment)
+            #expect(unauthorised.exitCode == 1)
+            #expect(ProviderHarness.failures(unauthorised).contains("HTTP 401") && ProviderHarness.failures(unauthorised).contains("check the API key"))
+            #expect(!unauthorised.stdout.contains("notTheRightToken") && !unauthorised.stderr.contains("notTheRightToken"))
+            harness.replicate.inject(.notFound, times: 2, on: .createPrediction)
+            let missing = try await harness.build(["--keep-going"])
+            #expect(missing.exitCode == 1)
+            #expect(ProviderHarness.failures(missing).contains("check the model name"))
+            #expect(harness.replicate.createCount == 0)
+        }
+    }
+
+    @Test func slowAnswersTimeOutAndAreRetried() async throws {
+        try await withHarness { harness in
+            harness.replicate.inject(.slow(.seconds(3)), times: 2, on: .getPrediction)
+            var environment = harness.environment
+            environment["REEL_HTTP_TIMEOUT_S"] = "1"
+            let result = try await ReelBinary.run(["build", "reel.yaml", "--json"], in: harness.directory, environment: environment)
+            #expect(result.exitCode == 0, "\(ProviderHarness.failures(result))")
+            #expect(result.stdout.contains("timed out"))
+            #expect(harness.replicate.createCount == 2)
+        }
+    }
 }

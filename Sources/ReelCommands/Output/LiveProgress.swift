@@ -118,7 +118,8 @@ final class LiveProgress: Sendable {
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let elapsed = LiveProgress.seconds(now - started)
         var line = "[\(bar)] \(state.done)/\(state.total)  \(LiveProgress.clock(elapsed)) elapsed"
-        let remaining = max(0, state.toRun - state.durations.count - state.failed)
+        // Planned nodes can finish from the cache after all (early cutoff): never more than are left.
+        let remaining = max(0, min(state.toRun - state.durations.count - state.failed, state.total - state.done))
         if !state.durations.isEmpty, remaining > 0 {
             let average = state.durations.reduce(0, +) / Double(state.durations.count)
             let parallel = Double(max(1, state.running.count))

@@ -42,17 +42,17 @@ struct ProgressPrinter: Sendable {
         case .built(let id, let label, let seconds):
             Console.err("[\(stamp)] built   \(id)  \(label)  (\(String(format: "%.2f", seconds)) s)")
         case .failed(let id, let label, let message):
-            Console.err("[\(stamp)] FAILED  \(id)  \(label): \(message)")
+            Console.err("[\(stamp)] FAILED  \(id)  \(label): \(ProgressPrinter.oneLine(message))")
         case .skipped(let id, _, let blocker):
             Console.err("[\(stamp)] skipped \(id)  (needs \(blocker))")
         case .waiting(let id, let label):
             Console.err("[\(stamp)] waiting \(id)  \(label): another reel process is building it")
         case .retrying(let id, let attempt, let reason):
-            Console.err("[\(stamp)] retry   \(id)  attempt \(attempt): \(reason)")
+            Console.err("[\(stamp)] retry   \(id)  attempt \(attempt): \(ProgressPrinter.oneLine(reason))")
         case .spent(let id, let amount):
             Console.err("[\(stamp)] spent   \(id)  \(usd(amount))")
         case .note(let message):
-            Console.err("[\(stamp)] note    \(message)")
+            Console.err("[\(stamp)] note    \(ProgressPrinter.oneLine(message))")
         }
     }
 
@@ -74,6 +74,12 @@ struct ProgressPrinter: Sendable {
         case .spent(let id, let amount): return ["event": "spend", "time": time, "node": id.rawValue, "usd": amount]
         case .note(let message): return ["event": "note", "time": time, "message": message]
         }
+    }
+
+    /// A message on one line (ffmpeg's errors span many), so every progress line is one event with
+    /// its timestamp; the summary repeats failures in full.
+    static func oneLine(_ message: String) -> String {
+        message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " | ")
     }
 
     static func timestamp() -> String {

@@ -55,7 +55,7 @@ extension ReelCommand {
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
             if let maxUSD, maxUSD < 0 || !maxUSD.isFinite { throw ValidationError("--max-usd must be a non-negative amount") }
-            for id in forced where NodeID(id).kind == nil {
+            for id in forced where !ReelCommand.Explain.isNodeID(id) {
                 throw ValidationError("--force takes a node id such as select, generate/0 or combine, not '\(id)'")
             }
             if frozen && (forceAll || !forced.isEmpty) { throw ValidationError("--frozen cannot be combined with --force or --force-all") }

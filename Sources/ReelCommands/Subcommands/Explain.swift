@@ -28,7 +28,19 @@ extension ReelCommand {
         var json = false
 
         func validate() throws {
-            guard NodeID(node).kind != nil else { throw ValidationError("'\(node)' is not a node id (select, generate/<n>, combine, features/<asset>)") }
+            guard Self.isNodeID(node) else { throw ValidationError("'\(node)' is not a node id (select, generate/<n>, combine, features/<asset>)") }
+        }
+
+        /// Whether `id` is written as a node id: `select`, `combine`, `generate/<n>` or `features/<asset>`
+        /// (`NodeID.kind` alone also accepts `generate`, `/combine` or `select/x`).
+        static func isNodeID(_ id: String) -> Bool {
+            let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+            switch parts.first {
+            case "select", "combine": return parts.count == 1
+            case "generate": return parts.count == 2 && !parts[1].isEmpty && parts[1].allSatisfy { $0.isASCII && $0.isNumber }
+            case "features": return parts.count == 2 && !parts[1].isEmpty
+            default: return false
+            }
         }
 
         func run() async throws {

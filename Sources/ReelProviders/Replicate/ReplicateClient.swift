@@ -10,12 +10,15 @@ public struct ReplicateClient: Sendable {
     /// Seconds the create request asks the server to hold the response (`Prefer: wait=N`).
     /// Short on purpose: video takes minutes, and the id must be journaled as soon as possible.
     public let preferWait: Int
+    /// Seconds without progress before a request counts as timed out (downloads get ten times as long).
+    public let timeout: TimeInterval
 
-    public init(http: HTTPClient, baseURL: URL, token: Secret, preferWait: Int = 1) {
+    public init(http: HTTPClient, baseURL: URL, token: Secret, preferWait: Int = 1, timeout: TimeInterval = 30) {
         self.http = http
         self.baseURL = baseURL
         self.token = token
         self.preferWait = max(1, min(60, preferWait))
+        self.timeout = timeout
     }
 
     func url(_ path: String) -> URL {
@@ -35,7 +38,7 @@ public struct ReplicateClient: Sendable {
         let target = url("models/\(model)/predictions")
         var headers = headers(json: true)
         headers["Prefer"] = "wait=\(preferWait)"
-        let request = HTTPRequest(method: "POST", url: target, headers: headers, body: body, timeout: TimeInterval(preferWait + 30))
+        let request = HTTPRequest(method: "POST", url: target, headers: headers, body: body, timeout: TimeInterval(preferWait) + timeout)
         let response = try await http.send(request, mode: .createOnce, onRetry: onRetry)
         guard response.status == 201 || response.status == 202 else {
             if (500...599).contains(response.status) {
@@ -51,7 +54,7 @@ public struct ReplicateClient: Sendable {
         let target = url("predictions/\(id)")
         var attempt = 1
         while true {
-            let response = try await http.send(HTTPRequest(method: "GET", url: target, headers: headers(), timeout: 30), mode: .idempotent, onRetry: onRetry)
+            let response = try await http.send(HTTPRequest(method: "GET", url: target, headers: headers(), timeout: timeout), mode: .idempotent, onRetry: onRetry)
             guard response.status == 200 else { throw error(response, method: "GET", url: target) }
             do {
                 return try decode(Prediction.self, from: response, url: target)
@@ -67,7 +70,7 @@ public struct ReplicateClient: Sendable {
     /// `POST /predictions/{id}/cancel`.
     public func cancel(_ id: String) async throws -> Prediction? {
         let target = url("predictions/\(id)/cancel")
-        let response = try await http.send(HTTPRequest(method: "POST", url: target, headers: headers(), timeout: 30), mode: .idempotent)
+        let response = try await http.send(HTTPRequest(method: "POST", url: target, headers: headers(), timeout: timeout), mode: .idempotent)
         guard response.status == 200 else { throw error(response, method: "POST", url: target) }
         return try? decode(Prediction.self, from: response, url: target)
     }
@@ -80,7 +83,7 @@ public struct ReplicateClient: Sendable {
         var remaining = pages
         while let page = next, remaining > 0 {
             remaining -= 1
-            let response = try await http.send(HTTPRequest(method: "GET", url: page, headers: headers(), timeout: 30), mode: .idempotent)
+            let response = try await http.send(HTTPRequest(method: "GET", url: page, headers: headers(), timeout: timeout), mode: .idempotent)
             guard response.status == 200 else { throw error(response, method: "GET", url: page) }
             let decoded = try decode(PredictionPage.self, from: response, url: page)
             let inputs = ((try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
@@ -105,7 +108,7 @@ public struct ReplicateClient: Sendable {
         var headers = headers()
         headers["Content-Type"] = form.contentType
         let response = try await http.send(
-            HTTPRequest(method: "POST", url: target, headers: headers, body: form.body, timeout: 120), mode: .createOnce)
+            HTTPRequest(method: "POST", url: target, headers: headers, body: form.body, timeout: timeout * 4), mode: .createOnce)
         guard response.status == 201 || response.status == 200 else { throw error(response, method: "POST", url: target) }
         let wire = try decode(ReplicateFile.Wire.self, from: response, url: target)
         return ReplicateFile(id: wire.id, url: wire.urls.get, sha256: wire.checksums?.sha256, expiresAt: wire.expires_at)
@@ -114,7 +117,7 @@ public struct ReplicateClient: Sendable {
     /// Streams an output file to `destination`, sending the Authorization header.
     public func download(_ output: String, to destination: AbsolutePath, onRetry: @Sendable (Int, String) -> Void = { _, _ in }) async throws -> Int64 {
         guard let target = URL(string: output) else { throw ProviderError.malformedResponse(url: output, detail: "output is not a URL") }
-        return try await http.download(HTTPRequest(method: "GET", url: target, headers: headers(), timeout: 300), to: destination, onRetry: onRetry)
+        return try await http.download(HTTPRequest(method: "GET", url: target, headers: headers(), timeout: timeout * 10), to: destination, onRetry: onRetry)
     }
 
     func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse, url: URL) throws -> T {
