@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReelBasics
 import ReelEngine
+import ReelGraph
 import ReelManifest
 
 /// Loading shared by the commands: manifest → resolved campaign → workspace.
@@ -28,5 +29,17 @@ enum CommandSupport {
             Console.err("error: \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// Loads the manifest, opens its workspace and plans: what `plan`, `graph`, `explain` and
+    /// `report` all start with. The stat cache is saved afterwards.
+    static func plan(
+        _ options: ManifestOptions, environment: BuildEnvironment, quiet: Bool
+    ) async throws -> (campaign: ResolvedCampaign, workspace: Workspace, plan: ReelGraph.Plan) {
+        let campaign = try loadCampaign(options, environment: environment, quiet: quiet)
+        let workspace = try await openWorkspace(campaign, options: options, environment: environment)
+        let plan = workspace.plan()
+        workspace.store.flush()
+        return (campaign, workspace, plan)
     }
 }

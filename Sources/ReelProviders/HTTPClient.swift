@@ -34,29 +34,9 @@ public struct HTTPClient: Sendable {
     public func send(
         _ request: HTTPRequest, mode: RetryMode, onRetry: @Sendable (Int, String) -> Void = { _, _ in }
     ) async throws -> HTTPResponse {
-        var generator = SystemRandomNumberGenerator()
-        var attempt = 1
-        while true {
-            try Task.checkCancellation()
-            let reason: String
-            var retryAfter: Duration?
-            do {
-                let response = try await transport.send(request)
-                guard HTTPClient.isRetryable(response.status, mode: mode), attempt < policy.maxAttempts else { return response }
-                reason = "HTTP \(response.status)"
-                retryAfter = RetryPolicy.parseRetryAfter(response.header("retry-after"))
-            } catch let error as TransportError {
-                if mode == .createOnce && !error.provablyNotSent {
-                    throw ProviderError.ambiguousCreate(url: HTTPClient.display(request.url), detail: error.description)
-                }
-                guard attempt < policy.maxAttempts else {
-                    throw ProviderError.exhausted(method: request.method, url: HTTPClient.display(request.url), attempts: attempt, last: error.description)
-                }
-                reason = error.description
-            }
-            onRetry(attempt + 1, reason)
-            try await clock.sleep(for: policy.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &generator))
-            attempt += 1
+        try await retrying(request, mode: mode, onRetry: onRetry) { attempt in
+            let response = try await transport.send(request)
+            return HTTPClient.isRetryable(response.status, mode: mode) && attempt < policy.maxAttempts ? .retry(response) : .done(response)
         }
     }
 
@@ -66,6 +46,29 @@ public struct HTTPClient: Sendable {
     public func download(
         _ request: HTTPRequest, to destination: AbsolutePath, onRetry: @Sendable (Int, String) -> Void = { _, _ in }
     ) async throws -> Int64 {
+        try await retrying(request, mode: .idempotent, onRetry: onRetry) { attempt in
+            let (response, bytes) = try await transport.download(request, to: destination)
+            if (200..<300).contains(response.status) { return .done(bytes) }
+            if HTTPClient.isRetryable(response.status, mode: .idempotent) && attempt < policy.maxAttempts { return .retry(response) }
+            let body = (try? Data(contentsOf: URL(fileURLWithPath: destination.pathString)).prefix(2000)) ?? Data()
+            throw ProviderError.http(
+                method: "GET", url: HTTPClient.display(request.url), status: response.status, message: ProviderError.message(from: Data(body)))
+        }
+    }
+
+    /// What one attempt decided.
+    enum Attempt<Value> {
+        case done(Value)
+        /// Try again after this (retryable) response.
+        case retry(HTTPResponse)
+    }
+
+    /// The retry loop shared by `send` and `download`: transport errors and retryable answers
+    /// wait (Retry-After, else backoff with jitter) and go again, up to the policy's attempts.
+    func retrying<Value>(
+        _ request: HTTPRequest, mode: RetryMode, onRetry: @Sendable (Int, String) -> Void,
+        _ attemptOnce: (Int) async throws -> Attempt<Value>
+    ) async throws -> Value {
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
         while true {
@@ -73,17 +76,19 @@ public struct HTTPClient: Sendable {
             let reason: String
             var retryAfter: Duration?
             do {
-                let (response, bytes) = try await transport.download(request, to: destination)
-                if (200..<300).contains(response.status) { return bytes }
-                let body = (try? Data(contentsOf: URL(fileURLWithPath: destination.pathString)).prefix(2000)) ?? Data()
-                guard HTTPClient.isRetryable(response.status, mode: .idempotent), attempt < policy.maxAttempts else {
-                    throw ProviderError.http(method: "GET", url: HTTPClient.display(request.url), status: response.status, message: ProviderError.message(from: Data(body)))
+                switch try await attemptOnce(attempt) {
+                case .done(let value):
+                    return value
+                case .retry(let response):
+                    reason = "HTTP \(response.status)"
+                    retryAfter = RetryPolicy.parseRetryAfter(response.header("retry-after"))
                 }
-                reason = "HTTP \(response.status)"
-                retryAfter = RetryPolicy.parseRetryAfter(response.header("retry-after"))
             } catch let error as TransportError {
+                if mode == .createOnce && !error.provablyNotSent {
+                    throw ProviderError.ambiguousCreate(url: HTTPClient.display(request.url), detail: error.description)
+                }
                 guard attempt < policy.maxAttempts else {
-                    throw ProviderError.exhausted(method: "GET", url: HTTPClient.display(request.url), attempts: attempt, last: error.description)
+                    throw ProviderError.exhausted(method: request.method, url: HTTPClient.display(request.url), attempts: attempt, last: error.description)
                 }
                 reason = error.description
             }

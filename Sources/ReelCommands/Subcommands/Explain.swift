@@ -45,10 +45,7 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let campaign = try CommandSupport.loadCampaign(manifestOptions, environment: environment, quiet: true)
-            let workspace = try await CommandSupport.openWorkspace(campaign, options: manifestOptions, environment: environment)
-            let plan = workspace.plan()
-            workspace.store.flush()
+            let (_, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: true)
             guard let planned = plan.node(NodeID(node)) else {
                 let known = plan.nodes.map(\.id.rawValue).joined(separator: ", ")
                 Console.err("error: no node '\(node)' in this campaign (nodes: \(known))")

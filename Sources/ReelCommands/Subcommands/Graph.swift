@@ -27,10 +27,7 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let campaign = try CommandSupport.loadCampaign(manifestOptions, environment: environment, quiet: true)
-            let workspace = try await CommandSupport.openWorkspace(campaign, options: manifestOptions, environment: environment)
-            let plan = workspace.plan()
-            workspace.store.flush()
+            let (campaign, _, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: true)
             switch format {
             case .dot: Console.write(GraphRenderer.dot(plan, campaign: campaign), to: .standardOutput)
             case .mermaid: Console.write(GraphRenderer.mermaid(plan, campaign: campaign), to: .standardOutput)

@@ -35,10 +35,7 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let campaign = try CommandSupport.loadCampaign(manifestOptions, environment: environment, quiet: output.json || output.quiet)
-            let workspace = try await CommandSupport.openWorkspace(campaign, options: manifestOptions, environment: environment)
-            let plan = workspace.plan()
-            workspace.store.flush()
+            let (campaign, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
             let caps = BudgetCheck.caps(campaign.budget, maxUSD: maxUSD)
             let ledgerPath = manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables)
             let committed = FileManager.default.fileExists(atPath: ledgerPath.pathString)

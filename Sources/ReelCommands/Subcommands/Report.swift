@@ -30,10 +30,7 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let campaign = try CommandSupport.loadCampaign(manifestOptions, environment: environment, quiet: output.json || output.quiet)
-            let workspace = try await CommandSupport.openWorkspace(campaign, options: manifestOptions, environment: environment)
-            let plan = workspace.plan()
-            workspace.store.flush()
+            let (campaign, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
             let data = ReportData.make(plan, workspace: workspace, now: environment.now())
             let index: AbsolutePath
             do {
