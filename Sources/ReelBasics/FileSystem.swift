@@ -32,8 +32,10 @@ public protocol FileSystem: Sendable {
     func infoFollowingSymlinks(_ path: AbsolutePath) -> FileInfo?
     /// The whole contents of a file.
     func read(_ path: AbsolutePath) throws -> Data
-    /// Writes `data` to `path` atomically: a temporary file beside it, fsync, rename.
-    func writeAtomically(_ data: Data, to path: AbsolutePath) throws
+    /// Writes `data` to `path` atomically: a temporary file beside it, rename. With `durable`,
+    /// the file and its folder are fsynced so the write survives a crash (cache records, the
+    /// journal, the lockfile); without, it only never leaves a torn file (derived, rebuildable data).
+    func writeAtomically(_ data: Data, to path: AbsolutePath, durable: Bool) throws
     /// Creates a directory and its parents; succeeds when it already exists.
     func createDirectory(_ path: AbsolutePath) throws
     /// The names in a directory (no `.`/`..`), sorted.
@@ -53,6 +55,11 @@ public protocol FileSystem: Sendable {
 }
 
 extension FileSystem {
+    /// Writes atomically and durably (fsynced).
+    public func writeAtomically(_ data: Data, to path: AbsolutePath) throws {
+        try writeAtomically(data, to: path, durable: true)
+    }
+
     /// Whether anything exists at `path` (a dangling symlink counts).
     public func exists(_ path: AbsolutePath) -> Bool { info(path) != nil }
 

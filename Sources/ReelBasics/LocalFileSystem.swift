@@ -57,7 +57,7 @@ public struct LocalFileSystem: FileSystem {
         return result
     }
 
-    public func writeAtomically(_ data: Data, to path: AbsolutePath) throws {
+    public func writeAtomically(_ data: Data, to path: AbsolutePath, durable: Bool) throws {
         let directory = path.parent
         try createDirectory(directory)
         let temporary = directory.appending(".\(path.basename).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -79,11 +79,13 @@ public struct LocalFileSystem: FileSystem {
                     offset += written
                 }
             }
-            guard fsync(fd) == 0 else { throw FileSystemError.posix(op: "fsync", path: temporary.pathString, errno: errno) }
+            if durable {
+                guard fsync(fd) == 0 else { throw FileSystemError.posix(op: "fsync", path: temporary.pathString, errno: errno) }
+            }
             close(fd)
             closed = true
             try rename(temporary, to: path)
-            LocalFileSystem.syncDirectory(directory)
+            if durable { LocalFileSystem.syncDirectory(directory) }
         } catch {
             unlink(temporary.pathString)
             throw error

@@ -93,7 +93,7 @@ public final class StatCache: Sendable {
             return lines.joined(separator: "\n") + "\n"
         }
         guard let text else { return }
-        try fileSystem.writeAtomically(Data(text.utf8), to: path)
+        try fileSystem.writeAtomically(Data(text.utf8), to: path, durable: false)
     }
 
     private static func load(_ path: AbsolutePath, fileSystem: any FileSystem) -> [String: Entry] {

@@ -69,7 +69,7 @@ struct UploadCache: Sendable {
 
     func remember(_ file: ReplicateFile, for digest: Digest, endpoint: String) {
         guard let data = try? JSONEncoder().encode(file) else { return }
-        try? fileSystem.writeAtomically(data, to: path(for: digest, endpoint: endpoint))
+        try? fileSystem.writeAtomically(data, to: path(for: digest, endpoint: endpoint), durable: false)
     }
 
     static func parseDate(_ text: String) -> Date? {

@@ -31,7 +31,7 @@ public struct ToolIdentity: Sendable {
         let result = try await runner.checkedRun(ProcessSpec(binary.pathString, ["-hide_banner", "-version"]))
         let firstLine = result.outputText.split(separator: "\n").first.map(String.init) ?? "ffmpeg unknown"
         let version = firstLine.components(separatedBy: " Copyright").first ?? firstLine
-        try? fileSystem.writeAtomically(Data("\(stamp)\t\(version)\n".utf8), to: memoPath)
+        try? fileSystem.writeAtomically(Data("\(stamp)\t\(version)\n".utf8), to: memoPath, durable: false)
         return version
     }
 

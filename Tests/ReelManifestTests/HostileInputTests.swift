@@ -91,7 +91,7 @@ final class CountingFileSystem: FileSystem {
     func info(_ path: AbsolutePath) -> FileInfo? { base.info(path) }
     func infoFollowingSymlinks(_ path: AbsolutePath) -> FileInfo? { base.infoFollowingSymlinks(path) }
     func read(_ path: AbsolutePath) throws -> Data { try base.read(path) }
-    func writeAtomically(_ data: Data, to path: AbsolutePath) throws { try base.writeAtomically(data, to: path) }
+    func writeAtomically(_ data: Data, to path: AbsolutePath, durable: Bool) throws { try base.writeAtomically(data, to: path, durable: durable) }
     func createDirectory(_ path: AbsolutePath) throws { try base.createDirectory(path) }
     func list(_ path: AbsolutePath) throws -> [String] {
         counter.increment()

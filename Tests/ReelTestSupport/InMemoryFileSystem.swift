@@ -97,7 +97,7 @@ public final class InMemoryFileSystem: FileSystem {
         return data
     }
 
-    public func writeAtomically(_ data: Data, to path: AbsolutePath) throws {
+    public func writeAtomically(_ data: Data, to path: AbsolutePath, durable: Bool) throws {
         try createDirectory(path.parent)
         addFile(path.pathString, data: data)
     }

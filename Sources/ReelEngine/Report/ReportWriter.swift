@@ -36,7 +36,7 @@ public struct ReportWriter: Sendable {
         session.finish()
         let html = ReportPage(data: data, files: session.files).render()
         do {
-            try fileSystem.writeAtomically(Data(html.utf8), to: index)
+            try fileSystem.writeAtomically(Data(html.utf8), to: index, durable: false)
         } catch {
             throw ReportError.cannotWrite(path: index.pathString, reason: "\(error)")
         }
@@ -142,7 +142,8 @@ extension ReportWriter {
         mutating func finish() {
             let text = stamps.filter { fileSystem.exists(directory.appending($0.key)) }.sorted { $0.key < $1.key }
                 .map { "\($0.key)\t\($0.value)\n" }.joined()
-            try? fileSystem.writeAtomically(Data(text.utf8), to: directory.appending(Session.stampsName))
+            let path = directory.appending(Session.stampsName)
+            if (try? fileSystem.readText(path)) != text { try? fileSystem.writeAtomically(Data(text.utf8), to: path, durable: false) }
         }
 
         /// Links (or copies) `source` into the folder as `name`, unless the same file is there already.
