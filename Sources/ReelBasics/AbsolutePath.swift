@@ -47,7 +47,10 @@ public struct AbsolutePath: Hashable, Comparable, Sendable, CustomStringConverti
     public var components: [String] { pathString.split(separator: "/").map(String.init) }
 
     /// The last component (`""` for the root).
-    public var basename: String { components.last ?? "" }
+    public var basename: String {
+        guard let slash = pathString.lastIndex(of: "/") else { return pathString }
+        return String(pathString[pathString.index(after: slash)...])
+    }
 
     /// The last component without its extension.
     public var stem: String {
@@ -64,7 +67,15 @@ public struct AbsolutePath: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     /// The containing directory (the root is its own parent).
-    public var parent: AbsolutePath { AbsolutePath(pathString + "/..") ?? self }
+    public var parent: AbsolutePath {
+        guard let slash = pathString.lastIndex(of: "/"), slash != pathString.startIndex else { return AbsolutePath(root: ()) }
+        return AbsolutePath(normalised: String(pathString[..<slash]))
+    }
+
+    /// Wraps text already known to be normalised.
+    private init(normalised: String) {
+        self.pathString = normalised
+    }
 
     /// This path with `relative` appended (which may contain several components).
     public func appending(_ relative: String) -> AbsolutePath {

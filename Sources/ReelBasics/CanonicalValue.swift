@@ -17,7 +17,18 @@ public enum CanonicalValue: Sendable, Equatable, Hashable {
 
     /// A decimal number with six places (a JSON number in canonical text and when encoded).
     public static func decimal(_ value: Double) -> CanonicalValue {
-        .number(String(format: "%.6f", value.isFinite ? value : 0))
+        .number(fixedSix(value.isFinite ? value : 0))
+    }
+
+    /// `value` with exactly six decimals, as `%.6f` prints it (without Foundation's slow formatter).
+    static func fixedSix(_ value: Double) -> String {
+        let scaled = (abs(value) * 1_000_000).rounded()
+        guard scaled < 9e15 else { return String(format: "%.6f", value) }
+        let micros = Int64(scaled)
+        let whole = micros / 1_000_000
+        let fraction = String(micros % 1_000_000)
+        let sign = value < 0 && micros != 0 ? "-" : ""
+        return sign + String(whole) + "." + String(repeating: "0", count: 6 - fraction.count) + fraction
     }
 
     /// The canonical text: compact JSON with sorted keys.

@@ -83,6 +83,21 @@ public struct DiskActionCache: ActionCache {
         return record
     }
 
+    /// The outputs and metadata for `key`, without decoding the key material (what planning needs).
+    public func outputs(for key: Digest) -> (outputs: [ActionOutput], metadata: [String: CanonicalValue])? {
+        guard let data = try? fileSystem.read(layout.actionPath(key)),
+            let summary = try? JSONDecoder().decode(Summary.self, from: data), summary.key == key
+        else { return nil }
+        return (summary.outputs, summary.metadata)
+    }
+
+    /// An action record without its key material.
+    private struct Summary: Decodable {
+        var key: Digest
+        var outputs: [ActionOutput]
+        var metadata: [String: CanonicalValue]
+    }
+
     public func store(_ record: ActionRecord) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -49,11 +49,12 @@ public struct BuildEngine: Sendable {
     }
 
     /// Runs the build. Never throws: failures are node outcomes.
-    public func run() async -> BuildResult {
+    /// - Parameter plan: the plan already made with the same options, if the caller has one.
+    public func run(plan known: Plan? = nil) async -> BuildResult {
         let book = OutcomeBook()
         let planner = workspace.planner(forced: options.forced, forceAll: options.forceAll)
         let builder = workspace.builder
-        let plan = planner.plan()
+        let plan = known ?? planner.plan()
         events(.planned(total: plan.nodes.count, stale: plan.staleNodes.count))
 
         let featureSpecs = builder.featureNodes()

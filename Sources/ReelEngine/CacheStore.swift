@@ -2,6 +2,7 @@ import Foundation
 import ReelBasics
 import ReelCache
 import ReelGraph
+import Synchronization
 
 /// The project cache as the engine uses it: the content store, the action cache and the stat
 /// cache under one root, and the `CacheView` planning reads.
@@ -11,6 +12,8 @@ public struct CacheStore: CacheView {
     public let statCache: StatCache
     public let content: DiskContentStore
     public let actions: DiskActionCache
+    /// Verified hits already seen in this process: a build plans, then assesses each node again.
+    private let hits = HitMemo()
 
     /// Opens (creating if needed) the cache at `root`.
     public init(root: AbsolutePath, fileSystem: any FileSystem) throws {
@@ -29,7 +32,8 @@ public struct CacheStore: CacheView {
     }
 
     public func lookup(_ key: Digest) -> CacheLookup {
-        guard let record = actions.lookup(key) else { return .miss }
+        if let known = hits.result(for: key) { return .hit(known) }
+        guard let record = actions.outputs(for: key) else { return .miss }
         for output in record.outputs {
             switch content.verify(output.digest) {
             case .present: continue
@@ -37,9 +41,11 @@ public struct CacheStore: CacheView {
             case .corrupt: return .outputCorrupt
             }
         }
-        return .hit(CachedResult(
+        let result = CachedResult(
             outputs: Dictionary(record.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
-            metadata: record.metadata))
+            metadata: record.metadata)
+        hits.remember(result, for: key)
+        return .hit(result)
     }
 
     public func selection(_ digest: Digest) -> Selection? {
@@ -50,5 +56,19 @@ public struct CacheStore: CacheView {
     /// Saves the stat cache (call once at the end of a command).
     public func flush() {
         try? statCache.save()
+    }
+}
+
+/// Cache hits seen in this process. Only hits are remembered: a miss may become a hit when
+/// another process finishes the node.
+final class HitMemo: Sendable {
+    private let hits = Mutex<[Digest: CachedResult]>([:])
+
+    func result(for key: Digest) -> CachedResult? {
+        hits.withLock { $0[key] }
+    }
+
+    func remember(_ result: CachedResult, for key: Digest) {
+        hits.withLock { $0[key] = result }
     }
 }

@@ -94,9 +94,18 @@ public struct CombineExecutor: NodeExecutor {
             _ = try await context.environment.runner.checkedRun(ProcessSpec("ffmpeg", command.encodeArguments))
             mode = "encode"
         }
-        let info = try await probe.probe(temporary)
-        guard abs(info.duration - command.expectedDuration) < 0.25 else {
-            throw EngineError.badOutput(spec.id, "expected \(command.expectedDuration) s, got \(info.duration) s")
+        let info: MediaInfo
+        if mode == "stream-copy", var first = clips.first?.info {
+            // A stream copy re-muxes the clips as they are: the facts are theirs, the length their sum.
+            first.duration = clips.reduce(0) { $0 + $1.info.duration }
+            info = first
+            let size = context.environment.fileSystem.info(temporary)?.size ?? 0
+            guard size > 0 else { throw EngineError.badOutput(spec.id, "ffmpeg wrote an empty file") }
+        } else {
+            info = try await probe.probe(temporary)
+            guard abs(info.duration - command.expectedDuration) < 0.25 else {
+                throw EngineError.badOutput(spec.id, "expected \(command.expectedDuration) s, got \(info.duration) s")
+            }
         }
         let stored = try context.storeFile(temporary, as: NodeKind.combine.outputName)
         return ActionOutcome(outputs: [stored], metadata: ["media": info.canonical, "mode": .string(mode)])

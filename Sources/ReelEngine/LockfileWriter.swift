@@ -33,7 +33,7 @@ struct LockfileWriter {
     func write(_ result: BuildResult, dryRun: Bool = false) throws -> Bool {
         let text = try lockfile(for: result).yamlText()
         let path = workspace.campaign.lockfilePath
-        if let existing = try? workspace.environment.fileSystem.readText(path), existing == text { return false }
+        if let existing = workspace.lockfileText ?? (try? workspace.environment.fileSystem.readText(path)), existing == text { return false }
         if dryRun { return true }
         try workspace.environment.fileSystem.writeAtomically(Data(text.utf8), to: path)
         return true

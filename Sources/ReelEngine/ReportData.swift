@@ -87,16 +87,20 @@ public struct ReportData: Sendable, Equatable {
         let campaign = workspace.campaign
         let builder = workspace.builder
         let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Clips are named `NN-first-last.mp4`: index them by their number once.
+        var clipByNumber: [Int: AbsolutePath] = [:]
+        for clip in clips {
+            if let number = Int(clip.basename.prefix { $0 != "-" }), clipByNumber[number] == nil { clipByNumber[number] = clip }
+        }
         var pairs: [Pair] = []
         for (index, pair) in (selection?.pairs ?? []).enumerated() {
             guard let first = campaign.asset(pair.first), let last = campaign.asset(pair.last) else { continue }
             let id = NodeID.generate(index)
             let node = byID[id]
             let metadata = node?.metadata ?? [:]
-            let prefix = String(format: "%02d-", index + 1)
             pairs.append(Pair(
                 index: index, nodeID: id.rawValue, first: first, last: last, score: pair.score, reasoning: pair.reasoning,
-                prompt: builder.promptFor(pair), clip: clips.first { $0.basename.hasPrefix(prefix) },
+                prompt: builder.promptFor(pair), clip: clipByNumber[index + 1],
                 provider: metadata["provider"]?.stringValue ?? (campaign.generator.kind == .local ? "local" : "replicate"),
                 model: metadata["model"]?.stringValue ?? campaign.generator.model ?? "animatic",
                 costUSD: metadata["cost_usd"]?.doubleValue ?? 0, state: node?.state ?? "stale", seconds: node?.seconds ?? 0,
@@ -108,12 +112,17 @@ public struct ReportData: Sendable, Equatable {
         case .selector(let settings): selectorName = settings.kind == .local ? "local visual-similarity selector" : "\(settings.model) (\(settings.baseURL))"
         }
         let total = nodes.reduce(0) { $0 + ($1.metadata["cost_usd"]?.doubleValue ?? 0) }
-        let output = campaign.output.path
         return ReportData(
             campaign: campaign.campaign, brand: campaign.brand, quality: campaign.quality.rawValue, video: video,
             videoMedia: MediaInfo(canonical: byID[.combine]?.metadata["media"]), pairs: pairs, selector: selectorName, totalCostUSD: total,
             builtCount: nodes.filter { $0.state == "built" }.count, cachedCount: nodes.filter { $0.state == "cached" }.count,
             failedCount: nodes.filter { $0.state == "failed" }.count, generatedAt: iso8601(now),
-            directory: output.parent.appending(output.stem + ".report"))
+            directory: directory(for: campaign))
+    }
+
+    /// Where the storyboard of `campaign` goes: `<output stem>.report/` beside the video.
+    public static func directory(for campaign: ResolvedCampaign) -> AbsolutePath {
+        let output = campaign.output.path
+        return output.parent.appending(output.stem + ".report")
     }
 }

@@ -4,6 +4,7 @@ import ReelCache
 import ReelGraph
 import ReelManifest
 import ReelMedia
+import Synchronization
 
 /// A manifest opened for planning or building: the resolved campaign, its cache, the digests of
 /// its assets, the ffmpeg identity and the previous build's lockfile.
@@ -15,8 +16,13 @@ public struct Workspace: Sendable {
     /// How many assets were hashed now (the rest came from the stat cache).
     public let hashedAssets: Int
     public let toolVersion: String
-    public let lockfile: Lockfile?
+    /// The lockfile's text as read when the workspace opened (`nil` when there is none).
+    public let lockfileText: String?
+    private let parsed: LockfileCache
     public let registry: ModelRegistry
+
+    /// The previous build's lockfile, parsed on first use (a no-op build never needs it).
+    public var lockfile: Lockfile? { parsed.lockfile }
 
     /// A workspace from parts already at hand (tests, and callers that hashed assets themselves).
     public init(
@@ -29,7 +35,23 @@ public struct Workspace: Sendable {
         self.assetDigests = assetDigests
         self.hashedAssets = hashedAssets
         self.toolVersion = toolVersion
-        self.lockfile = lockfile
+        self.lockfileText = nil
+        self.parsed = LockfileCache(parsed: lockfile)
+        self.registry = registry
+    }
+
+    init(
+        campaign: ResolvedCampaign, environment: BuildEnvironment, store: CacheStore, assetDigests: [String: Digest], hashedAssets: Int,
+        toolVersion: String, lockfileText: String?, registry: ModelRegistry
+    ) {
+        self.campaign = campaign
+        self.environment = environment
+        self.store = store
+        self.assetDigests = assetDigests
+        self.hashedAssets = hashedAssets
+        self.toolVersion = toolVersion
+        self.lockfileText = lockfileText
+        self.parsed = LockfileCache(text: lockfileText)
         self.registry = registry
     }
 
@@ -44,13 +66,10 @@ public struct Workspace: Sendable {
         let toolVersion = try await ToolIdentity(
             runner: environment.runner, fileSystem: environment.fileSystem, memoPath: store.layout.versionRoot.appending("tools.tsv")
         ).ffmpegVersion()
-        var lockfile: Lockfile?
-        if let text = try? environment.fileSystem.readText(campaign.lockfilePath) {
-            lockfile = try? Lockfile(yaml: text)
-        }
         return Workspace(
             campaign: campaign, environment: environment, store: store, assetDigests: digests, hashedAssets: hashed,
-            toolVersion: toolVersion, lockfile: lockfile, registry: registry ?? campaign.registry)
+            toolVersion: toolVersion, lockfileText: try? environment.fileSystem.readText(campaign.lockfilePath),
+            registry: registry ?? campaign.registry)
     }
 
     /// The graph builder for this workspace.
@@ -59,22 +78,59 @@ public struct Workspace: Sendable {
     }
 
     /// What the lockfile says about the previous build.
-    public var previous: PreviousBuild {
-        guard let lockfile, lockfile.campaign == campaign.campaign.id else { return .none }
-        var nodes: [NodeID: PreviousBuild.Node] = [:]
-        for node in lockfile.nodes {
-            nodes[NodeID(node.id)] = PreviousBuild.Node(key: node.key, keyMaterial: node.keyMaterial)
-        }
-        return PreviousBuild(nodes: nodes, pairCount: lockfile.pairs.count)
-    }
+    public var previous: PreviousBuild { parsed.previous(campaign: campaign.campaign.id) }
 
-    /// A planner over this workspace's cache.
+    /// A planner over this workspace's cache; it reads the lockfile only if a node is stale.
     public func planner(forced: Set<NodeID> = [], forceAll: Bool = false) -> Planner {
-        Planner(builder: builder, cache: store, previous: previous, forced: forced, forceAll: forceAll, estimator: CostEstimator(registry: registry))
+        let parsed = self.parsed
+        let id = campaign.campaign.id
+        return Planner(
+            builder: builder, cache: store, previous: { parsed.previous(campaign: id) }, forced: forced, forceAll: forceAll,
+            estimator: CostEstimator(registry: registry))
     }
 
     /// The plan: what a build would do now.
     public func plan(forced: Set<NodeID> = [], forceAll: Bool = false) -> Plan {
         planner(forced: forced, forceAll: forceAll).plan()
+    }
+}
+
+/// The lockfile, parsed once and only when asked for.
+final class LockfileCache: Sendable {
+    private let text: String?
+    private let state: Mutex<(lockfile: Lockfile??, previous: PreviousBuild?)>
+
+    init(text: String?) {
+        self.text = text
+        state = Mutex((nil, nil))
+    }
+
+    init(parsed: Lockfile?) {
+        self.text = nil
+        state = Mutex((.some(parsed), nil))
+    }
+
+    var lockfile: Lockfile? {
+        state.withLock { state in
+            if let known = state.lockfile { return known }
+            let parsed = text.flatMap { try? Lockfile(yaml: $0) }
+            state.lockfile = .some(parsed)
+            return parsed
+        }
+    }
+
+    func previous(campaign: String) -> PreviousBuild {
+        if let known = state.withLock({ $0.previous }) { return known }
+        var previous = PreviousBuild.none
+        if let lockfile, lockfile.campaign == campaign {
+            var nodes: [NodeID: PreviousBuild.Node] = [:]
+            for node in lockfile.nodes {
+                nodes[NodeID(node.id)] = PreviousBuild.Node(key: node.key, keyMaterial: node.keyMaterial)
+            }
+            previous = PreviousBuild(nodes: nodes, pairCount: lockfile.pairs.count)
+        }
+        let computed = previous
+        state.withLock { $0.previous = computed }
+        return computed
     }
 }

@@ -8,7 +8,9 @@ import ReelManifest
 public struct Planner: Sendable {
     public let builder: GraphBuilder
     public let cache: any CacheView
-    public let previous: PreviousBuild
+    /// The previous build, computed only when needed (a miss, or a placeholder count).
+    let previousBuild: @Sendable () -> PreviousBuild
+    public var previous: PreviousBuild { previousBuild() }
     /// Nodes to rebuild whatever the cache says.
     public let forced: Set<NodeID>
     public let forceAll: Bool
@@ -18,9 +20,17 @@ public struct Planner: Sendable {
         builder: GraphBuilder, cache: any CacheView, previous: PreviousBuild = .none, forced: Set<NodeID> = [], forceAll: Bool = false,
         estimator: CostEstimator
     ) {
+        self.init(builder: builder, cache: cache, previous: { previous }, forced: forced, forceAll: forceAll, estimator: estimator)
+    }
+
+    /// A planner that asks for the previous build only when it needs it.
+    public init(
+        builder: GraphBuilder, cache: any CacheView, previous: @escaping @Sendable () -> PreviousBuild, forced: Set<NodeID> = [],
+        forceAll: Bool = false, estimator: CostEstimator
+    ) {
         self.builder = builder
         self.cache = cache
-        self.previous = previous
+        self.previousBuild = previous
         self.forced = forced
         self.forceAll = forceAll
         self.estimator = estimator

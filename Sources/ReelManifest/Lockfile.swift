@@ -31,10 +31,7 @@ public struct Lockfile: Sendable, Equatable, Codable {
 
     /// The YAML text (deterministic: same lockfile, same bytes).
     public func yamlText() throws -> String {
-        let encoder = YAMLEncoder()
-        encoder.options.sortKeys = false
-        encoder.options.width = -1
-        return Lockfile.header + (try encoder.encode(self))
+        LockfileEmitter.render(self)
     }
 
     /// Reads lockfile text.

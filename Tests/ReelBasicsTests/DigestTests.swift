@@ -59,3 +59,20 @@ import Testing
         #expect(!file.isDescendant(ofOrEqualTo: try #require(AbsolutePath("/p/ass"))))
     }
 }
+
+@Suite struct FormattingTests {
+    @Test(arguments: [0.0, 0.5, 1.0 / 3.0, 2.0 / 3.0, -0.25, 4, 1234.5678905, 0.0000004, 0.0000005, -0.0000001, 99.9999996])
+    func fixedSixMatchesPrintf(_ value: Double) {
+        let expected = String(format: "%.6f", value)
+        let actual = CanonicalValue.decimal(value).canonicalText
+        // printf rounds half to even on the binary value; agree everywhere except exact ties.
+        #expect(actual == expected || abs((Double(actual) ?? 0) - (Double(expected) ?? 0)) <= 0.000001)
+    }
+
+    @Test func hexIsLowercaseAndComplete() {
+        let digest = Digest.of([0x00, 0xff, 0x10])
+        #expect(digest.hex.count == 64)
+        #expect(digest.hex == digest.hex.lowercased())
+        #expect(Digest(digest.hex) == digest)
+    }
+}

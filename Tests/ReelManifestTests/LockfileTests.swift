@@ -80,14 +80,14 @@ import Testing
             - first: a
               last: b
               score: 0.5117
-              reasoning: warm to warm
-              prompt: dolly in
+              reasoning: "warm to warm"
+              prompt: "dolly in"
             nodes:
-            - id: generate[0]
+            - id: "generate[0]"
               kind: generate
               key: \(digest("key"))
               output: \(digest("clip"))
-              engine: '1'
+              engine: "1"
               provider: local
               model: animatic
               settings:
@@ -193,7 +193,7 @@ import Testing
         // Inputs and settings are written in sorted key order, whatever order the dictionaries hold them in.
         let inputs = try #require(text.range(of: "  inputs:\n    a: \(Self.digest("a"))\n    b: \(Self.digest("b"))\n    c: \(Self.digest("c"))\n"))
         #expect(!inputs.isEmpty)
-        #expect(text.contains("    options:\n      alpha:\n      - 1\n      - true\n      - null\n      nested:\n        a: 1\n        b: 2\n      zeta: last\n"))
+        #expect(text.contains("    options:\n      alpha: [1, true, null]\n      nested:\n        a: 1\n        b: 2\n      zeta: last\n"))
     }
 
     @Test(arguments: [

@@ -83,7 +83,7 @@ extension ReelCommand {
                 throw ExitCode.failure
             }
             let engine = BuildEngine(workspace: workspace, executors: executors, options: options, spend: spend, events: printer.handle)
-            let result = await InterruptHandler.run { await engine.run() }
+            let result = await InterruptHandler.run { await engine.run(plan: plan) }
             printer.summary(result, campaign: campaign)
             if !result.interrupted { await writeStoryboard(result, workspace: workspace, environment: environment) }
             if result.interrupted { throw ExitCode(130) }
@@ -96,11 +96,14 @@ extension ReelCommand {
 
         /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists).
         func writeStoryboard(_ result: BuildResult, workspace: Workspace, environment: BuildEnvironment) async {
+            // Nothing changed and the storyboard exists: it already shows this build.
+            let index = ReportData.directory(for: workspace.campaign).appending("index.html")
+            if result.succeeded, result.count(.built) == 0, !result.lockfileChanged, environment.fileSystem.exists(index) { return }
             do {
                 let data = ReportData.make(result, workspace: workspace, now: environment.now())
-                let index = try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)
+                let written = try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)
                 if !output.quiet && !output.json {
-                    Console.err("storyboard: \(index.relative(to: AbsolutePath.currentDirectory))")
+                    Console.err("storyboard: \(written.relative(to: AbsolutePath.currentDirectory))")
                 }
             } catch {
                 Console.err("warning: could not write the storyboard: \(error)")

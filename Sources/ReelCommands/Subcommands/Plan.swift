@@ -35,7 +35,7 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let (campaign, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
+            let (campaign, _, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
             let caps = BudgetCheck.caps(campaign.budget, maxUSD: maxUSD)
             let ledgerPath = manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables)
             let committed = FileManager.default.fileExists(atPath: ledgerPath.pathString)

@@ -30,7 +30,7 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let (campaign, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
+            let (_, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
             let data = ReportData.make(plan, workspace: workspace, now: environment.now())
             let index: AbsolutePath
             do {
