@@ -79,7 +79,11 @@ public struct AbsolutePath: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// This path with `relative` appended (which may contain several components).
     public func appending(_ relative: String) -> AbsolutePath {
-        AbsolutePath(relative.hasPrefix("/") ? String(relative.dropFirst()) : relative, relativeTo: self)
+        // The common case, one plain name, needs no normalising.
+        if !relative.isEmpty, relative != ".", relative != "..", !relative.contains("/") {
+            return AbsolutePath(normalised: pathString == "/" ? "/" + relative : pathString + "/" + relative)
+        }
+        return AbsolutePath(relative.hasPrefix("/") ? String(relative.dropFirst()) : relative, relativeTo: self)
     }
 
     /// Whether `self` equals `ancestor` or lies below it.

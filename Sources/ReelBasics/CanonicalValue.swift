@@ -149,6 +149,39 @@ public struct AnyCodingKey: CodingKey, Sendable {
     }
 }
 
+extension CanonicalValue {
+    /// A value from `JSONSerialization` output (`nil` for types JSON does not have).
+    public init?(json: Any) {
+        switch json {
+        case let text as String: self = .string(text)
+        case is NSNull: self = .null
+        case let number as NSNumber:
+            // JSONSerialization marks booleans "c", integers "i"/"l"/"q", and decimals "d".
+            switch String(cString: number.objCType) {
+            case "c", "B": self = .bool(number.boolValue)
+            case "d", "f": self = .decimal(number.doubleValue)
+            default: self = .int(number.intValue)
+            }
+        case let items as [Any]:
+            var values: [CanonicalValue] = []
+            for item in items {
+                guard let value = CanonicalValue(json: item) else { return nil }
+                values.append(value)
+            }
+            self = .array(values)
+        case let members as [String: Any]:
+            var values: [String: CanonicalValue] = [:]
+            for (key, member) in members {
+                guard let value = CanonicalValue(json: member) else { return nil }
+                values[key] = value
+            }
+            self = .object(values)
+        default:
+            return nil
+        }
+    }
+}
+
 extension CanonicalValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }

@@ -84,18 +84,22 @@ public struct DiskActionCache: ActionCache {
     }
 
     /// The outputs and metadata for `key`, without decoding the key material (what planning needs).
+    /// Read with JSONSerialization: on Linux about three times faster than JSONDecoder here, and a
+    /// no-op build reads one record per node.
     public func outputs(for key: Digest) -> (outputs: [ActionOutput], metadata: [String: CanonicalValue])? {
         guard let data = try? fileSystem.read(layout.actionPath(key)),
-            let summary = try? JSONDecoder().decode(Summary.self, from: data), summary.key == key
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            (object["key"] as? String).flatMap(Digest.init) == key, let rawOutputs = object["outputs"] as? [[String: Any]]
         else { return nil }
-        return (summary.outputs, summary.metadata)
-    }
-
-    /// An action record without its key material.
-    private struct Summary: Decodable {
-        var key: Digest
-        var outputs: [ActionOutput]
-        var metadata: [String: CanonicalValue]
+        var outputs: [ActionOutput] = []
+        for raw in rawOutputs {
+            guard let name = raw["name"] as? String, let digest = (raw["digest"] as? String).flatMap(Digest.init),
+                let size = (raw["size"] as? NSNumber)?.int64Value
+            else { return nil }
+            outputs.append(ActionOutput(name: name, digest: digest, size: size))
+        }
+        let metadata = (object["metadata"] as? [String: Any]).map { $0.compactMapValues(CanonicalValue.init(json:)) } ?? [:]
+        return (outputs, metadata)
     }
 
     public func store(_ record: ActionRecord) throws {

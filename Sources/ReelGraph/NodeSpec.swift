@@ -3,15 +3,25 @@ import ReelManifest
 
 /// A fully resolved node: its id, key material, dependencies and what its action needs.
 public struct NodeSpec: Sendable, Equatable {
-    public var id: NodeID
-    public var keyMaterial: KeyMaterial
-    public var dependencies: [NodeID]
-    public var action: NodeAction
+    public let id: NodeID
+    public let keyMaterial: KeyMaterial
+    /// SHA-256 of the key material, computed once.
+    public let key: Digest
+    public let dependencies: [NodeID]
+    public let action: NodeAction
     /// A short description for people (`rocket -> astronaut`).
-    public var label: String
+    public let label: String
+
+    public init(id: NodeID, keyMaterial: KeyMaterial, dependencies: [NodeID], action: NodeAction, label: String) {
+        self.id = id
+        self.keyMaterial = keyMaterial
+        self.key = keyMaterial.key
+        self.dependencies = dependencies
+        self.action = action
+        self.label = label
+    }
 
     public var kind: NodeKind { keyMaterial.kind }
-    public var key: Digest { keyMaterial.key }
 }
 
 /// What a node's action needs to run, beyond its key material.

@@ -76,3 +76,19 @@ import Testing
         #expect(Digest(digest.hex) == digest)
     }
 }
+
+@Suite struct CanonicalJSONTests {
+    @Test func readsJSONSerializationOutputWithTheSameTypes() throws {
+        let value: CanonicalValue = .object([
+            "flag": true, "count": 3, "ratio": .decimal(0.25), "whole": .decimal(4), "name": "x", "none": .null,
+            "list": .array([1, false, .decimal(1.5)]),
+        ])
+        let data = try JSONEncoder().encode(value)
+        let parsed = try #require(CanonicalValue(json: try JSONSerialization.jsonObject(with: data)))
+        // Both readers agree (a whole decimal comes back as an integer from either: JSON has one number type).
+        #expect(parsed == (try JSONDecoder().decode(CanonicalValue.self, from: data)))
+        guard case .object(let members) = parsed else { throw InternalError("not an object") }
+        #expect(members["flag"] == .bool(true) && members["count"] == .int(3) && members["ratio"] == .decimal(0.25))
+        #expect(members["whole"]?.doubleValue == 4 && members["none"] == .null)
+    }
+}
