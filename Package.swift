@@ -34,10 +34,12 @@ let package = Package(
 
         // MARK: - Libraries
 
+        /** glibc's posix_spawn extensions (closefrom, chdir) for the process runner. */
+        .target(name: "CReelSpawn"),
         /** Digests, canonical encoding, file system / process / clock seams, diagnostics. */
         .target(
             name: "ReelBasics",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CReelSpawn", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         /** YAML manifest and lockfile: parsing with line:col diagnostics, presets, resolution. */

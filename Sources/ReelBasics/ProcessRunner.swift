@@ -44,7 +44,7 @@ public struct ProcessResult: Sendable, Equatable {
     public var errorText: String { String(decoding: standardError, as: UTF8.self) }
 }
 
-/// The process seam. The real implementation is `FoundationProcessRunner`; tests use
+/// The process seam. The real implementation is `SpawnProcessRunner`; tests use
 /// `FakeProcessRunner` from ReelTestSupport, which scripts results and records calls.
 public protocol ProcessRunner: Sendable {
     /// Runs the process to completion. Cancelling the task terminates the process.

@@ -26,7 +26,7 @@ public struct BuildEnvironment: Sendable {
     /// The real machine.
     public static func live() -> BuildEnvironment {
         BuildEnvironment(
-            fileSystem: LocalFileSystem(), runner: FoundationProcessRunner(), variables: ProcessInfo.processInfo.environment)
+            fileSystem: LocalFileSystem(), runner: SpawnProcessRunner(), variables: ProcessInfo.processInfo.environment)
     }
 }
 

@@ -15,7 +15,7 @@ struct CombineCommandTests {
         arguments += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-shortest", path.pathString]
         let made = try await runProcess("ffmpeg", arguments)
         #expect(made.exitCode == 0, "\(made.stderr)")
-        return CombineClip(path: path, info: try await MediaProbe(runner: FoundationProcessRunner()).probe(path))
+        return CombineClip(path: path, info: try await MediaProbe(runner: SpawnProcessRunner()).probe(path))
     }
 
     func combine(_ command: CombineCommand, in directory: AbsolutePath) async throws -> (Double, Int, Int, Double, Bool) {
