@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what Reel needs on Debian/Ubuntu: ffmpeg (and ffprobe) to render; with --test, also what
+# Installs what Reel needs on Debian/Ubuntu: ffmpeg (and ffprobe) to render, SQLite's headers for the
+# spend ledger (GRDB links the system SQLite); with --test, also what
 # the test suite uses (Python's jsonschema for the schema agreement test, chromium for the report test).
 set -euo pipefail
 
 packages=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || packages+=(ffmpeg)
+[[ -f /usr/include/sqlite3.h ]] || packages+=(libsqlite3-dev)
 if [[ "${1:-}" == "--test" ]]; then
   command -v python3 >/dev/null 2>&1 || packages+=(python3 python3-pip)
   # The storyboard test opens the HTML report in a real headless browser (Debian's chromium plays

@@ -64,8 +64,9 @@ extension ReelCommand.Cache {
             commandName: "gc",
             abstract: "Remove blobs no action record refers to, records older than --older-than days, and stale temporary files.",
             discussion: """
-                The ledger lives outside the cache and is never touched. Removed work is rebuilt (or re-paid!) when needed:
-                keep --older-than generous for paid clips.
+                The ledger lives outside the cache and is never touched. Removed work is rebuilt (or re-paid!) when needed: \
+                keep --older-than generous for paid clips. Do not run it while a build uses the same cache: a blob \
+                stored a moment before its record would look unreferenced.
 
                 Examples:
                   reel cache gc
