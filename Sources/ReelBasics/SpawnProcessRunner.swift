@@ -61,7 +61,8 @@ public final class SpawnProcessRunner: ProcessRunner {
         posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        var environment = ProcessInfo.processInfo.environment
+        // Tools such as ffmpeg never need credentials: keep them out of every child's environment.
+        var environment = ProcessInfo.processInfo.environment.filter { !SpawnProcessRunner.isSecretName($0.key) }
         for (key, value) in spec.environment { environment[key] = value }
         let argv = ([executable] + spec.arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -76,6 +77,13 @@ public final class SpawnProcessRunner: ProcessRunner {
             throw FileSystemError.posix(op: "spawn", path: executable, errno: code)
         }
         return Child(pid: pid)
+    }
+
+    /// Variables that hold credentials by name: `*_API_KEY`, `*_API_TOKEN`, `*_SECRET*`, `*_PASSWORD`.
+    static func isSecretName(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return upper.hasSuffix("_API_KEY") || upper.hasSuffix("_API_TOKEN") || upper.contains("SECRET") || upper.hasSuffix("_PASSWORD")
+            || upper == "REPLICATE_API_TOKEN" || upper == "XAI_API_KEY"
     }
 
     /// Finds `name` on `PATH` (or accepts a path), remembering the answer.

@@ -136,8 +136,12 @@ public struct BuildEngine: Sendable {
                         book.skip(id: spec.id, kind: spec.kind, label: spec.label, because: blocker, events: events)
                         continue
                     }
-                    if Task.isCancelled || (book.hasFailure && !options.keepGoing) {
-                        book.skip(id: spec.id, kind: spec.kind, label: spec.label, because: book.firstFailure ?? spec.id, events: events)
+                    if Task.isCancelled {
+                        book.skipInterrupted(spec, events: events)
+                        continue
+                    }
+                    if book.hasFailure && !options.keepGoing, let failure = book.firstFailure {
+                        book.skip(id: spec.id, kind: spec.kind, label: spec.label, because: failure, events: events)
                         continue
                     }
                     running += 1
@@ -190,10 +194,12 @@ public struct BuildEngine: Sendable {
             upstream: Dictionary(uniqueKeysWithValues: spec.dependencies.compactMap { id in book.outcome(id)?.result.map { (id, $0) } }),
             events: events)
         let estimate = CostEstimator(registry: workspace.registry).estimate(spec)
+        let journal = PredictionJournal(layout: layout, fileSystem: workspace.environment.fileSystem)
         var reservation: Reservation?
-        if estimate > 0, let spend {
+        if let spend, estimate > 0 || BuildEngine.isPaid(spec) {
             do {
-                reservation = try spend.reserve(spec, estimate: estimate, now: workspace.environment.now())
+                let resuming = journal.entry(for: spec.key) != nil
+                reservation = try spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
             } catch {
                 book.fail(spec, message: "not started: \(error)", reason: reason, events: events)
                 return
@@ -202,14 +208,18 @@ public struct BuildEngine: Sendable {
         do {
             let executor = try executors.executor(for: spec)
             let outcome = try await executor.execute(spec, in: context)
-            if let reservation, let spend {
-                events(.spent(spec.id, usd: spend.settle(reservation, outcome: outcome, now: workspace.environment.now())))
-            }
             let seconds = Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)
             let record = ActionRecord(
                 key: spec.key, kind: spec.kind.rawValue, outputs: outcome.outputs, metadata: outcome.metadata,
                 keyMaterial: spec.keyMaterial.canonical, createdAt: iso8601(workspace.environment.now()), durationSeconds: seconds)
             try workspace.store.actions.store(record)
+            // Only now that the result is recorded may the journal forget the prediction, and the
+            // spend be settled (a failure before this point keeps both, for the next run).
+            journal.remove(spec.key)
+            if let held = reservation, let spend {
+                reservation = nil
+                events(.spent(spec.id, usd: spend.settle(held, outcome: outcome, now: workspace.environment.now())))
+            }
             let result = CachedResult(
                 outputs: Dictionary(outcome.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
                 metadata: outcome.metadata)
@@ -218,12 +228,16 @@ public struct BuildEngine: Sendable {
             events(.built(spec.id, label: spec.label, seconds: seconds))
         } catch {
             if let reservation, let spend {
-                let inFlight = PredictionJournal(layout: layout, fileSystem: workspace.environment.fileSystem).entry(for: spec.key) != nil
-                spend.failed(reservation, error: error, inFlight: inFlight, now: workspace.environment.now())
+                spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
             }
             let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             book.fail(spec, message: message, reason: reason, events: events)
         }
+    }
+
+    /// Whether the node calls a paid provider (reserved even when its estimate is zero).
+    static func isPaid(_ spec: NodeSpec) -> Bool {
+        ["replicate", "openai-compatible"].contains(spec.keyMaterial.provider)
     }
 }
 
@@ -253,6 +267,11 @@ final class OutcomeBook: Sendable {
     func skip(id: NodeID, kind: NodeKind, label: String, because blocker: NodeID, events: BuildEventSink) {
         record(NodeOutcome(id: id, kind: kind, label: label, state: .skipped, reason: .waitingFor(blocker), message: "not run: \(blocker) did not finish"))
         events(.skipped(id, label: label, because: blocker))
+    }
+
+    func skipInterrupted(_ spec: NodeSpec, events: BuildEventSink) {
+        record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .skipped, reason: .neverBuilt, message: "not run: interrupted"))
+        events(.note("\(spec.id) not started: interrupted"))
     }
 
     func all() -> [NodeOutcome] {

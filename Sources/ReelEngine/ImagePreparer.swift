@@ -3,6 +3,7 @@ import ReelBasics
 import ReelCache
 import ReelGraph
 import ReelManifest
+import ReelMedia
 import ReelProviders
 
 /// Turns asset images into what providers accept: JPEG or PNG (others converted with ffmpeg),
@@ -14,9 +15,11 @@ struct ImagePreparer: Sendable {
 
     /// Bytes and MIME type ready to send: the original when it is JPEG/PNG and no larger than
     /// `maxEdge` allows, else a JPEG made by ffmpeg (deterministic for the same input).
-    func prepared(_ asset: ResolvedAsset, maxEdge: Int?, maxBytes: Int) async throws -> (data: Data, mime: String, ext: String) {
+    /// - Parameter expected: the digest the node's key was made from; the bytes must still match.
+    func prepared(_ asset: ResolvedAsset, expected: Digest, maxEdge: Int?, maxBytes: Int) async throws -> (data: Data, mime: String, ext: String) {
         let ext = asset.path.fileExtension
         let original = try fileSystem.read(asset.path)
+        guard Digest.of(original) == expected else { throw GenerationError.assetChanged(asset.projectRelativePath) }
         if maxEdge == nil, ["jpg", "jpeg", "png"].contains(ext), original.count <= maxBytes {
             return (original, ext == "png" ? "image/png" : "image/jpeg", ext == "png" ? "png" : "jpg")
         }
@@ -33,7 +36,7 @@ struct ImagePreparer: Sendable {
         ]))
         let data = try fileSystem.read(output)
         guard data.count <= maxBytes else {
-            throw EngineError.badOutput(.select, "\(asset.projectRelativePath) is still \(data.count) bytes after conversion; the limit is \(maxBytes)")
+            throw MediaError.undecodableImage(path: asset.projectRelativePath, detail: "still \(data.count) bytes after conversion; the limit is \(maxBytes)")
         }
         return (data, "image/jpeg", "jpg")
     }

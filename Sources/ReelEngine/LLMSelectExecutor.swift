@@ -7,17 +7,24 @@ import ReelProviders
 
 /// Failures of LLM pair selection.
 public enum SelectionError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The reply was still invalid after one corrective retry.
-    case invalidReply(model: String, problems: [String])
-    /// The model refused.
-    case refused(model: String, message: String)
+    /// The reply was still invalid after one corrective retry (the calls were still billed).
+    case invalidReply(model: String, problems: [String], costUSD: Double)
+    /// The model refused (the call was still billed).
+    case refused(model: String, message: String, costUSD: Double)
+
+    /// What the failed selection's calls cost, by their token usage.
+    public var costUSD: Double {
+        switch self {
+        case .invalidReply(_, _, let cost), .refused(_, _, let cost): return cost
+        }
+    }
 
     public var description: String {
         switch self {
-        case .invalidReply(let model, let problems):
+        case .invalidReply(let model, let problems, _):
             return "\(model) did not return valid pairs after a retry: " + problems.joined(separator: "; ")
                 + " (write the pairs in the manifest under select.pairs, or try another select.model)"
-        case .refused(let model, let message):
+        case .refused(let model, let message, _):
             return "\(model) refused to choose pairs: \(message)"
         }
     }
@@ -43,7 +50,7 @@ public struct LLMSelectExecutor: NodeExecutor {
             runner: context.environment.runner, fileSystem: context.environment.fileSystem, temporaryRoot: context.store.layout.temporaryRoot)
         var images: [PairSelectionPrompt.Image] = []
         for candidate in input.candidates {
-            let image = try await preparer.prepared(candidate.asset, maxEdge: LLMSelectExecutor.maxEdge, maxBytes: 20 * 1024 * 1024)
+            let image = try await preparer.prepared(candidate.asset, expected: candidate.digest, maxEdge: LLMSelectExecutor.maxEdge, maxBytes: 20 * 1024 * 1024)
             images.append(PairSelectionPrompt.Image(id: candidate.asset.id, tags: candidate.asset.tags, dataURL: ImagePreparer.dataURL(image.data, mime: image.mime)))
         }
         let prompt = PairSelectionPrompt(images: images, count: input.settings.count, context: LLMSelectExecutor.context(input), detail: input.settings.detail)
@@ -57,7 +64,9 @@ public struct LLMSelectExecutor: NodeExecutor {
             let reply = try await client.complete(model: model, messages: messages, schemaName: "image_pairs", schema: prompt.schema, onRetry: onRetry)
             usage = usage + reply.usage
             answeredBy = reply.model ?? answeredBy
-            if let refusal = reply.refusal, !refusal.isEmpty { throw SelectionError.refused(model: model, message: refusal) }
+            if let refusal = reply.refusal, !refusal.isEmpty {
+                throw SelectionError.refused(model: model, message: refusal, costUSD: cost(usage, model: model))
+            }
             var result = prompt.validate(reply.content)
             if reply.finishReason == "length", case .failure(let found) = result {
                 result = .failure(PairReplyProblems(found.problems + ["the reply was cut off (finish_reason length); keep reasoning short"]))
@@ -68,8 +77,7 @@ public struct LLMSelectExecutor: NodeExecutor {
                     SelectedPair(first: $0.first, last: $0.last, score: $0.score, reasoning: $0.reasoning, prompt: $0.prompt)
                 })
                 let output = try context.storeData(selection.canonicalData(), as: NodeKind.select.outputName)
-                let price = registry.selectorPrice(for: model)
-                let cost = (Double(usage.prompt) * price.usdPerMillionInput + Double(usage.completion) * price.usdPerMillionOutput) / 1_000_000
+                let cost = cost(usage, model: model)
                 return ActionOutcome(outputs: [output], metadata: [
                     "provider": "openai-compatible", "model": .string(model), "answered_by": .string(answeredBy ?? model),
                     "prompt_tokens": .int(usage.prompt), "completion_tokens": .int(usage.completion), "total_tokens": .int(usage.total),
@@ -77,12 +85,18 @@ public struct LLMSelectExecutor: NodeExecutor {
                 ])
             case .failure(let found):
                 problems = found.problems
-                context.events(.retrying(spec.id, attempt: attempt + 1, reason: "invalid reply: \(found.description)"))
+                if attempt < 2 { context.events(.retrying(spec.id, attempt: attempt + 1, reason: "invalid reply: \(found.description)")) }
                 messages.append(ChatMessage(role: "assistant", text: reply.content ?? ""))
                 messages.append(prompt.correction(found))
             }
         }
-        throw SelectionError.invalidReply(model: model, problems: problems)
+        throw SelectionError.invalidReply(model: model, problems: problems, costUSD: cost(usage, model: model))
+    }
+
+    /// USD for `usage` at the registry's (or the manifest's) token prices.
+    func cost(_ usage: TokenUsage, model: String) -> Double {
+        let price = registry.selectorPrice(for: model)
+        return (Double(usage.prompt) * price.usdPerMillionInput + Double(usage.completion) * price.usdPerMillionOutput) / 1_000_000
     }
 
     /// Campaign and brand lines for the prompt.

@@ -14,6 +14,10 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
     case outputExpired(id: String)
     /// The downloaded file is not a usable video.
     case unreadableOutput(id: String, detail: String)
+    /// A prediction in the journal is unknown to the provider (another account or base URL?).
+    case journaledPredictionMissing(id: String, journal: String, endpoint: String)
+    /// An asset's bytes changed after its digest was taken for the key.
+    case assetChanged(String)
 
     public var description: String {
         switch self {
@@ -24,6 +28,11 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
                 + "run `reel build` again to generate it again (this is paid again)"
         case .unreadableOutput(let id, let detail):
             return "the output of prediction \(id) is not a readable video: \(detail)"
+        case .journaledPredictionMissing(let id, let journal, let endpoint):
+            return "prediction \(id), recorded in \(journal), is not found at \(endpoint) (another account, token or base URL?); "
+                + "if it is really gone, delete that file to create a new prediction (this is paid again)"
+        case .assetChanged(let path):
+            return "'\(path)' changed during the build; run `reel build` again so the clip matches the file"
         }
     }
 }
@@ -53,34 +62,47 @@ public struct ReplicateExecutor: NodeExecutor {
         let journal = PredictionJournal(layout: context.store.layout, fileSystem: context.environment.fileSystem)
         let onRetry: @Sendable (Int, String) -> Void = { attempt, reason in context.events(.retrying(spec.id, attempt: attempt, reason: reason)) }
         var predictionID: String?
+        var lastStatus: Prediction.Status?
         do {
             var prediction = try await startOrResume(spec, input: input, model: model, modelSpec: modelSpec, journal: journal, context: context, onRetry: onRetry)
             predictionID = prediction.id
+            lastStatus = prediction.status
             while !prediction.status.isTerminal {
                 try await clock.sleep(for: pollInterval)
                 prediction = try await client.prediction(prediction.id, onRetry: onRetry)
+                lastStatus = prediction.status
             }
             return try await finish(prediction, spec: spec, input: input, journal: journal, context: context, onRetry: onRetry)
         } catch is CancellationError {
-            if cancelOnInterrupt {
-                // Interrupted mid-create, the id may be unknown: find it by its fingerprint first.
-                let entry = journal.entry(for: spec.key)
-                let executor = self
-                let cancelled: String? = await Task.detached {
-                    var id = predictionID ?? entry?.predictionID
-                    if id == nil, let entry { id = try? await executor.reconcile(entry)?.id }
-                    guard let id else { return nil }
-                    _ = try? await executor.client.cancel(id)
-                    return id
-                }.value
-                if let cancelled {
-                    journal.remove(spec.key)
-                    context.events(.note("\(spec.id): cancelled prediction \(cancelled)"))
-                }
-            } else if let id = predictionID {
-                context.events(.note("\(spec.id): prediction \(id) keeps running; the next build resumes it"))
-            }
+            await interrupted(spec, predictionID: predictionID, lastStatus: lastStatus, journal: journal, context: context)
             throw CancellationError()
+        }
+    }
+
+    /// Ctrl-C: the journal keeps the prediction for the next run, unless `--cancel-on-interrupt`
+    /// cancels it — and the journal entry goes only when the API confirms it stopped. A prediction
+    /// that already succeeded is never cancelled: its clip is paid for, and the next run fetches it.
+    func interrupted(_ spec: NodeSpec, predictionID: String?, lastStatus: Prediction.Status?, journal: PredictionJournal, context: ExecutionContext) async {
+        guard cancelOnInterrupt, lastStatus != .succeeded else {
+            if let id = predictionID { context.events(.note("\(spec.id): prediction \(id) stays in the journal; the next build resumes it")) }
+            return
+        }
+        // Interrupted mid-create, the id may be unknown: find it by its fingerprint first.
+        let entry = journal.entry(for: spec.key)
+        let executor = self
+        let outcome: (id: String, status: Prediction.Status?)? = await Task.detached {
+            var id = predictionID ?? entry?.predictionID
+            if id == nil, let entry { id = try? await executor.reconcile(entry)?.id }
+            guard let id else { return nil }
+            let reply = try? await executor.client.cancel(id)
+            return (id, reply?.status)
+        }.value
+        guard let outcome else { return }
+        if let status = outcome.status, [.canceled, .failed, .aborted].contains(status) {
+            journal.remove(spec.key)
+            context.events(.note("\(spec.id): cancelled prediction \(outcome.id)"))
+        } else {
+            context.events(.note("\(spec.id): could not confirm that prediction \(outcome.id) was cancelled; it stays in the journal"))
         }
     }
 
@@ -92,7 +114,12 @@ public struct ReplicateExecutor: NodeExecutor {
         if let entry = journal.entry(for: spec.key), entry.model == model {
             if let id = entry.predictionID {
                 context.events(.note("\(spec.id): resuming prediction \(id) from the journal"))
-                return try await client.prediction(id, onRetry: onRetry)
+                do {
+                    return try await client.prediction(id, onRetry: onRetry)
+                } catch let error as ProviderError where error.status == 404 {
+                    throw GenerationError.journaledPredictionMissing(
+                        id: id, journal: context.store.layout.journalPath(spec.key).pathString, endpoint: client.baseURL.absoluteString)
+                }
             }
             if let found = try await reconcile(entry) {
                 context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
@@ -114,12 +141,20 @@ public struct ReplicateExecutor: NodeExecutor {
             if case .ambiguousCreate = error {
                 try await clock.sleep(for: .seconds(1))
                 if let found = try? await reconcile(entry) {
+                    context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
                     try journal.record(created(entry, id: found.id, context: context))
                     return found
                 }
                 throw error  // the journal keeps `creating`: the next run looks again before creating
             }
-            journal.remove(spec.key)  // a definite refusal: nothing was created
+            // Only a definite refusal (a 4xx answer, or a request that provably never left) created nothing.
+            let refused: Bool
+            switch error {
+            case .http(_, _, let status, _): refused = (400..<500).contains(status)
+            case .exhausted: refused = true
+            default: refused = false
+            }
+            if refused { journal.remove(spec.key) }
             throw error
         }
         try journal.record(created(entry, id: prediction.id, context: context))
@@ -137,7 +172,7 @@ public struct ReplicateExecutor: NodeExecutor {
 
     /// Looks through recent predictions for one with this entry's model and fingerprint.
     func reconcile(_ entry: JournalEntry) async throws -> Prediction? {
-        let recent = try await client.recentPredictions()
+        let recent = try await client.recentPredictions(createdAfter: entry.createdAfter)
         return recent.first { prediction in
             guard prediction.model == nil || prediction.model == entry.model, let input = prediction.inputJSON else { return false }
             if let created = prediction.createdAt.flatMap(ReplicateExecutor.parseDate), let after = ReplicateExecutor.parseDate(entry.createdAfter),
@@ -163,7 +198,7 @@ public struct ReplicateExecutor: NodeExecutor {
     func frameURL(_ asset: ResolvedAsset, digest: Digest, context: ExecutionContext) async throws -> String {
         let preparer = ImagePreparer(
             runner: context.environment.runner, fileSystem: context.environment.fileSystem, temporaryRoot: context.store.layout.temporaryRoot)
-        let image = try await preparer.prepared(asset, maxEdge: nil, maxBytes: 100 * 1024 * 1024)
+        let image = try await preparer.prepared(asset, expected: digest, maxEdge: nil, maxBytes: 100 * 1024 * 1024)
         if image.data.count <= ReplicateExecutor.inlineLimit { return ImagePreparer.dataURL(image.data, mime: image.mime) }
         let uploads = UploadCache(root: context.store.layout.versionRoot.appending("uploads"), fileSystem: context.environment.fileSystem)
         let endpoint = client.baseURL.absoluteString
@@ -182,9 +217,12 @@ public struct ReplicateExecutor: NodeExecutor {
             journal.remove(spec.key)
             throw GenerationError.predictionEnded(id: prediction.id, status: prediction.status.rawValue, message: prediction.error)
         }
-        guard let url = prediction.outputURLs.first, !prediction.dataRemoved else {
+        if prediction.dataRemoved {
             journal.remove(spec.key)
             throw GenerationError.outputExpired(id: prediction.id)
+        }
+        guard let url = prediction.outputURLs.first else {
+            throw GenerationError.unreadableOutput(id: prediction.id, detail: "the prediction succeeded but lists no output file")
         }
         let temporary = try context.temporaryPath("prediction.mp4")
         defer { try? context.environment.fileSystem.remove(temporary) }
@@ -201,8 +239,8 @@ public struct ReplicateExecutor: NodeExecutor {
             throw GenerationError.unreadableOutput(id: prediction.id, detail: "\(error)")
         }
         guard info.duration > 0, info.width > 0 else { throw GenerationError.unreadableOutput(id: prediction.id, detail: "no frames") }
+        // The journal entry stays until the engine has recorded this result in the action cache.
         let output = try context.storeFile(temporary, as: NodeKind.generate.outputName)
-        journal.remove(spec.key)
         let settings = input.settings
         let cost = settings.modelSpec?.estimatedCost(duration: Int(settings.duration), resolution: settings.modelResolution ?? "", audio: settings.audio) ?? 0
         var metadata: [String: CanonicalValue] = [

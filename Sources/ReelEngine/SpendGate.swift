@@ -21,12 +21,14 @@ public struct SpendGate: Sendable {
         self.caps = caps
     }
 
-    /// Reserves the node's estimate.
+    /// Reserves the node's estimate. An open reservation for the same node is taken over only when
+    /// the journal says its prediction is still in flight (a resumed run); otherwise it is stale
+    /// and released first, and the new reservation passes every cap check.
     /// - Throws: `BudgetExceeded` when a cap would break.
-    func reserve(_ spec: NodeSpec, estimate: Double, now: Date) throws -> Reservation {
+    func reserve(_ spec: NodeSpec, estimate: Double, resuming: Bool, now: Date) throws -> Reservation {
         try ledger.reserve(
             runID: runID, campaign: campaign, nodeID: spec.id.rawValue, nodeKey: spec.key.hex, provider: spec.keyMaterial.provider,
-            model: spec.keyMaterial.model, estimate: estimate, caps: caps, now: iso8601(now))
+            model: spec.keyMaterial.model, estimate: estimate, caps: caps, takeOver: resuming, now: iso8601(now))
     }
 
     /// Settles after success: the cost the executor reported, else the estimate.
@@ -36,24 +38,36 @@ public struct SpendGate: Sendable {
         return actual
     }
 
-    /// After a failure: keep the reservation while remote work may still be running or billed
-    /// (the journal holds it, or the create's fate is unknown); otherwise settle what was spent.
+    /// After a failure: keep the reservation while remote work may still run or be billed (the
+    /// journal holds it); otherwise settle what was spent, or release what was not.
     func failed(_ reservation: Reservation, error: any Error, inFlight: Bool, now: Date) {
+        if inFlight { return }
         let stamp = iso8601(now)
-        if inFlight || error is CancellationError { return }
         switch error {
-        case let error as ProviderError:
-            if case .ambiguousCreate = error { return }
-            try? ledger.release(reservation, now: stamp)
         case let error as GenerationError:
             switch error {
-            case .predictionEnded(let id, _, _):
-                try? ledger.settle(reservation, actualUSD: 0, predictionID: id, status: "failed", now: stamp)
-            case .outputExpired(let id), .unreadableOutput(let id, _):
-                // The prediction succeeded (and was billed) but its output is unusable.
+            case .predictionEnded(let id, let status, _):
+                try? ledger.settle(reservation, actualUSD: 0, predictionID: id, status: status, now: stamp)
+            case .outputExpired(let id), .unreadableOutput(let id, _), .journaledPredictionMissing(let id, _, _):
+                // The prediction ran (and was billed) but its output cannot be used.
                 try? ledger.settle(reservation, actualUSD: reservation.estimatedUSD, predictionID: id, status: "lost", now: stamp)
+            case .assetChanged:
+                try? ledger.release(reservation, now: stamp)
+            }
+        case let error as SelectionError:
+            try? ledger.settle(reservation, actualUSD: error.costUSD, predictionID: nil, status: "failed", now: stamp)
+        case let error as ProviderError:
+            if case .http(_, _, let status, _) = error, (400..<500).contains(status) {
+                try? ledger.release(reservation, now: stamp)  // refused: nothing ran
+            } else if case .exhausted = error, reservation.provider == "replicate" {
+                try? ledger.release(reservation, now: stamp)  // a create that never left
+            } else {
+                // A call that may have been answered and billed: count the estimate.
+                try? ledger.settle(reservation, actualUSD: reservation.estimatedUSD, predictionID: nil, status: "uncertain", now: stamp)
             }
         default:
+            // Interrupted, or failed before any paid call was sent (cancelled predictions are
+            // no longer in the journal and cost nothing).
             try? ledger.release(reservation, now: stamp)
         }
     }

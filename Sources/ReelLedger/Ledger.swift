@@ -37,6 +37,7 @@ public struct Reservation: Sendable, Equatable {
     public var id: Int64
     public var nodeKey: String
     public var estimatedUSD: Double
+    public var provider: String
 }
 
 /// One row of the ledger.
@@ -139,21 +140,26 @@ public final class Ledger: Sendable {
     }
 
     /// Reserves `estimate` for a node if no cap would break; otherwise throws `BudgetExceeded`.
-    /// An open reservation for the same node key (a run that crashed or was interrupted, whose
-    /// prediction is being resumed) is taken over instead of reserving twice.
+    /// - Parameter takeOver: the node's prediction is being resumed (the journal has it): an open
+    ///   reservation of the same campaign and node key is taken over instead of reserving twice.
+    ///   Otherwise open reservations for the key are stale (nothing is in flight) and are released.
     public func reserve(
         runID: String, campaign: String, nodeID: String, nodeKey: String, provider: String, model: String, estimate: Double,
-        caps: BudgetCaps, now: String
+        caps: BudgetCaps, takeOver: Bool = false, now: String
     ) throws -> Reservation {
         try queue.writeWithoutTransaction { db in
             var result: Reservation?
             try db.inTransaction(.immediate) {
-                if let open = try SpendRow.fetchOne(db, sql: "SELECT * FROM spend WHERE node_key = ? AND status = 'reserved' ORDER BY id LIMIT 1", arguments: [nodeKey]),
-                    let id = open.id
-                {
+                let openSQL = "SELECT * FROM spend WHERE node_key = ? AND campaign = ? AND status = 'reserved' ORDER BY id LIMIT 1"
+                if takeOver, let open = try SpendRow.fetchOne(db, sql: openSQL, arguments: [nodeKey, campaign]), let id = open.id {
                     try db.execute(sql: "UPDATE spend SET run_id = ? WHERE id = ?", arguments: [runID, id])
-                    result = Reservation(id: id, nodeKey: nodeKey, estimatedUSD: open.estimatedUSD)
+                    result = Reservation(id: id, nodeKey: nodeKey, estimatedUSD: open.estimatedUSD, provider: open.provider)
                     return .commit
+                }
+                if !takeOver {
+                    try db.execute(
+                        sql: "UPDATE spend SET actual_usd = 0, status = 'abandoned', finished_at = ? WHERE node_key = ? AND campaign = ? AND status = 'reserved'",
+                        arguments: [now, nodeKey, campaign])
                 }
                 if let limit = caps.node, estimate > limit + 1e-9 {
                     throw BudgetExceeded(cap: "budget.clip_max_usd", limit: limit, committed: 0, estimate: estimate)
@@ -170,7 +176,7 @@ public final class Ledger: Sendable {
                     id: nil, runID: runID, campaign: campaign, nodeID: nodeID, nodeKey: nodeKey, provider: provider, model: model, predictionID: nil,
                     estimatedUSD: estimate, actualUSD: nil, status: "reserved", startedAt: now, finishedAt: nil)
                 try row.insert(db)
-                result = Reservation(id: row.id ?? 0, nodeKey: nodeKey, estimatedUSD: estimate)
+                result = Reservation(id: row.id ?? 0, nodeKey: nodeKey, estimatedUSD: estimate, provider: provider)
                 return .commit
             }
             guard let result else { throw InternalError("reservation transaction returned nothing") }
@@ -191,6 +197,16 @@ public final class Ledger: Sendable {
     public func release(_ reservation: Reservation, now: String) throws {
         try queue.write { db in
             try db.execute(sql: "UPDATE spend SET actual_usd = 0, status = 'released', finished_at = ? WHERE id = ?", arguments: [now, reservation.id])
+        }
+    }
+
+    /// Estimates held by open reservations for these node keys (work a resumed build takes over).
+    public func reserved(campaign: String, nodeKeys: [String]) throws -> Double {
+        guard !nodeKeys.isEmpty else { return 0 }
+        return try queue.read { db in
+            let marks = Array(repeating: "?", count: nodeKeys.count).joined(separator: ",")
+            let sql = "SELECT COALESCE(SUM(estimated_usd), 0) FROM spend WHERE campaign = ? AND status = 'reserved' AND node_key IN (\(marks))"
+            return try Double.fetchOne(db, sql: sql, arguments: StatementArguments([campaign] + nodeKeys)) ?? 0
         }
     }
 

@@ -238,6 +238,12 @@ struct ResolutionContext {
                 audio = false
             }
             record("generate.audio", audio ? "on" : "off", section.audio == nil ? .preset(preset) : .manifest)
+            if found.estimatedCost(duration: snapped, resolution: label, audio: audio) == nil {
+                diagnostics.append(.error(
+                    "no price is known for \(slug) at \(label)\(audio ? " with audio" : ""); add one under 'prices' so the budget can be enforced",
+                    at: location("generate.model") ?? location("quality")))
+                return nil
+            }
         } else {
             if let resolutionKey = location("generate.resolution") {
                 diagnostics.append(.warning(
@@ -248,6 +254,10 @@ struct ResolutionContext {
                 diagnostics.append(.error("the local animatic needs clips of at least 1 s", at: location("generate.duration")))
                 return nil
             }
+        }
+        if kind == .replicate {
+            guard checkEndpoint(baseURL, key: "generate.base_url") else { return nil }
+            record("generate.base_url", baseURL, section.baseURL == nil ? .defaultValue : .manifest)
         }
         let concurrency = section.concurrency ?? (kind == .local ? 2 : 4)
         record("generate.concurrency", String(concurrency), section.concurrency == nil ? .defaultValue : .manifest)
@@ -325,12 +335,36 @@ struct ResolutionContext {
         var baseURL = section.baseURL ?? SelectorSettings.defaultBaseURL
         if let override = environment["REEL_SELECTOR_BASE_URL"], !override.isEmpty { baseURL = override }
         let model = section.model ?? SelectorSettings.defaultModel
+        let keyVariable = section.apiKeyEnv ?? SelectorSettings.defaultAPIKeyEnv
         if kind == .openAICompatible {
             record("select.model", model, section.model == nil ? .defaultValue : .manifest)
+            guard checkEndpoint(baseURL, key: "select.base_url") else { return nil }
+            record("select.base_url", baseURL, section.baseURL == nil ? .defaultValue : .manifest)
+            // A manifest must not be able to send an arbitrary secret (AWS keys…) to a host it names.
+            guard keyVariable.hasSuffix("_API_KEY") || keyVariable.hasSuffix("_API_TOKEN") else {
+                diagnostics.append(.error(
+                    "'select.api_key_env' must name an API key variable ending in _API_KEY or _API_TOKEN, not '\(keyVariable)'",
+                    at: location("select.api_key_env")))
+                return nil
+            }
+            record("select.api_key_env", keyVariable, section.apiKeyEnv == nil ? .defaultValue : .manifest)
         }
         return .selector(SelectorSettings(
             kind: kind, count: section.count, candidates: candidates.map(\.id), model: model, baseURL: baseURL,
-            apiKeyEnv: section.apiKeyEnv ?? SelectorSettings.defaultAPIKeyEnv, detail: section.detail ?? "high"))
+            apiKeyEnv: keyVariable, detail: section.detail ?? "high"))
+    }
+
+    /// Credentials travel only over https, or plain http to this machine (a local model server,
+    /// or the tests' fakes).
+    mutating func checkEndpoint(_ url: String, key: String) -> Bool {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), let host = parsed.host?.lowercased() else {
+            diagnostics.append(.error("'\(key)' is not a URL: '\(url)'", at: location(key)))
+            return false
+        }
+        if scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)) { return true }
+        diagnostics.append(.error(
+            "'\(key)' is \(url): keys are sent only over https, or plain http to localhost", at: location(key)))
+        return false
     }
 
     private mutating func checkExplicitPairs(_ entries: [PairEntry], assets: [ResolvedAsset]) -> PairSource? {

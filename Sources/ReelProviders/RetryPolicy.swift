@@ -27,7 +27,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Parses `Retry-After`: delta seconds or an HTTP date.
     public static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Double(value), seconds >= 0 { return .milliseconds(Int(seconds * 1000)) }
+        if let seconds = Double(value), seconds.isFinite, seconds >= 0 { return .milliseconds(Int(min(seconds, 3600) * 1000)) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

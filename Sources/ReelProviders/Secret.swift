@@ -2,7 +2,7 @@ import Foundation
 
 /// A credential. Its description is redacted, so interpolating it into a message, a log line or
 /// an error can never leak it; only `HTTPClient` reads `value` to build the header.
-public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The environment variable it came from (safe to show).
     public let variable: String
     let value: String
@@ -14,6 +14,8 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugS
 
     public var description: String { "<\(variable): redacted>" }
     public var debugDescription: String { description }
+    /// `dump()` and reflection show the variable, never the value.
+    public var customMirror: Mirror { Mirror(self, children: ["variable": variable, "value": "<redacted>"]) }
 
     /// `Bearer <token>`.
     var bearer: String { "Bearer " + value }

@@ -144,4 +144,23 @@ struct MoneyTests {
             await harness.stop()
         }
     }
+
+    @Test func theLedgerSurvivesCleaningTheCache() async throws {
+        try await withTemporaryDirectory { directory in
+            let harness = ProviderHarness(directory: directory)
+            try await harness.start()
+            #expect(try await harness.build().exitCode == 0)
+            let before = try await ReelBinary.run(["spend", "--json"], in: directory)
+            let clean = try await ReelBinary.run(["clean", "reel.yaml"], in: directory, environment: harness.environment)
+            #expect(clean.exitCode == 0, "\(clean.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appending(".reel/cache").pathString))
+            #expect(FileManager.default.fileExists(atPath: directory.appending(".reel/ledger.sqlite").pathString))
+            let after = try await ReelBinary.run(["spend", "--json"], in: directory)
+            #expect(after.stdout == before.stdout && !after.stdout.contains("\"total_usd\":0,"))
+            // With the cache gone, the plan says what rebuilding would cost again.
+            let plan = try await ReelBinary.run(["plan", "reel.yaml", "--json"], in: directory, environment: harness.environment)
+            #expect((plan.lastJSON?["estimated_usd"] as? Double ?? 0) > 1)
+            await harness.stop()
+        }
+    }
 }

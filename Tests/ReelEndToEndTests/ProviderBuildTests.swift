@@ -278,4 +278,26 @@ struct ProviderBuildTests {
             #expect(harness.replicate.createCount == 2)
         }
     }
+
+    @Test func aPredictionFinishedWithinPreferWaitNeedsNoPolling() async throws {
+        try await withHarness { harness in
+            harness.replicate.enqueue(FakeReplicate.Script(.immediate), FakeReplicate.Script(.immediate))
+            let result = try await harness.build()
+            #expect(result.exitCode == 0, "\(ProviderHarness.failures(result))")
+            #expect(harness.replicate.predictions.allSatisfy { $0.createStatus == 201 && $0.pollCount == 0 })
+            #expect(harness.replicate.predictions.allSatisfy { $0.prefer?.hasPrefix("wait") == true })
+            #expect(harness.replicate.requests(matching: .getPrediction).isEmpty)
+        }
+    }
+
+    @Test func aCreateWhoseReplyIsGarbledIsFoundAgainNotRecreated() async throws {
+        try await withHarness { harness in
+            // The fake creates (and will bill) the prediction but sends half a body.
+            harness.replicate.inject(.malformedJSON, times: 1, on: .createPrediction)
+            let result = try await harness.build()
+            #expect(result.exitCode == 0, "\(ProviderHarness.failures(result))")
+            #expect(harness.replicate.createCount == 2, "the garbled create was reconciled, not paid twice")
+            #expect(result.stdout.contains("whose create response was lost") || result.stdout.contains("resuming"))
+        }
+    }
 }

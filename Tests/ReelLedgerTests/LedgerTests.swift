@@ -10,10 +10,12 @@ import Testing
         try Ledger(path: directory.appending("ledger.sqlite"))
     }
 
-    func reserve(_ ledger: Ledger, key: String, estimate: Double, caps: BudgetCaps, run: String = "run", campaign: String = "c") throws -> Reservation {
+    func reserve(
+        _ ledger: Ledger, key: String, estimate: Double, caps: BudgetCaps, run: String = "run", campaign: String = "c", takeOver: Bool = false
+    ) throws -> Reservation {
         try ledger.reserve(
             runID: run, campaign: campaign, nodeID: "generate/0", nodeKey: key, provider: "replicate", model: "m", estimate: estimate,
-            caps: caps, now: "2026-11-25T10:00:00Z")
+            caps: caps, takeOver: takeOver, now: "2026-11-25T10:00:00Z")
     }
 
     @Test func reservesSettlesAndReleases() async throws {
@@ -48,10 +50,11 @@ import Testing
         try await withTemporaryDirectory { directory in
             let ledger = try ledger(directory)
             let crashed = try reserve(ledger, key: "same-node", estimate: 1.0, caps: BudgetCaps(campaign: 1.5), run: "crashed")
-            let resumed = try reserve(ledger, key: "same-node", estimate: 1.0, caps: BudgetCaps(campaign: 1.5), run: "resumed")
+            let resumed = try reserve(ledger, key: "same-node", estimate: 1.0, caps: BudgetCaps(campaign: 1.5), run: "resumed", takeOver: true)
             #expect(resumed.id == crashed.id)
             #expect(try ledger.committed(campaign: "c") == 1.0)
             #expect(try ledger.committed(run: "resumed") == 1.0)
+            #expect(try ledger.reserved(campaign: "c", nodeKeys: ["same-node"]) == 1.0)
         }
     }
 
@@ -68,6 +71,21 @@ import Testing
             }
             #expect(granted.withLock { $0 } == 8)
             #expect(try Ledger(path: path).committed(campaign: "c") == 2.0)
+        }
+    }
+
+    @Test func aStaleReservationIsReleasedAndTheNewOneChecked() async throws {
+        try await withTemporaryDirectory { directory in
+            let ledger = try ledger(directory)
+            _ = try reserve(ledger, key: "node", estimate: 1.0, caps: BudgetCaps(campaign: 1.5), run: "crashed-before-create")
+            // Nothing is in flight for the node (no journal): the old row is abandoned, not taken over.
+            let fresh = try reserve(ledger, key: "node", estimate: 1.0, caps: BudgetCaps(campaign: 1.5), run: "next")
+            #expect(try ledger.rows().map(\.status) == ["abandoned", "reserved"])
+            #expect(fresh.id == 2)
+            #expect(try ledger.committed(campaign: "c") == 1.0)
+            // And a takeover never crosses campaigns.
+            let other = try reserve(ledger, key: "node", estimate: 1.0, caps: BudgetCaps(), run: "x", campaign: "other", takeOver: true)
+            #expect(other.id == 3)
         }
     }
 }

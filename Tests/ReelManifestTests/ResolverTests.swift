@@ -464,7 +464,7 @@ func settingsTable(_ campaign: ResolvedCampaign) -> [String: String] {
               - {path: assets/hero.jpg, tags: [hero]}
               - {path: assets/city.jpg, tags: [hero, city]}
               - {path: assets/beach.jpg, tags: [beach]}
-            select: {tags: [hero], count: 2, selector: openai-compatible, model: grok-4.3, detail: low, api_key_env: MY_KEY}
+            select: {tags: [hero], count: 2, selector: openai-compatible, model: grok-4.3, detail: low, api_key_env: MY_API_KEY}
             """, environment: ["REEL_SELECTOR_BASE_URL": "http://127.0.0.1:9/v1"])
         guard case .selector(let settings) = campaign.pairs else {
             Issue.record("expected a selector, got \(campaign.pairs)")
@@ -472,11 +472,31 @@ func settingsTable(_ campaign: ResolvedCampaign) -> [String: String] {
         }
         #expect(settings == SelectorSettings(
             kind: .openAICompatible, count: 2, candidates: ["hero", "city"], model: "grok-4.3", baseURL: "http://127.0.0.1:9/v1",
-            apiKeyEnv: "MY_KEY", detail: "low"))
+            apiKeyEnv: "MY_API_KEY", detail: "low"))
         let table = settingsTable(campaign)
         #expect(table["select.selector"] == "openai-compatible (manifest)")
         #expect(table["select.count"] == "2 (manifest)")
         #expect(table["select.model"] == "grok-4.3 (manifest)")
+    }
+
+    @Test func keysTravelOnlyOverHTTPSOrToLocalhost() throws {
+        let yaml = head + """
+            assets: [assets/hero.jpg, assets/city.jpg]
+            select: {selector: openai-compatible}
+            """
+        let (refused, diagnostics) = try project.load(yaml, environment: ["REEL_SELECTOR_BASE_URL": "http://models.example.com/v1"])
+        #expect(refused == nil)
+        #expect(diagnostics.contains { $0.message.contains("keys are sent only over https, or plain http to localhost") })
+        #expect(try project.load(yaml, environment: ["REEL_SELECTOR_BASE_URL": "http://localhost:11434/v1"]).campaign != nil)
+    }
+
+    @Test func theKeyVariableMustLookLikeAnAPIKey() throws {
+        let marked = MarkedText(head + """
+            assets: [assets/hero.jpg, assets/city.jpg]
+            select: {selector: openai-compatible, 1️⃣api_key_env: AWS_SECRET_ACCESS_KEY}
+            """)
+        let found = try project.load(marked.text).diagnostics.map(\.description)
+        #expect(found.contains { $0.contains("must name an API key variable ending in _API_KEY or _API_TOKEN, not 'AWS_SECRET_ACCESS_KEY'") })
     }
 
     @Test func tooFewImagesForTheSelector() throws {
@@ -589,6 +609,9 @@ private let presetExpectations: [PresetExpectation] = [
             settings["generate.resolution"] = "\(resolution) (\(source))"
             settings["generate.audio"] = "\(expected.audio ? "on" : "off") (\(source))"
             settings["select.model"] = "\(SelectorSettings.defaultModel) (default)"
+            settings["select.base_url"] = "\(SelectorSettings.defaultBaseURL) (default)"
+            settings["select.api_key_env"] = "\(SelectorSettings.defaultAPIKeyEnv) (default)"
+            settings["generate.base_url"] = "\(GeneratorSettings.defaultReplicateBaseURL) (default)"
         }
         #expect(settingsTable(campaign) == settings)
     }
@@ -626,6 +649,7 @@ private let presetExpectations: [PresetExpectation] = [
             "generate.duration": "6 s (manifest)",
             "generate.audio": "off (preset premium)",
             "generate.concurrency": "2 (manifest)",
+            "generate.base_url": "\(GeneratorSettings.defaultReplicateBaseURL) (default)",
             "generate.prompt": "slow pan (manifest)",
             "generate.seed": "7 (manifest)",
             "output.fps": "30 (manifest)",

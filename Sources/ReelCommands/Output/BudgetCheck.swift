@@ -14,17 +14,21 @@ enum BudgetCheck {
         return BudgetCaps(campaign: budget.maxUSD, run: run, node: budget.clipMaxUSD)
     }
 
-    /// The ledger gate when the plan would spend anything (`nil` for free builds).
+    /// The ledger gate when the plan calls a paid provider (`nil` for free builds).
     /// - Throws: `BudgetRefusal` when the estimate exceeds the headroom (unless `keepGoing`,
     ///   which builds what fits).
     static func gate(for plan: ReelGraph.Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool) throws -> SpendGate? {
-        guard plan.estimatedUSD > 0 else { return nil }
+        let needs = ProviderSetup.needs(plan, campaign: campaign)
+        guard plan.estimatedUSD > 0 || needs.selector || needs.generator else { return nil }
         let ledger = try Ledger(path: ledgerPath)
         let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, caps: caps(campaign.budget, maxUSD: maxUSD))
         let (committed, campaignHeadroom, runCap) = gate.headroom()
+        // Work an interrupted run already reserved is taken over, not paid again: don't count it twice.
+        let resumable = (try? ledger.reserved(campaign: campaign.campaign.id, nodeKeys: plan.staleNodes.compactMap { $0.key?.hex })) ?? 0
+        let estimate = max(0, plan.estimatedUSD - resumable)
         let limits = [campaignHeadroom.map { ("budget.max_usd", $0) }, runCap.map { ("the run cap", $0) }].compactMap { $0 }
-        for (name, headroom) in limits where plan.estimatedUSD > headroom + 1e-9 {
-            let refusal = BudgetRefusal(cap: name, estimate: plan.estimatedUSD, headroom: headroom, committed: committed)
+        for (name, headroom) in limits where estimate > headroom + 1e-9 {
+            let refusal = BudgetRefusal(cap: name, estimate: estimate, headroom: headroom, committed: committed)
             if keepGoing {
                 Console.err("warning: \(refusal); --keep-going: building what fits")
             } else {

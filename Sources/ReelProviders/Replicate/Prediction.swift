@@ -42,10 +42,8 @@ public struct Prediction: Sendable, Equatable, Decodable {
         id = try container.decode(String.self, forKey: .id)
         model = try container.decodeIfPresent(String.self, forKey: .model)
         let statusText = try container.decode(String.self, forKey: .status)
-        guard let status = Status(rawValue: statusText) else {
-            throw DecodingError.dataCorruptedError(forKey: .status, in: container, debugDescription: "unknown status '\(statusText)'")
-        }
-        self.status = status
+        // A status this version does not know (a new queueing state) is treated as still running.
+        self.status = Status(rawValue: statusText) ?? .processing
         if let single = try? container.decodeIfPresent(String.self, forKey: .output) {
             outputURLs = [single]
         } else if let many = try? container.decodeIfPresent([String].self, forKey: .output) {
@@ -71,12 +69,6 @@ public struct Prediction: Sendable, Equatable, Decodable {
         self.predictTime = nil
         self.inputJSON = nil
     }
-}
-
-/// A page of `GET /v1/predictions`.
-struct PredictionPage: Decodable {
-    var next: String?
-    var results: [Prediction]
 }
 
 /// A file uploaded through `POST /v1/files`.

@@ -40,13 +40,16 @@ public struct ReplicateClient: Sendable {
         headers["Prefer"] = "wait=\(preferWait)"
         let request = HTTPRequest(method: "POST", url: target, headers: headers, body: body, timeout: TimeInterval(preferWait) + timeout)
         let response = try await http.send(request, mode: .createOnce, onRetry: onRetry)
-        guard response.status == 201 || response.status == 202 else {
-            if (500...599).contains(response.status) {
-                throw ProviderError.ambiguousCreate(url: HTTPClient.display(target), detail: "HTTP \(response.status): \(scrubbed(response.body))")
-            }
-            throw error(response, method: "POST", url: target)
+        if (500...599).contains(response.status) {
+            throw ProviderError.ambiguousCreate(url: HTTPClient.display(target), detail: "HTTP \(response.status): \(scrubbed(response.body))")
         }
-        return try decode(Prediction.self, from: response, url: target)
+        guard (200..<300).contains(response.status) else { throw error(response, method: "POST", url: target) }
+        // A success whose body cannot be read may still have created (and will bill) a prediction.
+        guard let prediction = try? JSONDecoder().decode(Prediction.self, from: response.body), response.status == 201 || response.status == 202 else {
+            throw ProviderError.ambiguousCreate(
+                url: HTTPClient.display(target), detail: "HTTP \(response.status) with a reply that cannot be read as a prediction")
+        }
+        return prediction
     }
 
     /// `GET /predictions/{id}` (retried, including replies whose JSON is unreadable).
@@ -75,30 +78,35 @@ public struct ReplicateClient: Sendable {
         return try? decode(Prediction.self, from: response, url: target)
     }
 
-    /// Recent predictions (newest first), following `next` for at most `pages` pages, with their
-    /// echoed inputs — to find a prediction whose create response was lost.
-    public func recentPredictions(pages: Int = 3) async throws -> [Prediction] {
+    /// Recent predictions (newest first), created after `after` when given, following `next` for
+    /// at most `pages` pages, with their echoed inputs — to find a prediction whose create response
+    /// was lost. A listed prediction that cannot be read is skipped, not fatal.
+    public func recentPredictions(createdAfter after: String? = nil, pages: Int = 5) async throws -> [Prediction] {
         var results: [Prediction] = []
-        var next: URL? = url("predictions")
+        var first = URLComponents(url: url("predictions"), resolvingAgainstBaseURL: false)
+        if let after { first?.queryItems = [URLQueryItem(name: "created_after", value: after)] }
+        var next: URL? = first?.url ?? url("predictions")
         var remaining = pages
         while let page = next, remaining > 0 {
             remaining -= 1
             let response = try await http.send(HTTPRequest(method: "GET", url: page, headers: headers(), timeout: timeout), mode: .idempotent)
             guard response.status == 200 else { throw error(response, method: "GET", url: page) }
-            let decoded = try decode(PredictionPage.self, from: response, url: page)
-            let inputs = ((try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
-            for (index, var prediction) in decoded.results.enumerated() {
-                if index < inputs.count, let input = inputs[index]["input"] {
-                    prediction.inputJSON = try? JSONSerialization.data(withJSONObject: input, options: [.sortedKeys])
-                }
+            guard let object = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any] else {
+                throw ProviderError.malformedResponse(url: HTTPClient.display(page), detail: "the prediction list is not JSON")
+            }
+            for item in object["results"] as? [[String: Any]] ?? [] {
+                guard let data = try? JSONSerialization.data(withJSONObject: item), var prediction = try? JSONDecoder().decode(Prediction.self, from: data)
+                else { continue }
+                if let input = item["input"] { prediction.inputJSON = try? JSONSerialization.data(withJSONObject: input, options: [.sortedKeys]) }
                 results.append(prediction)
             }
-            next = decoded.next.flatMap(URL.init(string:))
+            next = (object["next"] as? String).flatMap(URL.init(string:))
         }
         return results
     }
 
-    /// Uploads bytes through the Files API (`multipart/form-data`), retried only if provably not sent.
+    /// Uploads bytes through the Files API (`multipart/form-data`). Retried like a GET: an upload is
+    /// not billed, and a duplicate upload only costs storage that expires.
     public func upload(_ data: Data, filename: String, contentType: String) async throws -> ReplicateFile {
         let target = url("files")
         var form = MultipartForm()
@@ -108,7 +116,7 @@ public struct ReplicateClient: Sendable {
         var headers = headers()
         headers["Content-Type"] = form.contentType
         let response = try await http.send(
-            HTTPRequest(method: "POST", url: target, headers: headers, body: form.body, timeout: timeout * 4), mode: .createOnce)
+            HTTPRequest(method: "POST", url: target, headers: headers, body: form.body, timeout: timeout * 4), mode: .idempotent)
         guard response.status == 201 || response.status == 200 else { throw error(response, method: "POST", url: target) }
         let wire = try decode(ReplicateFile.Wire.self, from: response, url: target)
         return ReplicateFile(id: wire.id, url: wire.urls.get, sha256: wire.checksums?.sha256, expiresAt: wire.expires_at)
@@ -117,7 +125,18 @@ public struct ReplicateClient: Sendable {
     /// Streams an output file to `destination`, sending the Authorization header.
     public func download(_ output: String, to destination: AbsolutePath, onRetry: @Sendable (Int, String) -> Void = { _, _ in }) async throws -> Int64 {
         guard let target = URL(string: output) else { throw ProviderError.malformedResponse(url: output, detail: "output is not a URL") }
-        return try await http.download(HTTPRequest(method: "GET", url: target, headers: headers(), timeout: timeout * 10), to: destination, onRetry: onRetry)
+        var headers = ["User-Agent": "reel"]
+        if ReplicateClient.mayReceiveToken(target, apiBase: baseURL) { headers["Authorization"] = token.bearer }
+        return try await http.download(HTTPRequest(method: "GET", url: target, headers: headers, timeout: timeout * 10), to: destination, onRetry: onRetry)
+    }
+
+    /// Whether a download URL may be sent the token: Replicate's delivery hosts over https, the API's
+    /// own host, or loopback (test servers). Never a third party named in an output.
+    static func mayReceiveToken(_ url: URL, apiBase: URL) -> Bool {
+        guard let host = url.host?.lowercased() else { return false }
+        if host == apiBase.host?.lowercased() && url.scheme == apiBase.scheme { return true }
+        if url.scheme == "https" && (host == "replicate.delivery" || host.hasSuffix(".replicate.delivery")) { return true }
+        return ["127.0.0.1", "localhost", "::1"].contains(host)
     }
 
     func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse, url: URL) throws -> T {
