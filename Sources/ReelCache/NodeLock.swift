@@ -1,11 +1,13 @@
 import Foundation
 import ReelBasics
+import Synchronization
 
 /// An exclusive lock on one node key, held with `flock` on a file in the cache, so two `reel`
 /// processes sharing a cache never run the same node at once. The kernel releases it if the
 /// process dies, even on `kill -9`.
 public final class NodeLock: Sendable {
     private let descriptor: Int32
+    private let released = Mutex(false)
 
     private init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -20,7 +22,7 @@ public final class NodeLock: Sendable {
     ) async throws -> NodeLock {
         let path = layout.lockPath(key)
         try LocalFileSystem().createDirectory(path.parent)
-        let fd = open(path.pathString, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path.pathString, O_RDWR | O_CREAT | O_CLOEXEC, 0o664)
         guard fd >= 0 else { throw FileSystemError.posix(op: "open lock", path: path.pathString, errno: errno) }
         var announced = false
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -43,8 +45,13 @@ public final class NodeLock: Sendable {
         return NodeLock(descriptor: fd)
     }
 
-    /// Releases the lock.
+    /// Releases the lock (once; later calls do nothing).
     public func release() {
+        let first = released.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }

@@ -66,6 +66,8 @@ public struct CacheMaintenance: Sendable {
         var bytes: Int64 = 0
         for digest in blobs() where !live.contains(digest) {
             let path = store.content.path(for: digest)
+            // A blob younger than an hour may belong to a build that has not written its record yet.
+            if let info = fileSystem.info(path), Double(info.modificationNanos) / 1e9 > now.timeIntervalSince1970 - 3_600 { continue }
             bytes += fileSystem.info(path)?.size ?? 0
             try? store.content.remove(digest)
             removedBlobs += 1

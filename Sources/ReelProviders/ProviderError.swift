@@ -21,8 +21,8 @@ public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedResponse(let url, let detail):
             return "unexpected response from \(url): \(detail)"
         case .ambiguousCreate(let url, let detail):
-            return "creating the prediction at \(url) may or may not have reached the provider (\(detail)); "
-                + "it was not retried so it cannot be paid twice; run `reel build` again to check and continue"
+            return "the request to \(url) may or may not have reached the provider (\(detail)); "
+                + "it was not retried blindly, and the journal keeps it: run `reel build` again to look for it before creating anything"
         }
     }
 

@@ -38,12 +38,17 @@ import Testing
     }
 
     @Test func cancellingTerminatesTheChild() async throws {
-        let started = ContinuousClock.now
-        let task = Task { try await runner.run(ProcessSpec("sleep", ["30"])) }
-        try await Task.sleep(for: .milliseconds(200))
-        task.cancel()
-        await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        try await withTemporaryDirectory { directory in
+            let pidFile = directory.appending("pid")
+            let task = Task { try await runner.run(ProcessSpec("sh", ["-c", "echo $$ > \(pidFile.pathString); exec sleep 30"])) }
+            while !FileManager.default.fileExists(atPath: pidFile.pathString) { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(50))
+            let pid = try #require(Int32(String(contentsOfFile: pidFile.pathString, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            // The child is gone (and reaped), not left sleeping for 30 s.
+            #expect(kill(pid, 0) != 0)
+        }
     }
 
     @Test func signalledChildReportsShellStyleStatus() async throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelBasics
+import ReelCache
 import ReelEngine
 import ReelManifest
 
@@ -37,6 +38,13 @@ extension ReelCommand {
             let ledger = manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables)
             if ledger.isDescendant(ofOrEqualTo: root) {
                 Console.err("error: the ledger \(ledger) is inside the cache \(root); move it (--ledger) before cleaning")
+                throw ExitCode.failure
+            }
+            // In-flight predictions live in the journal: removing it would forget paid work.
+            let journal = PredictionJournal(layout: CacheLayout(root: root), fileSystem: fileSystem).all()
+            if !journal.isEmpty {
+                let listed = journal.map { "\($0.nodeID) (\($0.predictionID ?? "id not yet known"))" }.joined(separator: ", ")
+                Console.err("error: the cache holds predictions still in flight: \(listed); run `reel build` to finish them first")
                 throw ExitCode.failure
             }
             // Read-only blobs can still be unlinked: only their folders need to be writable.
