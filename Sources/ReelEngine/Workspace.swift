@@ -25,24 +25,12 @@ public struct Workspace: Sendable {
     public var lockfile: Lockfile? { parsed.lockfile }
 
     /// A workspace from parts already at hand (tests, and callers that hashed assets themselves).
+    /// - Parameters:
+    ///   - lockfile: the previous build's lockfile, already parsed; or
+    ///   - lockfileText: its text, parsed only if a node turns out stale.
     public init(
         campaign: ResolvedCampaign, environment: BuildEnvironment, store: CacheStore, assetDigests: [String: Digest], hashedAssets: Int = 0,
-        toolVersion: String, lockfile: Lockfile? = nil, registry: ModelRegistry = .builtIn
-    ) {
-        self.campaign = campaign
-        self.environment = environment
-        self.store = store
-        self.assetDigests = assetDigests
-        self.hashedAssets = hashedAssets
-        self.toolVersion = toolVersion
-        self.lockfileText = nil
-        self.parsed = LockfileCache(parsed: lockfile)
-        self.registry = registry
-    }
-
-    init(
-        campaign: ResolvedCampaign, environment: BuildEnvironment, store: CacheStore, assetDigests: [String: Digest], hashedAssets: Int,
-        toolVersion: String, lockfileText: String?, registry: ModelRegistry
+        toolVersion: String, lockfile: Lockfile? = nil, lockfileText: String? = nil, registry: ModelRegistry = .builtIn
     ) {
         self.campaign = campaign
         self.environment = environment
@@ -51,7 +39,7 @@ public struct Workspace: Sendable {
         self.hashedAssets = hashedAssets
         self.toolVersion = toolVersion
         self.lockfileText = lockfileText
-        self.parsed = LockfileCache(text: lockfileText)
+        self.parsed = lockfile.map { LockfileCache(parsed: $0) } ?? LockfileCache(text: lockfileText)
         self.registry = registry
     }
 

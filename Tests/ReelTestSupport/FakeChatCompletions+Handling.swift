@@ -4,18 +4,9 @@ import Synchronization
 /// Request handling of ``FakeChatCompletions``: auth, validation, faults, replies.
 extension FakeChatCompletions {
     func handle(_ request: RecordedRequest) async -> FakeReply {
-        let serial = state.withLock { state -> Int in
-            state.nextSerial += 1
-            state.log.append(request)
-            state.serials.append(state.nextSerial)
-            return state.nextSerial
-        }
+        let serial = state.withLock { $0.log.append(request) }
         let reply = await respond(to: request)
-        state.withLock { state in
-            if let index = state.serials.lastIndex(of: serial), index < state.log.count {
-                state.log[index].responseStatus = reply.status
-            }
-        }
+        state.withLock { $0.log.setStatus(reply.status, for: serial) }
         return reply
     }
 

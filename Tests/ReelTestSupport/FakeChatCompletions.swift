@@ -67,9 +67,7 @@ public final class FakeChatCompletions: Sendable {
     struct State {
         var server: FakeHTTPServer?
         var port: UInt16 = 0
-        var log: [RecordedRequest] = []
-        var serials: [Int] = []
-        var nextSerial = 0
+        var log = RequestLog()
         var faults: [FakeFault] = []
         var replies: [Reply] = []
         var responder: Responder?
@@ -155,7 +153,7 @@ public final class FakeChatCompletions: Sendable {
     // MARK: - Recordings
 
     /// Every request received, in order (including rejected and faulted ones).
-    public var requests: [RecordedRequest] { state.withLock { $0.log } }
+    public var requests: [RecordedRequest] { state.withLock { $0.log.entries } }
 
     /// The requests satisfying `predicate`, in order.
     public func requests(matching predicate: (RecordedRequest) -> Bool) -> [RecordedRequest] {
@@ -174,8 +172,7 @@ public final class FakeChatCompletions: Sendable {
     /// Forgets recordings, replies and faults (the responder and aliases stay).
     public func reset() {
         state.withLock { state in
-            state.log = []
-            state.serials = []
+            state.log.reset()
             state.faults = []
             state.replies = []
             state.completions = 0

@@ -7,6 +7,30 @@ import Glibc
 #endif
 
 /// One request a fake provider server received, in arrival order.
+/// The requests a fake received, in order, each with the status it was answered with.
+struct RequestLog: Sendable {
+    private(set) var entries: [RecordedRequest] = []
+    private var serials: [Int] = []
+    private var next = 0
+
+    /// Records a request; returns its serial, to attach the answer's status later.
+    mutating func append(_ request: RecordedRequest) -> Int {
+        next += 1
+        entries.append(request)
+        serials.append(next)
+        return next
+    }
+
+    mutating func setStatus(_ status: Int, for serial: Int) {
+        if let index = serials.lastIndex(of: serial), index < entries.count { entries[index].responseStatus = status }
+    }
+
+    mutating func reset() {
+        entries = []
+        serials = []
+    }
+}
+
 public struct RecordedRequest: Sendable, CustomStringConvertible {
     /// `GET`, `POST`, …
     public var method: String

@@ -4,18 +4,9 @@ import Synchronization
 /// Request handling of ``FakeReplicate``: routing, auth, faults, and the prediction endpoints.
 extension FakeReplicate {
     func handle(_ request: RecordedRequest) async -> FakeReply {
-        let serial = state.withLock { state -> Int in
-            state.nextRequestSerial += 1
-            state.log.append(request)
-            state.requestSerials.append(state.nextRequestSerial)
-            return state.nextRequestSerial
-        }
+        let serial = state.withLock { $0.log.append(request) }
         let reply = await respond(to: request)
-        state.withLock { state in
-            if let index = state.requestSerials.lastIndex(of: serial), index < state.log.count {
-                state.log[index].responseStatus = reply.status
-            }
-        }
+        state.withLock { $0.log.setStatus(reply.status, for: serial) }
         return reply
     }
 

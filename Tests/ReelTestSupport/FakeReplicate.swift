@@ -19,9 +19,7 @@ public final class FakeReplicate: Sendable {
     struct State {
         var server: FakeHTTPServer?
         var port: UInt16 = 0
-        var log: [RecordedRequest] = []
-        var nextRequestSerial = 0
-        var requestSerials: [Int] = []
+        var log = RequestLog()
         var faults: [Route: [FakeFault]] = [:]
         var predictions: [String: Prediction] = [:]
         var predictionOrder: [String] = []
@@ -198,7 +196,7 @@ public final class FakeReplicate: Sendable {
     // MARK: - Recordings
 
     /// Every request received, in arrival order (including rejected and faulted ones).
-    public var requests: [RecordedRequest] { state.withLock { $0.log } }
+    public var requests: [RecordedRequest] { state.withLock { $0.log.entries } }
 
     /// The requests to `route`, in order.
     public func requests(matching route: Route) -> [RecordedRequest] {
@@ -245,8 +243,7 @@ public final class FakeReplicate: Sendable {
     /// Forgets recordings, predictions, files, scripts and faults (configuration stays).
     public func reset() {
         state.withLock { state in
-            state.log = []
-            state.requestSerials = []
+            state.log.reset()
             state.faults = [:]
             state.predictions = [:]
             state.predictionOrder = []
