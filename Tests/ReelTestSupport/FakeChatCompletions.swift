@@ -65,7 +65,6 @@ public final class FakeChatCompletions: Sendable {
     public typealias Responder = @Sendable (RecordedChatRequest) -> Reply
 
     struct State {
-        var server: FakeHTTPServer?
         var port: UInt16 = 0
         var log = RequestLog()
         var faults: [FakeFault] = []
@@ -76,6 +75,7 @@ public final class FakeChatCompletions: Sendable {
     }
 
     let state = Mutex(State())
+    let host = FakeServerHost()
 
     /// The key the fake expects in `Authorization: Bearer <key>`.
     public let apiKey: String
@@ -88,29 +88,16 @@ public final class FakeChatCompletions: Sendable {
 
     /// Starts listening on 127.0.0.1 (an ephemeral port unless `port` is given).
     public func start(port: UInt16 = 0) async throws {
-        guard state.withLock({ $0.server == nil }) else { return }
-        let server = try await FakeHTTPServer.start(port: port) { [weak self] request in
+        let bound = try await host.start(port: port) { [weak self] request in
             guard let self else { return .text(503, "FakeChatCompletions was deallocated") }
             return await self.handle(request)
         }
-        state.withLock {
-            $0.server = server
-            $0.port = server.port
-        }
-    }
-
-    /// A fake dropped without `stop()` stops listening.
-    deinit {
-        state.withLock { $0.server?.task.cancel() }
+        state.withLock { $0.port = bound }
     }
 
     /// Stops the server; slow handlers still running are cancelled.
     public func stop() async {
-        let server = state.withLock { state -> FakeHTTPServer? in
-            defer { state.server = nil }
-            return state.server
-        }
-        await server?.stop()
+        await host.stop()
     }
 
     public var port: UInt16 { state.withLock { $0.port } }

@@ -1,6 +1,7 @@
 import FlyingFox
 import FlyingSocks
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -265,4 +266,30 @@ public struct FakeServerError: Error, Sendable, CustomStringConvertible {
 /// Sleeps `duration`, returning early (without throwing) when the task is cancelled.
 func fakeSleep(_ duration: Duration) async {
     try? await Task.sleep(for: duration)
+}
+
+/// Owns a fake's server: started once, stopped on request, and stopped when the fake is dropped.
+final class FakeServerHost: Sendable {
+    private let server = Mutex<FakeHTTPServer?>(nil)
+
+    /// Starts listening (no-op when already started); returns the port.
+    func start(port: UInt16, handler: @escaping @Sendable (RecordedRequest) async -> FakeReply) async throws -> UInt16 {
+        if let running = server.withLock({ $0 }) { return running.port }
+        let started = try await FakeHTTPServer.start(port: port, handler: handler)
+        server.withLock { $0 = started }
+        return started.port
+    }
+
+    /// Stops the server; handlers still running (slow faults, `Prefer: wait`) are cancelled.
+    func stop() async {
+        let running = server.withLock { current -> FakeHTTPServer? in
+            defer { current = nil }
+            return current
+        }
+        await running?.stop()
+    }
+
+    deinit {
+        server.withLock { $0?.task.cancel() }
+    }
 }

@@ -17,7 +17,6 @@ import Synchronization
 /// ```
 public final class FakeReplicate: Sendable {
     struct State {
-        var server: FakeHTTPServer?
         var port: UInt16 = 0
         var log = RequestLog()
         var faults: [Route: [FakeFault]] = [:]
@@ -39,6 +38,7 @@ public final class FakeReplicate: Sendable {
     }
 
     let state = Mutex(State())
+    let host = FakeServerHost()
 
     /// The API token the fake expects in `Authorization: Bearer <token>`.
     public let token: String
@@ -51,29 +51,16 @@ public final class FakeReplicate: Sendable {
 
     /// Starts listening on 127.0.0.1 (an ephemeral port unless `port` is given).
     public func start(port: UInt16 = 0) async throws {
-        guard state.withLock({ $0.server == nil }) else { return }
-        let server = try await FakeHTTPServer.start(port: port) { [weak self] request in
+        let bound = try await host.start(port: port) { [weak self] request in
             guard let self else { return .text(503, "FakeReplicate was deallocated") }
             return await self.handle(request)
         }
-        state.withLock {
-            $0.server = server
-            $0.port = server.port
-        }
-    }
-
-    /// A fake dropped without `stop()` stops listening.
-    deinit {
-        state.withLock { $0.server?.task.cancel() }
+        state.withLock { $0.port = bound }
     }
 
     /// Stops the server; handlers still running (slow faults, `Prefer: wait`) are cancelled.
     public func stop() async {
-        let server = state.withLock { state -> FakeHTTPServer? in
-            defer { state.server = nil }
-            return state.server
-        }
-        await server?.stop()
+        await host.stop()
     }
 
     /// The port the fake listens on (0 before `start()`).
