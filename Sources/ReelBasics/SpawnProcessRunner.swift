@@ -90,15 +90,9 @@ public final class SpawnProcessRunner: ProcessRunner {
     public func resolve(_ name: String) throws -> String {
         if name.contains("/") { return name }
         if let known = resolved.withLock({ $0[name] }) { return known }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if access(candidate, X_OK) == 0 {
-                resolved.withLock { $0[name] = candidate }
-                return candidate
-            }
-        }
-        throw ProcessError.executableNotFound(name)
+        guard let found = ExecutableSearch.find(name) else { throw ProcessError.executableNotFound(name) }
+        resolved.withLock { $0[name] = found.pathString }
+        return found.pathString
     }
 }
 

@@ -77,9 +77,7 @@ public struct DiskActionCache: ActionCache {
     }
 
     public func lookup(_ key: Digest) -> ActionRecord? {
-        guard let data = try? fileSystem.read(layout.actionPath(key)),
-            let record = try? JSONDecoder().decode(ActionRecord.self, from: data), record.key == key
-        else { return nil }
+        guard let record = fileSystem.readJSON(ActionRecord.self, from: layout.actionPath(key)), record.key == key else { return nil }
         return record
     }
 
@@ -103,9 +101,7 @@ public struct DiskActionCache: ActionCache {
     }
 
     public func store(_ record: ActionRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try fileSystem.writeAtomically(try encoder.encode(record), to: layout.actionPath(record.key))
+        try fileSystem.writeJSON(record, to: layout.actionPath(record.key))
     }
 
     public func remove(_ key: Digest) throws {

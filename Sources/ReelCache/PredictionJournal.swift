@@ -54,15 +54,12 @@ public struct PredictionJournal: Sendable {
 
     /// The entry for a node key, if any.
     public func entry(for key: Digest) -> JournalEntry? {
-        guard let data = try? fileSystem.read(layout.journalPath(key)) else { return nil }
-        return try? JSONDecoder().decode(JournalEntry.self, from: data)
+        fileSystem.readJSON(JournalEntry.self, from: layout.journalPath(key))
     }
 
     /// Writes (durably) an entry.
     public func record(_ entry: JournalEntry) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try fileSystem.writeAtomically(try encoder.encode(entry), to: layout.journalPath(entry.nodeKey))
+        try fileSystem.writeJSON(entry, to: layout.journalPath(entry.nodeKey))
     }
 
     /// Drops the entry once its result is in the cache (or the prediction is definitely over).
@@ -73,9 +70,6 @@ public struct PredictionJournal: Sendable {
     /// Every entry (for `reel status` and tests).
     public func all() -> [JournalEntry] {
         guard let names = try? fileSystem.list(layout.journalRoot) else { return [] }
-        return names.filter { $0.hasSuffix(".json") }.compactMap { name in
-            guard let data = try? fileSystem.read(layout.journalRoot.appending(name)) else { return nil }
-            return try? JSONDecoder().decode(JournalEntry.self, from: data)
-        }
+        return names.filter { $0.hasSuffix(".json") }.compactMap { fileSystem.readJSON(JournalEntry.self, from: layout.journalRoot.appending($0)) }
     }
 }

@@ -208,7 +208,7 @@ public struct BuildEngine: Sendable {
         do {
             let executor = try executors.executor(for: spec)
             let outcome = try await executor.execute(spec, in: context)
-            let seconds = Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)
+            let seconds = (clock.now - started).inSeconds
             let record = ActionRecord(
                 key: spec.key, kind: spec.kind.rawValue, outputs: outcome.outputs, metadata: outcome.metadata,
                 keyMaterial: spec.keyMaterial.canonical, createdAt: iso8601(workspace.environment.now()), durationSeconds: seconds)

@@ -32,7 +32,5 @@ public struct BuildEnvironment: Sendable {
 
 /// ISO 8601 in UTC, for records.
 func iso8601(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: date)
+    Timestamp.iso8601(date)
 }

@@ -55,7 +55,7 @@ public struct CacheMaintenance: Sendable {
         var live: Set<Digest> = []
         let cutoff = days.map { now.addingTimeInterval(-Double($0) * 86_400) }
         for record in records() {
-            if let cutoff, let created = ISO8601DateFormatter().date(from: String(record.createdAt.prefix(19)) + "Z"), created < cutoff {
+            if let cutoff, let created = Timestamp.parse(record.createdAt), created < cutoff {
                 try? store.actions.remove(record.key)
                 removedRecords += 1
                 continue

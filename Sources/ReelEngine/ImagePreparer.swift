@@ -61,25 +61,14 @@ struct UploadCache: Sendable {
     }
 
     func lookup(_ digest: Digest, endpoint: String, now: Date) -> ReplicateFile? {
-        guard let data = try? fileSystem.read(path(for: digest, endpoint: endpoint)),
-            let file = try? JSONDecoder().decode(ReplicateFile.self, from: data)
-        else { return nil }
-        if let expires = file.expiresAt, let date = UploadCache.parseDate(expires), date.timeIntervalSince(now) < UploadCache.margin {
+        guard let file = fileSystem.readJSON(ReplicateFile.self, from: path(for: digest, endpoint: endpoint)) else { return nil }
+        if let expires = file.expiresAt, let date = Timestamp.parse(expires), date.timeIntervalSince(now) < UploadCache.margin {
             return nil
         }
         return file
     }
 
     func remember(_ file: ReplicateFile, for digest: Digest, endpoint: String) {
-        guard let data = try? JSONEncoder().encode(file) else { return }
-        try? fileSystem.writeAtomically(data, to: path(for: digest, endpoint: endpoint), durable: false)
-    }
-
-    static func parseDate(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
+        try? fileSystem.writeJSON(file, to: path(for: digest, endpoint: endpoint), durable: false)
     }
 }

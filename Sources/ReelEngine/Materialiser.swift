@@ -41,7 +41,7 @@ struct Materialiser {
     private func place(_ digest: Digest, at destination: AbsolutePath) throws {
         let blob = workspace.store.content.path(for: digest)
         if let existing = fileSystem.info(destination), let source = fileSystem.info(blob),
-            existing.inode == source.inode, existing.device == source.device
+            existing.isSameFile(as: source)
         {
             return
         }

@@ -175,7 +175,7 @@ public struct ReplicateExecutor: NodeExecutor {
         let recent = try await client.recentPredictions(createdAfter: entry.createdAfter)
         return recent.first { prediction in
             guard prediction.model == nil || prediction.model == entry.model, let input = prediction.inputJSON else { return false }
-            if let created = prediction.createdAt.flatMap(ReplicateExecutor.parseDate), let after = ReplicateExecutor.parseDate(entry.createdAfter),
+            if let created = prediction.createdAt.flatMap(Timestamp.parse), let after = Timestamp.parse(entry.createdAfter),
                 created < after
             {
                 return false
@@ -258,16 +258,6 @@ public struct ReplicateExecutor: NodeExecutor {
             return Digest.of(body).hex
         }
         return Digest.of(string: model + "\n" + input.canonicalText).hex
-    }
-
-    /// Parses ISO 8601 with any number of fractional digits (Replicate sends microseconds).
-    static func parseDate(_ text: String) -> Date? {
-        var trimmed = text
-        if let dot = text.firstIndex(of: "."), let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
-            let fraction = text[text.index(after: dot)..<zone].prefix(3)
-            trimmed = String(text[..<dot]) + "." + fraction.padding(toLength: 3, withPad: "0", startingAt: 0) + String(text[zone...])
-        }
-        return UploadCache.parseDate(trimmed)
     }
 
     static func fingerprint(model: String, inputJSON: Data) -> String {

@@ -115,42 +115,11 @@ public struct LockedNode: Sendable, Equatable, Codable {
             "params": settings, "inputs": .object(inputs.mapValues { .string($0.description) }),
         ])
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(key, forKey: .key)
-        try container.encodeIfPresent(output, forKey: .output)
-        try container.encode(engine, forKey: .engine)
-        try container.encode(provider, forKey: .provider)
-        try container.encode(model, forKey: .model)
-        try container.encode(settings, forKey: .settings)
-        try container.encode(SortedDigests(inputs), forKey: .inputs)
-        try container.encodeIfPresent(costUSD, forKey: .costUSD)
-        try container.encodeIfPresent(predictionID, forKey: .predictionID)
-    }
-}
-
-/// Encodes a digest dictionary with its keys in sorted order.
-struct SortedDigests: Encodable {
-    let values: [String: Digest]
-
-    init(_ values: [String: Digest]) {
-        self.values = values
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyCodingKey.self)
-        for key in values.keys.sorted() {
-            if let value = values[key] { try container.encode(value, forKey: AnyCodingKey(key)) }
-        }
-    }
 }
 
 /// A number written with a fixed number of decimals (`0.5117`, `1.2500`) so lockfiles read well
-/// and stay byte-stable; YAML's default would print `5.117e-1`.
-public struct FixedDecimal: Sendable, Equatable, Codable, YAMLEncodable {
+/// and stay byte-stable (see `LockfileEmitter`).
+public struct FixedDecimal: Sendable, Equatable, Codable {
     public var value: Double
     public static let places = 4
 
@@ -166,9 +135,5 @@ public struct FixedDecimal: Sendable, Equatable, Codable, YAMLEncodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(value)
-    }
-
-    public func box() -> Node {
-        Node(String(format: "%.\(FixedDecimal.places)f", value), Tag(.float))
     }
 }

@@ -94,9 +94,9 @@ struct LockfileEmitter {
 
     private func scalar(_ text: String) -> String { LockfileEmitter.scalar(text) }
 
+    /// `FixedDecimal` already rounded the value (and turned -0 into 0).
     private func decimal(_ value: Double) -> String {
-        let text = String(format: "%.\(FixedDecimal.places)f", value)
-        return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text
+        String(format: "%.\(FixedDecimal.places)f", value)
     }
 
     static func key(_ text: String) -> String { scalar(text) }

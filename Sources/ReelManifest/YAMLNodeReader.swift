@@ -256,10 +256,6 @@ final class YAMLNodeReader {
             }
         }
     }
-
-    private func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
-    }
 }
 
 extension Node {

@@ -37,11 +37,7 @@ public struct ToolIdentity: Sendable {
 
     /// Finds an executable on `PATH`.
     public static func locate(_ name: String) throws -> AbsolutePath {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if access(candidate, X_OK) == 0, let absolute = AbsolutePath(candidate) { return absolute }
-        }
-        throw ProcessError.executableNotFound(name)
+        guard let found = ExecutableSearch.find(name) else { throw ProcessError.executableNotFound(name) }
+        return found
     }
 }

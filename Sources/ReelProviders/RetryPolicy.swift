@@ -1,4 +1,5 @@
 import Foundation
+import ReelBasics
 
 /// When and how long to wait before trying a request again: exponential backoff with full
 /// jitter, bounded, and `Retry-After` honoured when the server sends it.
@@ -19,7 +20,7 @@ public struct RetryPolicy: Sendable, Equatable {
         if let retryAfter { return min(retryAfter, maxDelay) }
         let exponent = min(attempt - 1, 20)
         let ceiling = min(baseDelay * (1 << exponent), maxDelay)
-        let ceilingMillis = max(1, Int(ceiling.components.seconds * 1000 + ceiling.components.attoseconds / 1_000_000_000_000_000))
+        let ceilingMillis = max(1, Int(ceiling.inSeconds * 1000))
         // Full jitter between half and all of the ceiling keeps retries from synchronising.
         return .milliseconds(Int.random(in: (ceilingMillis / 2)...ceilingMillis, using: &generator))
     }

@@ -92,3 +92,17 @@ import Testing
         #expect(members["whole"]?.doubleValue == 4 && members["none"] == .null)
     }
 }
+
+@Suite struct TimestampTests {
+    @Test func formatsAndParsesISO8601() throws {
+        let date = Date(timeIntervalSince1970: 1_795_621_378.123)  // 2026-11-25T15:42:58.123Z
+        #expect(Timestamp.iso8601(date) == "2026-11-25T15:42:58.123Z")
+        #expect(Timestamp.iso8601(date, milliseconds: false) == "2026-11-25T15:42:58Z")
+        #expect(abs((Timestamp.parse("2026-11-25T15:42:58.123Z")?.timeIntervalSince1970 ?? 0) - 1_795_621_378.123) < 0.0005)
+        // Replicate's microseconds, and offsets.
+        #expect(abs((Timestamp.parse("2026-11-25T15:42:58.123456Z")?.timeIntervalSince1970 ?? 0) - 1_795_621_378.123456) < 0.00001)
+        #expect(Timestamp.parse("2026-11-25T16:42:58+01:00") == Timestamp.parse("2026-11-25T15:42:58Z"))
+        #expect(Timestamp.parse("2026-11-25 15:42") == nil)
+        #expect(Timestamp.parse("2026-11-25T15:42:58") == nil)
+    }
+}

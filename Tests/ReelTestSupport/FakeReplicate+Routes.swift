@@ -1,4 +1,5 @@
 import Foundation
+import ReelBasics
 import Synchronization
 
 /// Request handling of ``FakeReplicate``: routing, auth, faults, and the prediction endpoints.
@@ -260,7 +261,7 @@ extension FakeReplicate {
                 begin(&prediction, now: now)
             }
         case .after(let duration):
-            let total = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            let total = duration.inSeconds
             let elapsed = now.timeIntervalSince(prediction.createdAt)
             if elapsed >= total {
                 finish(&prediction, outcome: prediction.script.outcome, now: now, prices: prices)

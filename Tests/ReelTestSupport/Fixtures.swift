@@ -28,10 +28,7 @@ public enum Fixtures {
 
     /// Whether ffmpeg and ffprobe are installed.
     public static var hasFFmpeg: Bool {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return ["ffmpeg", "ffprobe"].allSatisfy { name in
-            path.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
-        }
+        ["ffmpeg", "ffprobe"].allSatisfy { ExecutableSearch.find($0) != nil }
     }
 }
 

@@ -109,14 +109,14 @@ final class LiveProgress: Sendable {
     private func block(_ state: State) -> [String] {
         let now = ContinuousClock.now
         var lines = state.running.map { node in
-            let seconds = LiveProgress.seconds(now - node.since)
+            let seconds = (now - node.since).inSeconds
             return "  " + paint("running", "36") + " \(node.id)  \(node.label)  \(String(format: "%.0f", seconds)) s"
         }
         let fraction = state.total == 0 ? 0 : Double(state.done) / Double(state.total)
         let width = 30
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let elapsed = LiveProgress.seconds(now - started)
+        let elapsed = (now - started).inSeconds
         var line = "[\(bar)] \(state.done)/\(state.total)  \(LiveProgress.clock(elapsed)) elapsed"
         // Planned nodes can finish from the cache after all (early cutoff): never more than are left.
         let remaining = max(0, min(state.toRun - state.durations.count - state.failed, state.total - state.done))
@@ -136,10 +136,6 @@ final class LiveProgress: Sendable {
 
     static func erase(_ lines: Int) -> String {
         String(repeating: "\u{1B}[1A\u{1B}[2K", count: lines)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func clock(_ seconds: Double) -> String {

@@ -31,7 +31,7 @@ struct ProgressPrinter: Sendable {
             return
         }
         if quiet, case .failed = event {} else if quiet { return }
-        let stamp = ProgressPrinter.timestamp()
+        let stamp = Timestamp.clock()
         switch event {
         case .planned(let total, let stale):
             Console.err("[\(stamp)] plan: \(stale) of \(total) nodes to run")
@@ -57,7 +57,7 @@ struct ProgressPrinter: Sendable {
     }
 
     static func object(for event: BuildEvent) -> [String: Any] {
-        let time = ISO8601DateFormatter().string(from: Date())
+        let time = Timestamp.iso8601(Date(), milliseconds: false)
         switch event {
         case .planned(let total, let stale): return ["event": "planned", "time": time, "total": total, "stale": stale]
         case .started(let id, let label): return ["event": "started", "time": time, "node": id.rawValue, "label": label]
@@ -82,11 +82,6 @@ struct ProgressPrinter: Sendable {
         message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " | ")
     }
 
-    static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: Date())
-    }
 
     /// The closing summary: a line for people, or the final JSON object for scripts.
     func summary(_ result: BuildResult, campaign: ResolvedCampaign) {

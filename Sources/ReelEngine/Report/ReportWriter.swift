@@ -151,7 +151,7 @@ extension ReportWriter {
             let destination = directory.appending(name)
             let signature = self.signature(of: source)
             if let existing = fileSystem.infoFollowingSymlinks(destination), let original = fileSystem.infoFollowingSymlinks(source),
-                (existing.inode == original.inode && existing.device == original.device) || stamps[name] == signature
+                existing.isSameFile(as: original) || stamps[name] == signature
             {
                 return true
             }
