@@ -120,7 +120,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReelGraphTests",
-            dependencies: ["ReelGraph", "ReelManifest", "ReelTestSupport"],
+            dependencies: ["ReelGraph", "ReelManifest", "ReelEngine", "ReelTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -240,7 +240,7 @@ public struct ReplicateExecutor: NodeExecutor {
         }
         guard info.duration > 0, info.width > 0 else { throw GenerationError.unreadableOutput(id: prediction.id, detail: "no frames") }
         // The journal entry stays until the engine has recorded this result in the action cache.
-        let output = try context.storeFile(temporary, as: NodeKind.generate.outputName)
+        let output = try await context.storeFile(temporary, as: NodeKind.generate.outputName)
         let settings = input.settings
         let cost = settings.modelSpec?.estimatedCost(duration: Int(settings.duration), resolution: settings.modelResolution ?? "", audio: settings.audio) ?? 0
         var metadata: [String: CanonicalValue] = [

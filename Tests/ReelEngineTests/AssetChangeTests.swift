@@ -42,7 +42,7 @@ struct AssetChangeTests {
                 options: BuildOptions(jobs: 1), events: { _ in }
             ).run()
             await fake.stop()
-            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
             #expect(node.state == .failed)
             #expect(node.message?.contains("rocket.jpg' changed during the build") == true)
             #expect(fake.createCount == 0)
