@@ -145,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReelEndToEndTests",
-            dependencies: ["ReelTestSupport", "ReelBasics"],
+            dependencies: ["ReelTestSupport", "ReelBasics", "ReelLedger"],
             exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),
