@@ -17,14 +17,14 @@ enum BudgetCheck {
     /// The ledger gate when the plan calls a paid provider (`nil` for free builds).
     /// - Throws: `BudgetRefusal` when the estimate exceeds the headroom (unless `keepGoing`,
     ///   which builds what fits).
-    static func gate(for plan: ReelGraph.Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool) throws -> SpendGate? {
+    static func gate(for plan: ReelGraph.Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool) async throws -> SpendGate? {
         let needs = ProviderSetup.needs(plan, campaign: campaign)
         guard plan.estimatedUSD > 0 || needs.selector || needs.generator else { return nil }
         let ledger = try Ledger(path: ledgerPath)
         let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, caps: caps(campaign.budget, maxUSD: maxUSD))
-        let (committed, campaignHeadroom, runCap) = gate.headroom()
+        let (committed, campaignHeadroom, runCap) = try await gate.headroom()
         // Work an interrupted run already reserved is taken over, not paid again: don't count it twice.
-        let resumable = (try? ledger.reserved(campaign: campaign.campaign.id, nodeKeys: plan.staleNodes.compactMap { $0.key?.hex })) ?? 0
+        let resumable = try await ledger.reserved(campaign: campaign.campaign.id, nodeKeys: plan.staleNodes.compactMap { $0.key?.hex })
         let estimate = max(0, plan.estimatedUSD - resumable)
         let limits = [campaignHeadroom.map { ("budget.max_usd", $0) }, runCap.map { ("the run cap", $0) }].compactMap { $0 }
         for (name, headroom) in limits where estimate > headroom + 1e-9 {

@@ -75,7 +75,7 @@ extension ReelCommand {
                 executors = try ProviderSetup.executors(
                     for: plan, campaign: campaign, environment: environment,
                     options: .from(environment: environment.variables, cancelOnInterrupt: cancelOnInterrupt))
-                spend = try BudgetCheck.gate(
+                spend = try await BudgetCheck.gate(
                     for: plan, campaign: campaign, ledgerPath: manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables),
                     maxUSD: maxUSD, keepGoing: keepGoing)
             } catch {
