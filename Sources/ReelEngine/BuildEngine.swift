@@ -136,7 +136,7 @@ public struct BuildEngine: Sendable {
     /// One node: cache hit, or lock → re-check → execute → record.
     func process(_ spec: NodeSpec, planner: Planner, book: OutcomeBook) async {
         let (_, reason, cached) = await planner.assess(spec)
-        if case .cacheUnavailable(let why) = reason, BuildEngine.isPaid(spec) {
+        if case .cacheUnavailable(let why) = reason, isPaid(spec) {
             book.fail(spec, message: BuildEngine.failClosed(why), reason: reason, events: events)
             return
         }
@@ -161,7 +161,7 @@ public struct BuildEngine: Sendable {
                 book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: result))
                 events(.cached(spec.id, label: spec.label))
                 return
-            case .unavailable(let why) where BuildEngine.isPaid(spec):
+            case .unavailable(let why) where isPaid(spec):
                 book.fail(spec, message: BuildEngine.failClosed(why), reason: .cacheUnavailable(why), events: events)
                 return
             default:
@@ -177,18 +177,24 @@ public struct BuildEngine: Sendable {
             events: events)
         let estimate = CostEstimator(registry: workspace.registry).estimate(spec)
         let journal = PredictionJournal(layout: layout, fileSystem: workspace.environment.fileSystem)
+        let executor: any NodeExecutor
+        do {
+            executor = try executors.executor(for: spec)
+        } catch {
+            book.fail(spec, message: "\(error)", reason: reason, events: events)
+            return
+        }
         var reservation: Reservation?
-        if let spend, estimate > 0 || BuildEngine.isPaid(spec) {
+        if let spend, estimate > 0 || executor.isPaid {
             do {
                 let resuming = journal.entry(for: spec.key) != nil
-                reservation = try spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
+                reservation = try await spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
             } catch {
                 book.fail(spec, message: "not started: \(error)", reason: reason, events: events)
                 return
             }
         }
         do {
-            let executor = try executors.executor(for: spec)
             let outcome = try await executor.execute(spec, in: context)
             let seconds = (clock.now - started).inSeconds
             let record = ActionRecord(
@@ -200,7 +206,8 @@ public struct BuildEngine: Sendable {
             journal.remove(spec.key)
             if let held = reservation, let spend {
                 reservation = nil
-                events(.spent(spec.id, usd: spend.settle(held, outcome: outcome, now: workspace.environment.now())))
+                let usd = await spend.settle(held, outcome: outcome, now: workspace.environment.now())
+                events(.spent(spec.id, usd: usd))
             }
             let result = CachedResult(
                 outputs: Dictionary(outcome.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
@@ -210,21 +217,26 @@ public struct BuildEngine: Sendable {
             events(.built(spec.id, label: spec.label, seconds: seconds))
         } catch {
             if let reservation, let spend {
-                spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
+                await spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
             }
             let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             book.fail(spec, message: message, reason: reason, events: events)
         }
     }
 
+    /// Whether `spec` runs through a paid executor (fail closed: a node without an executor counts
+    /// as paid).
+    func isPaid(_ spec: NodeSpec) -> Bool {
+        do {
+            return try executors.executor(for: spec).isPaid
+        } catch {
+            return true
+        }
+    }
+
     /// Why a paid node does not run when the cache cannot be read.
     static func failClosed(_ why: String) -> String {
         "not started: \(why); Reel cannot tell whether this paid result already exists, so it does not pay for it again"
-    }
-
-    /// Whether the node calls a paid provider (reserved even when its estimate is zero).
-    static func isPaid(_ spec: NodeSpec) -> Bool {
-        ["replicate", "openai-compatible"].contains(spec.keyMaterial.provider)
     }
 }
 

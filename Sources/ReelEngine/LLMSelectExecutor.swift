@@ -44,6 +44,8 @@ public struct LLMSelectExecutor: NodeExecutor {
         self.registry = registry
     }
 
+    public var isPaid: Bool { true }
+
     public func execute(_ spec: NodeSpec, in context: ExecutionContext) async throws -> ActionOutcome {
         guard case .select(let input) = spec.action else { throw EngineError.wrongAction(spec.id) }
         let preparer = ImagePreparer(

@@ -53,6 +53,13 @@ public protocol NodeExecutor: Sendable {
     /// Runs `spec` and returns its stored outputs.
     /// - Throws: an error whose description tells the user what went wrong and what to do.
     func execute(_ spec: NodeSpec, in context: ExecutionContext) async throws -> ActionOutcome
+    /// Whether it calls a paid provider: the engine then reserves the node's estimate in the
+    /// ledger first, even when the estimate is zero.
+    var isPaid: Bool { get }
+}
+
+extension NodeExecutor {
+    public var isPaid: Bool { false }
 }
 
 /// Failures the engine reports for a node.

@@ -174,9 +174,12 @@ public struct GraphBuilder: Sendable {
                     "tool": .string(toolVersion),
                 ], inputs: inputs)
         case .replicate:
-            modelInput = replicateInput(prompt: prompt, settings: settings)
+            // The provider and engine version come from the registry (`replicate`, `replicate/1`).
+            let request = GenerationRequest.canonical(prompt: prompt, settings: settings)
+            modelInput = request?.input ?? [:]
             material = KeyMaterial(
-                kind: .generate, engineVersion: EngineVersion.replicate, provider: "replicate", model: settings.model ?? "",
+                kind: .generate, engineVersion: request?.engineVersion ?? EngineVersion.replicate,
+                provider: request?.provider ?? settings.kind.rawValue, model: settings.model ?? "",
                 params: ["input": .object(modelInput)], inputs: inputs)
         }
         let input = GenerateInput(
@@ -194,27 +197,6 @@ public struct GraphBuilder: Sendable {
         if case .explicit = campaign.pairs, let prompt = pair.prompt { return prompt }
         if campaign.manifest.generate.prompt != nil { return campaign.generator.prompt }
         return pair.prompt ?? campaign.generator.prompt
-    }
-
-    /// The Replicate prediction input, minus the two frames.
-    func replicateInput(prompt: String, settings: GeneratorSettings) -> [String: CanonicalValue] {
-        guard let spec = settings.modelSpec else { return [:] }
-        var input: [String: CanonicalValue] = [:]
-        for (name, value) in spec.extraInputs ?? [:] { input[name] = value }
-        input[spec.promptField] = .string(prompt)
-        input[spec.durationField] = .int(Int(settings.duration))
-        if let label = settings.modelResolution {
-            input[spec.resolutionField] = .string(spec.resolutionValues?[label] ?? label)
-        }
-        if let field = spec.aspectRatioField, let ratios = spec.aspectRatios {
-            let wanted = settings.clipResolution.width >= settings.clipResolution.height ? "16:9" : "9:16"
-            if ratios.contains(wanted) { input[field] = .string(wanted) }
-        }
-        if let field = spec.seedField, let seed = settings.seed { input[field] = .int(seed) }
-        if let field = spec.audioField { input[field] = .bool(settings.audio) }
-        if let field = spec.negativePromptField, let negative = settings.negativePrompt { input[field] = .string(negative) }
-        for (name, value) in settings.options { input[name] = value }
-        return input
     }
 
     // MARK: combine

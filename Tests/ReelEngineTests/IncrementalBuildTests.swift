@@ -40,7 +40,7 @@ import Testing
             let workspace = Workspace(
                 campaign: relocated(campaign), environment: environment, store: store,
                 assetDigests: CampaignFixtures.digests(campaign, overriding: digests), toolVersion: "ffmpeg test")
-            let executors = ExecutorSet(llmSelect: selector, animatic: generator, replicate: generator, combine: combiner)
+            let executors = ExecutorSet(llmSelect: selector, animatic: generator, generators: ["replicate": generator], combine: combiner)
             return await BuildEngine(workspace: workspace, executors: executors, options: BuildOptions(jobs: 2, forced: forced), events: { _ in }).run()
         }
 

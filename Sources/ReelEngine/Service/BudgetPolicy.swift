@@ -19,14 +19,14 @@ public enum BudgetPolicy {
     static func gate(
         for plan: Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool,
         warn: (String) -> Void
-    ) throws -> SpendGate? {
+    ) async throws -> SpendGate? {
         let needs = ProviderSetup.needs(plan, campaign: campaign)
         guard plan.estimatedUSD > 0 || needs.selector || needs.generator else { return nil }
         let ledger = try Ledger(path: ledgerPath)
         let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, caps: caps(campaign.budget, maxUSD: maxUSD))
-        let (committed, campaignHeadroom, runCap) = gate.headroom()
+        let (committed, campaignHeadroom, runCap) = try await gate.headroom()
         // Work an interrupted run already reserved is taken over, not paid again: don't count it twice.
-        let resumable = (try? ledger.reserved(campaign: campaign.campaign.id, nodeKeys: plan.staleNodes.compactMap { $0.key?.hex })) ?? 0
+        let resumable = try await ledger.reserved(campaign: campaign.campaign.id, nodeKeys: plan.staleNodes.compactMap { $0.key?.hex })
         let estimate = max(0, plan.estimatedUSD - resumable)
         let limits = [campaignHeadroom.map { ("budget.max_usd", $0) }, runCap.map { ("the run cap", $0) }].compactMap { $0 }
         for (name, headroom) in limits where estimate > headroom + 1e-9 {

@@ -79,7 +79,7 @@ public struct BuildService: Sendable {
             if !problems.isEmpty { throw BuildServiceError.frozen(problems) }
         }
         for index in prepared.indices {
-            try setUpProviders(&prepared[index], request: request, events: events)
+            try await setUpProviders(&prepared[index], request: request, events: events)
         }
 
         var builds: [CampaignBuild] = []
@@ -124,12 +124,12 @@ public struct BuildService: Sendable {
     }
 
     /// Credentials and the ledger gate, checked before anything is spent.
-    func setUpProviders(_ item: inout Prepared, request: BuildRequest, events: ServiceEventSink) throws {
+    func setUpProviders(_ item: inout Prepared, request: BuildRequest, events: ServiceEventSink) async throws {
         do {
             item.executors = try ProviderSetup.executors(
                 for: item.plan, campaign: item.campaign, environment: environment,
                 options: .from(environment: environment.variables, cancelOnInterrupt: request.cancelOnInterrupt), transport: transport)
-            item.spend = try BudgetPolicy.gate(
+            item.spend = try await BudgetPolicy.gate(
                 for: item.plan, campaign: item.campaign, ledgerPath: paths(for: item.campaign, overrides: request.paths).ledger,
                 maxUSD: request.maxUSD, keepGoing: request.keepGoing, warn: { events(.warning($0)) })
         } catch let refusal as BudgetRefusal {
