@@ -76,7 +76,7 @@ struct GenerationProviderTests {
             #expect(rows.first?.predictionID == "fg-1")
             #expect(rows.first?.provider == "fakegen")
             #expect(abs((rows.first?.actualUSD ?? 0) - 0.40) < 1e-9, "4 s at $0.10/s")
-            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
             #expect(node.state == .built)
             #expect(node.spec?.keyMaterial.provider == "fakegen")
             #expect(node.spec?.keyMaterial.engineVersion == "fakegen/1")
