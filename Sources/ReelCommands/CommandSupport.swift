@@ -25,10 +25,20 @@ enum CommandSupport {
     static func openWorkspace(_ campaign: ResolvedCampaign, options: ManifestOptions, environment: BuildEnvironment) async throws -> Workspace {
         do {
             return try await Workspace.open(campaign, cacheRoot: options.cacheRoot(environment: environment.variables), environment: environment)
+        } catch let problems as AssetProblems {
+            throw reportManifestErrors(problems.diagnostics, manifest: options.manifest)
         } catch {
             Console.err("error: \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// Prints manifest errors found after loading and the count line; the exit code to throw.
+    static func reportManifestErrors(_ diagnostics: [Diagnostic], manifest: String) -> ExitCode {
+        Console.print(diagnostics)
+        let count = diagnostics.filter { $0.severity == .error }.count
+        Console.err("\(manifest): \(count) error\(count == 1 ? "" : "s")")
+        return ExitCode.failure
     }
 
     /// Loads the manifest, opens its workspace and plans: what `plan`, `graph`, `explain` and

@@ -12,6 +12,8 @@ public struct CacheStore: CacheView {
     public let statCache: StatCache
     public let content: DiskContentStore
     public let actions: DiskActionCache
+    /// Images known to decode completely, by digest.
+    public let imageChecks: ImageCheckMemo
     /// Verified hits already seen in this process: a build plans, then assesses each node again.
     private let hits = HitMemo()
 
@@ -24,6 +26,7 @@ public struct CacheStore: CacheView {
         self.statCache = StatCache(path: layout.statCachePath, fileSystem: fileSystem)
         self.content = DiskContentStore(layout: layout, fileSystem: fileSystem, statCache: statCache)
         self.actions = DiskActionCache(layout: layout, fileSystem: fileSystem)
+        self.imageChecks = ImageCheckMemo(path: layout.imageChecksPath, fileSystem: fileSystem)
     }
 
     /// The default cache of a project: `<project>/.reel/cache`.

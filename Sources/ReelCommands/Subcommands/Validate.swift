@@ -11,7 +11,8 @@ extension ReelCommand {
             abstract: "Check manifests and print every problem as file:line:col: error: message.",
             discussion: """
                 Parses each manifest, applies its quality preset, expands its asset globs and checks every path, pair and \
-                model setting. Nothing is hashed or built.
+                model setting, and decodes every image completely (each content once: good images are remembered in \
+                the cache when the project has one). Nothing is built.
 
                 Examples:
                   reel validate
@@ -28,6 +29,12 @@ extension ReelCommand {
         @Flag(name: .shortAndLong, help: "Print only errors.")
         var quiet = false
 
+        /// `$REEL_CACHE_DIR` when set; the project default otherwise.
+        private func cacheRoot(_ variables: [String: String]) -> AbsolutePath? {
+            guard let value = variables["REEL_CACHE_DIR"], !value.isEmpty else { return nil }
+            return AbsolutePath(value, relativeTo: AbsolutePath.currentDirectory)
+        }
+
         func run() async throws {
             let environment = BuildEnvironment.live()
             let loader = ManifestLoader(fileSystem: environment.fileSystem, environment: environment.variables)
@@ -35,7 +42,17 @@ extension ReelCommand {
             var failed = false
             for manifest in manifests {
                 let path = AbsolutePath(manifest, relativeTo: AbsolutePath.currentDirectory)
-                let (campaign, diagnostics) = loader.load(path, displayPath: manifest)
+                var (campaign, diagnostics) = loader.load(path, displayPath: manifest)
+                if let loaded = campaign, !diagnostics.contains(where: { $0.severity == .error }) {
+                    do {
+                        diagnostics += try await AssetImageCheck.problems(
+                            of: loaded, cacheRoot: cacheRoot(environment.variables), environment: environment)
+                    } catch {
+                        Console.err("error: \(error)")
+                        throw ExitCode.failure
+                    }
+                    if diagnostics.contains(where: { $0.severity == .error }) { campaign = nil }
+                }
                 all += diagnostics
                 let errors = diagnostics.filter { $0.severity == .error }
                 if campaign == nil || !errors.isEmpty { failed = true }
