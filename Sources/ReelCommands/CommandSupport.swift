@@ -23,6 +23,12 @@ enum CommandSupport {
 
     /// Opens the workspace, turning setup failures into one clear error and exit 1.
     static func openWorkspace(_ campaign: ResolvedCampaign, options: ManifestOptions, environment: BuildEnvironment) async throws -> Workspace {
+        if let root = options.cacheRoot(environment: environment.variables), let problem = OutputConflicts.problem(
+            output: campaign.output, manifestPath: campaign.manifestPath, lockfilePath: campaign.lockfilePath, assets: [],
+            protectedFolders: [(root, "the cache")], projectRoot: campaign.projectRoot)
+        {
+            throw reportManifestErrors([.error(problem, at: campaign.manifest.locations["output.path"])], manifest: options.manifest)
+        }
         do {
             return try await Workspace.open(campaign, cacheRoot: options.cacheRoot(environment: environment.variables), environment: environment)
         } catch let problems as AssetProblems {

@@ -40,6 +40,18 @@ public struct ManifestResolver: Sendable {
         let output = context.resolveOutput(preset: preset, values: presetValues, manifestPath: manifestPath, root: root, generator: generator)
         let pairs = context.resolvePairs(preset: preset, values: presetValues, assets: assets, environment: environment)
         context.checkPrices(pairs: pairs)
+        if let output {
+            var protected = [(path: root.appending(".reel"), name: "the project's .reel folder")]
+            if let cache = environment["REEL_CACHE_DIR"], !cache.isEmpty {
+                protected.append((AbsolutePath(cache, relativeTo: AbsolutePath.currentDirectory), "the cache ($REEL_CACHE_DIR)"))
+            }
+            let lockfile = ResolvedCampaign.lockfilePath(for: manifestPath)
+            if let problem = OutputConflicts.problem(
+                output: output, manifestPath: manifestPath, lockfilePath: lockfile, assets: assets, protectedFolders: protected, projectRoot: root)
+            {
+                context.diagnostics.append(.error(problem, at: manifest.locations["output.path"] ?? manifest.locations["output"]))
+            }
+        }
         let diagnostics = ManifestResolver.sortedByLocation(context.diagnostics)
         if diagnostics.contains(where: { $0.severity == .error }) {
             return (nil, diagnostics)
