@@ -59,3 +59,27 @@ enum CommandSupport {
         return (campaign, workspace, plan)
     }
 }
+
+extension CommandSupport {
+    /// Usage error (exit 64) when a node id given on the command line (`--force`) is not in the
+    /// plan. Before the selection is known, any `generate/<n>` is accepted: its pairs are not yet chosen.
+    static func requireKnownNodes(_ ids: [String], in plan: ReelGraph.Plan, flag: String) throws {
+        for id in ids where plan.node(NodeID(id)) == nil {
+            if plan.selection == nil, id.hasPrefix("generate/") { continue }
+            Console.err("error: \(flag) \(id): no such node in this campaign (nodes: \(describeNodes(plan)))")
+            throw ExitCode(64)
+        }
+    }
+
+    /// The plan's node ids, with runs of `generate/<n>` and `features/…` shortened.
+    static func describeNodes(_ plan: ReelGraph.Plan) -> String {
+        var parts: [String] = []
+        let features = plan.nodes.filter { $0.id.kind == .features }.map(\.id.rawValue)
+        let generates = plan.nodes.filter { $0.id.kind == .generate }.map(\.id.rawValue)
+        if features.count > 3 { parts.append("\(features[0]) … \(features[features.count - 1]) (\(features.count) features nodes)") } else { parts += features }
+        if plan.nodes.contains(where: { $0.id.kind == .select }) { parts.append("select") }
+        if generates.count > 3 { parts.append("\(generates[0]) … \(generates[generates.count - 1])") } else { parts += generates }
+        if plan.nodes.contains(where: { $0.id.kind == .combine }) { parts.append("combine") }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -68,6 +68,7 @@ extension ReelCommand {
             let printer = ProgressPrinter(json: output.json, quiet: output.quiet, verbose: output.verbose)
             let options = BuildOptions(jobs: jobs, keepGoing: keepGoing, forced: Set(forced.map { NodeID($0) }), forceAll: forceAll, frozen: frozen)
             let plan = workspace.plan(forced: options.forced, forceAll: options.forceAll)
+            try CommandSupport.requireKnownNodes(forced, in: plan, flag: "--force")
             if frozen { try FrozenCheck.require(plan, workspace: workspace) }
             let executors: ExecutorSet
             let spend: SpendGate?

@@ -20,7 +20,7 @@ extension ReelCommand {
                   reel validate campaign.yaml --json
                 """)
 
-        @Argument(help: "Manifests to check (default: reel.yaml).")
+        @Argument(help: "Manifests to check.")
         var manifests: [String] = ["reel.yaml"]
 
         @Flag(help: "Print one JSON object with every diagnostic.")

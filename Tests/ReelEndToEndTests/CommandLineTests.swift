@@ -1,0 +1,55 @@
+import Foundation
+import ReelBasics
+import ReelTestSupport
+import Testing
+
+/// Command-line rough edges (issue 10): unknown node ids, help texts, `reel init`.
+@Suite(.enabled(if: Fixtures.hasFFmpeg, "needs ffmpeg"), .serialized)
+struct CommandLineTests {
+    static func campaign(in directory: AbsolutePath) throws {
+        try Fixtures.copyPhotos(["rocket.jpg", "astronaut.jpg", "coffee.jpg"], to: directory.appending("assets"))
+        try writeFile("""
+            version: 1
+            campaign: {id: cli}
+            assets:
+              - glob: assets/*.jpg
+            select: {pairs: [{first: rocket, last: astronaut}, {first: astronaut, last: coffee}]}
+            generate: {duration: 1}
+            output: {path: out/cli.mp4, resolution: 320x180, fps: 12}
+            """, to: directory.appending("reel.yaml"))
+    }
+
+    /// `--force` with a node the campaign does not have is a usage error (exit 64), before anything runs.
+    @Test func forcingAnUnknownNodeIsAUsageError() async throws {
+        try await withTemporaryDirectory { directory in
+            try Self.campaign(in: directory)
+            let env = ["REEL_CACHE_DIR": directory.appending("cache").pathString]
+            let unknown = try await ReelBinary.run(["build", "reel.yaml", "--force", "generate/99"], in: directory, environment: env)
+            #expect(unknown.exitCode == 64, "\(unknown.stderr)")
+            #expect(unknown.stderr.contains("error: --force generate/99: no such node in this campaign (nodes: generate/0, generate/1, combine)"), "\(unknown.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appending("out/cli.mp4").pathString))
+            let features = try await ReelBinary.run(["build", "reel.yaml", "--force", "features/rocket"], in: directory, environment: env)
+            #expect(features.exitCode == 64, "\(features.stderr)")
+
+            let known = try await ReelBinary.run(["build", "reel.yaml", "--force", "generate/1", "--json"], in: directory, environment: env)
+            #expect(known.exitCode == 0, "\(known.stderr)")
+        }
+    }
+
+    /// Every command's help says each default once, and has no stray backslash (item 12).
+    @Test(arguments: ["validate", "plan", "build", "graph", "explain", "cache gc", "cache verify", "clean", "spend", "report"])
+    func helpSaysEachDefaultOnce(command: String) async throws {
+        try await withTemporaryDirectory { directory in
+            let words = command.split(separator: " ").map(String.init)
+            let help = try await ReelBinary.run(words + ["--help"], in: directory)
+            #expect(help.exitCode == 0)
+            #expect(!help.stdout.isEmpty)
+            let flat = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(!flat.contains("reel.yaml). (default: reel.yaml)") && !flat.contains("folder). (default"), "\(help.stdout)")
+            for line in help.stdout.split(separator: "\n") {
+                #expect(!line.hasSuffix("\\"), "\(command): \(line)")
+            }
+        }
+    }
+}
+
