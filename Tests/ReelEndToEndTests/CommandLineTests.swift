@@ -51,5 +51,37 @@ struct CommandLineTests {
             }
         }
     }
-}
 
+    /// Non-ASCII file names get meaningful, distinct ids, and `validate` lists them (item 8).
+    @Test func nonASCIINamesGetReadableIDs() async throws {
+        try await withTemporaryDirectory { directory in
+            let assets = directory.appending("assets")
+            try Fixtures.copyPhotos(["rocket.jpg"], to: assets)
+            for name in ["café ☕ 写真.jpg", "ñandú.jpg", "☕.jpg", "🚀.jpg"] {
+                try FileManager.default.copyItem(atPath: assets.appending("rocket.jpg").pathString, toPath: assets.appending(name).pathString)
+            }
+            try writeFile("""
+                version: 1
+                campaign: {id: names}
+                assets:
+                  - glob: assets/*.jpg
+                select: {pairs: [{first: nandu, last: cafe-xie-zhen}]}
+                """, to: directory.appending("reel.yaml"))
+            let run = try await ReelBinary.run(["validate", "--list-assets"], in: directory)
+            #expect(run.exitCode == 0, "\(run.stderr)")
+            let lines = run.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+            let ids = Dictionary(lines.filter { $0.count >= 2 && $0[1].hasPrefix("assets/") }.map { ($0[0], $0[1]) }, uniquingKeysWith: { a, _ in a })
+            #expect(ids["nandu"] == "assets/ñandú.jpg", "\(run.stdout)")
+            #expect(ids["cafe-xie-zhen"] == "assets/café", "\(run.stdout)")
+            #expect(ids["rocket"] == "assets/rocket.jpg")
+            let hashed = ids.keys.filter { $0.hasPrefix("asset-") }
+            #expect(hashed.count == 2, "\(run.stdout)")
+
+            let json = try await ReelBinary.run(["validate", "--json"], in: directory)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let manifests = try #require(object["manifests"] as? [[String: Any]])
+            let listed = (manifests.first?["assets"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(Set(listed) == Set(ids.keys), "\(json.stdout)")
+        }
+    }
+}

@@ -18,6 +18,7 @@ extension ReelCommand {
                   reel validate
                   reel validate manifests/*/reel.yaml
                   reel validate campaign.yaml --json
+                  reel validate --list-assets     # the id each file gets (use it in select.pairs)
                 """)
 
         @Argument(help: "Manifests to check.")
@@ -28,6 +29,9 @@ extension ReelCommand {
 
         @Flag(name: .shortAndLong, help: "Print only errors.")
         var quiet = false
+
+        @Flag(name: .customLong("list-assets"), help: "List each asset's id (as derived from its file name) and path.")
+        var listAssets = false
 
         /// `$REEL_CACHE_DIR` when set; the project default otherwise.
         private func cacheRoot(_ variables: [String: String]) -> AbsolutePath? {
@@ -40,6 +44,7 @@ extension ReelCommand {
             let loader = ManifestLoader(fileSystem: environment.fileSystem, environment: environment.variables)
             var all: [Diagnostic] = []
             var failed = false
+            var listed: [[String: Any]] = []
             for manifest in manifests {
                 let path = AbsolutePath(manifest, relativeTo: AbsolutePath.currentDirectory)
                 var (campaign, diagnostics) = loader.load(path, displayPath: manifest)
@@ -54,6 +59,12 @@ extension ReelCommand {
                     if diagnostics.contains(where: { $0.severity == .error }) { campaign = nil }
                 }
                 all += diagnostics
+                if let campaign {
+                    listed.append([
+                        "manifest": manifest, "campaign": campaign.campaign.id,
+                        "assets": campaign.assets.map { ["id": $0.id, "path": $0.projectRelativePath, "kind": $0.kind.rawValue] },
+                    ])
+                }
                 let errors = diagnostics.filter { $0.severity == .error }
                 if campaign == nil || !errors.isEmpty { failed = true }
                 guard !json else { continue }
@@ -61,6 +72,12 @@ extension ReelCommand {
                 if errors.isEmpty, let campaign, !quiet {
                     let images = campaign.assets.filter { $0.kind == .image }.count
                     Console.out("\(manifest): ok (campaign '\(campaign.campaign.id)', \(campaign.assets.count) assets, \(images) images, quality \(campaign.quality.rawValue))")
+                    if listAssets {
+                        let width = campaign.assets.map(\.id.count).max() ?? 0
+                        for asset in campaign.assets {
+                            Console.out("  \(asset.id.padding(toLength: width, withPad: " ", startingAt: 0))  \(asset.projectRelativePath)  (\(asset.kind.rawValue))")
+                        }
+                    }
                 } else if !errors.isEmpty {
                     Console.err("\(manifest): \(errors.count) error\(errors.count == 1 ? "" : "s")")
                 }
@@ -68,6 +85,7 @@ extension ReelCommand {
             if json {
                 Console.json([
                     "valid": !failed,
+                    "manifests": listed,
                     "diagnostics": all.map { diagnostic -> [String: Any] in
                         var entry: [String: Any] = ["severity": diagnostic.severity.rawValue, "message": diagnostic.message]
                         if let location = diagnostic.location {
