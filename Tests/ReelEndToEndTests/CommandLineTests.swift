@@ -84,4 +84,35 @@ struct CommandLineTests {
             #expect(Set(listed) == Set(ids.keys), "\(json.stdout)")
         }
     }
+
+    /// What changed is shown with numbers as people write them: `0.5 -> 1`, not `0.500000 -> 1.000000` (item 10).
+    @Test func changedNumbersReadNaturally() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.copyPhotos(["rocket.jpg", "astronaut.jpg", "coffee.jpg"], to: directory.appending("assets"))
+            let manifest = { (fade: String) in
+                """
+                version: 1
+                campaign: {id: numbers}
+                assets:
+                  - glob: assets/*.jpg
+                select: {pairs: [{first: rocket, last: astronaut}, {first: astronaut, last: coffee}]}
+                generate: {duration: 2}
+                output: {path: out/numbers.mp4, resolution: 320x180, fps: 12, transition: {type: fade, duration: \(fade)}}
+                """
+            }
+            let env = ["REEL_CACHE_DIR": directory.appending("cache").pathString]
+            try writeFile(manifest("0.5"), to: directory.appending("reel.yaml"))
+            let build = try await ReelBinary.run(["build", "reel.yaml", "-q"], in: directory, environment: env)
+            #expect(build.exitCode == 0, "\(build.stderr)")
+            try writeFile(manifest("1.25"), to: directory.appending("reel.yaml"))
+            let explain = try await ReelBinary.run(["explain", "combine", "reel.yaml"], in: directory, environment: env)
+            #expect(explain.exitCode == 0, "\(explain.stderr)")
+            #expect(explain.stdout.contains("0.5 -> 1.25"), "\(explain.stdout)")
+            let plan = try await ReelBinary.run(["plan", "reel.yaml"], in: directory, environment: env)
+            for output in [explain.stdout, plan.stdout, plan.stderr] {
+                #expect(!output.contains("00000"), "\(output)")
+            }
+        }
+    }
 }
+
