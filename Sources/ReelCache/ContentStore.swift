@@ -154,7 +154,7 @@ public struct DiskContentStore: ContentStore {
     /// A fresh temporary path on the store's file system, for an action to write into.
     public func temporaryPath(named name: String) throws -> AbsolutePath {
         try fileSystem.createDirectory(layout.temporaryRoot)
-        return layout.temporaryRoot.appending("\(UUID().uuidString.lowercased())-\(name)")
+        return layout.temporaryRoot.appending(TemporaryFiles.name(name))
     }
 
     static func sync(_ file: AbsolutePath) throws {

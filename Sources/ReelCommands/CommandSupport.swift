@@ -27,11 +27,15 @@ enum CommandSupport {
         }
     }
 
-    /// Prints a refusal and exits 1.
+    /// Prints a refusal; the exit code to throw (64 for a usage error, else 1).
     static func fail(_ error: any Error) -> ExitCode {
-        if case BuildServiceError.invalidManifest = error {
+        switch error {
+        case BuildServiceError.invalidManifest:
             Console.err("\(error)")
-        } else {
+        case BuildServiceError.unknownNode:
+            Console.err("error: \(error)")
+            return ExitCode(64)
+        default:
             Console.err("error: \(error)")
         }
         return ExitCode.failure

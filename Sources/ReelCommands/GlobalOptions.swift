@@ -5,7 +5,7 @@ import ReelEngine
 
 /// Options every command that reads a manifest takes.
 struct ManifestOptions: ParsableArguments {
-    @Argument(help: "The campaign manifest (default: reel.yaml in the current folder).")
+    @Argument(help: "The campaign manifest, relative to the current folder.")
     var manifest: String = "reel.yaml"
 
     @Option(name: .customLong("cache-dir"), help: "The cache folder (default: <project>/.reel/cache, or $REEL_CACHE_DIR).")

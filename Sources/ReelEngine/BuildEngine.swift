@@ -62,17 +62,19 @@ public struct BuildEngine: Sendable {
         let materialiser = Materialiser(workspace: workspace)
         let clipPaths = await materialiser.materialiseClips(walk.generateSpecs.map { ($0, book.outcome($0.id)?.outputDigest) })
         var video: AbsolutePath?
+        var placementError: String?
         let videoDigest = walk.combineSpec.flatMap { book.outcome($0.id)?.outputDigest }
         if let videoDigest {
             do {
                 video = try await materialiser.materialiseVideo(videoDigest)
             } catch {
-                events(.note("could not place the video at \(workspace.campaign.output.path): \(error)"))
+                placementError = Materialiser.placementMessage(workspace.campaign.output.path, error: error, fileSystem: workspace.environment.fileSystem)
             }
         }
         var result = BuildResult(
             nodes: book.all(), selection: walk.selection, video: video, videoDigest: videoDigest, clips: clipPaths, lockfileChanged: false,
             interrupted: Task.isCancelled)
+        result.placementError = placementError
         if result.succeeded {
             result.lockfileChanged = (try? LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)) ?? false
         }
@@ -220,7 +222,7 @@ public struct BuildEngine: Sendable {
                 await spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
             }
             let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
-            book.fail(spec, message: message, reason: reason, events: events)
+            book.fail(spec, message: message, detail: (error as? ProcessError)?.detail, reason: reason, events: events)
         }
     }
 
@@ -303,8 +305,10 @@ final class OutcomeBook: Sendable {
     var hasFailure: Bool { state.withLock { $0.firstFailure != nil } }
     var firstFailure: NodeID? { state.withLock { $0.firstFailure } }
 
-    func fail(_ spec: NodeSpec, message: String, reason: RunReason = .neverBuilt, events: BuildEventSink? = nil) {
-        record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .failed, reason: reason, message: message, spec: spec))
+    func fail(_ spec: NodeSpec, message: String, detail: String? = nil, reason: RunReason = .neverBuilt, events: BuildEventSink? = nil) {
+        var outcome = NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .failed, reason: reason, message: message, spec: spec)
+        outcome.detail = detail
+        record(outcome)
         events?(.failed(spec.id, label: spec.label, message: message))
     }
 

@@ -14,8 +14,10 @@ public struct NodeOutcome: Sendable, Equatable {
     public var state: NodeOutcomeState
     /// Why it ran (or `.cached`).
     public var reason: RunReason
-    /// The error, for failed and skipped nodes.
+    /// The error, for failed and skipped nodes: one line naming the cause.
     public var message: String?
+    /// More about a failure (the command that failed and its output), shown with `--verbose`.
+    public var detail: String? = nil
     public var seconds: Double
     public var spec: NodeSpec?
     public var result: CachedResult?
@@ -52,6 +54,8 @@ public struct BuildResult: Sendable, Equatable {
     public var lockfileChanged: Bool
     /// Whether the build was interrupted (Ctrl-C).
     public var interrupted: Bool
+    /// Why the finished video could not be put at `output.path` (every node may have succeeded).
+    public var placementError: String? = nil
 
     public init(
         nodes: [NodeOutcome], selection: Selection?, video: AbsolutePath?, videoDigest: Digest?, clips: [AbsolutePath],
@@ -64,6 +68,11 @@ public struct BuildResult: Sendable, Equatable {
         self.clips = clips
         self.lockfileChanged = lockfileChanged
         self.interrupted = interrupted
+    }
+
+    /// Failed nodes, plus the video's placement when that failed: what the summary counts as failed.
+    public var failureCount: Int {
+        count(.failed) + (placementError == nil ? 0 : 1)
     }
 
     /// Whether every node is cached or built.

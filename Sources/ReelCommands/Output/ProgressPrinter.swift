@@ -94,6 +94,7 @@ struct ProgressPrinter: Sendable {
                 "nodes": result.nodes.map { node -> [String: Any] in
                     var entry: [String: Any] = ["id": node.id.rawValue, "kind": node.kind.rawValue, "state": node.state.rawValue, "label": node.label]
                     if let message = node.message { entry["message"] = message }
+                    if let detail = node.detail { entry["detail"] = detail }
                     if let digest = node.outputDigest { entry["output_digest"] = digest.description }
                     if node.state == .built { entry["seconds"] = node.seconds; entry["reason"] = node.reason.description }
                     return entry
@@ -101,12 +102,13 @@ struct ProgressPrinter: Sendable {
                 "clips": result.clips.map(\.pathString),
                 "lockfile_changed": result.lockfileChanged,
             ]
+            if let placementError = result.placementError { object["error"] = placementError }
             object["output"] = result.video?.pathString ?? NSNull()
             if let digest = result.videoDigest { object["output_digest"] = digest.description }
             Console.json(object)
             return
         }
-        let counts = "\(result.count(.built)) built, \(result.count(.cached)) cached, \(result.count(.failed)) failed, \(result.count(.skipped)) skipped"
+        let counts = "\(result.count(.built)) built, \(result.count(.cached)) cached, \(result.failureCount) failed, \(result.count(.skipped)) skipped"
         if result.succeeded, let video = result.video {
             let shown = video.relative(to: AbsolutePath.currentDirectory)
             if !quiet { Console.out("\(shown)  (\(counts))") }
@@ -116,7 +118,9 @@ struct ProgressPrinter: Sendable {
             Console.err("build failed (\(counts))")
             for node in result.nodes where node.state == .failed {
                 Console.err("error: \(node.id): \(node.message ?? "failed")")
+                if verbose, let detail = node.detail { Console.err(detail) }
             }
+            if let placementError = result.placementError { Console.err("error: \(placementError)") }
         }
     }
 }

@@ -94,8 +94,8 @@ public enum BuildServiceError: Error, Sendable, CustomStringConvertible {
     case frozen([String])
     /// The plan does not fit a budget cap.
     case budget(BudgetRefusal)
-    /// A node id on the command line names no node.
-    case unknownNode(String, known: [String])
+    /// A node id on the command line (`--force`) names no node: a usage error.
+    case unknownNode(String, nodes: String)
 
     public var description: String {
         switch self {
@@ -107,9 +107,8 @@ public enum BuildServiceError: Error, Sendable, CustomStringConvertible {
             return "--frozen: this build would spend or change the lockfile:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
         case .budget(let refusal):
             return "\(refusal)"
-        case .unknownNode(let id, let known):
-            let shown = known.prefix(8).joined(separator: ", ")
-            return "no node '\(id)' in this build; nodes are: \(shown)\(known.count > 8 ? ", …" : "") (see `reel plan`)"
+        case .unknownNode(let id, let nodes):
+            return "--force \(id): no such node in this campaign (nodes: \(nodes))"
         }
     }
 }

@@ -38,11 +38,24 @@ public struct BuildService: Sendable {
         ProjectPaths.resolve(from: campaign.manifestPath.parent, overrides: overrides, environment: environment)
     }
 
-    /// Opens a campaign's workspace (cache, asset digests, ffmpeg identity, lockfile).
-    /// - Throws: `BuildServiceError.setup` naming what failed.
-    public func open(_ campaign: ResolvedCampaign, overrides: ProjectPaths.Overrides) async throws -> Workspace {
+    /// Opens a campaign's workspace (cache, asset digests, image checks, ffmpeg identity, lockfile).
+    /// - Throws: `BuildServiceError.invalidManifest` (reported as diagnostics) when the output would
+    ///   overlap the cache or an image does not decode; `BuildServiceError.setup` naming what failed.
+    public func open(_ campaign: ResolvedCampaign, overrides: ProjectPaths.Overrides, events: ServiceEventSink) async throws -> Workspace {
+        let display = campaign.manifestPath.relative(to: AbsolutePath.currentDirectory)
+        let cache = paths(for: campaign, overrides: overrides).cache
+        if let problem = OutputConflicts.problem(
+            output: campaign.output, manifestPath: campaign.manifestPath, lockfilePath: campaign.lockfilePath, assets: [],
+            protectedFolders: [(cache, "the cache")], projectRoot: campaign.projectRoot)
+        {
+            events(.diagnostics([.error(problem, at: campaign.manifest.locations["output.path"])]))
+            throw BuildServiceError.invalidManifest(display: display, errors: 1)
+        }
         do {
-            return try await Workspace.open(campaign, cacheRoot: paths(for: campaign, overrides: overrides).cache, environment: environment)
+            return try await Workspace.open(campaign, cacheRoot: cache, environment: environment)
+        } catch let problems as AssetProblems {
+            events(.diagnostics(problems.diagnostics))
+            throw BuildServiceError.invalidManifest(display: display, errors: problems.diagnostics.filter { $0.severity == .error }.count)
         } catch {
             throw BuildServiceError.setup("\(error)")
         }
@@ -53,7 +66,7 @@ public struct BuildService: Sendable {
         _ manifest: BuildRequest.ManifestRef, overrides: ProjectPaths.Overrides, events: ServiceEventSink
     ) async throws -> (campaign: ResolvedCampaign, workspace: Workspace, plan: Plan) {
         let campaign = try load(manifest, events: events)
-        let workspace = try await open(campaign, overrides: overrides)
+        let workspace = try await open(campaign, overrides: overrides, events: events)
         let plan = await workspace.plan()
         workspace.store.flush()
         return (campaign, workspace, plan)
@@ -67,7 +80,7 @@ public struct BuildService: Sendable {
         var prepared: [Prepared] = []
         for manifest in request.manifests {
             let campaign = try load(manifest, events: events)
-            let workspace = try await open(campaign, overrides: request.paths)
+            let workspace = try await open(campaign, overrides: request.paths, events: events)
             prepared.append(Prepared(campaign: campaign, workspace: workspace, plan: Plan(nodes: [], selection: nil)))
         }
         let forced = try await resolveForced(request.forced, in: prepared)
@@ -105,22 +118,39 @@ public struct BuildService: Sendable {
         var spend: SpendGate?
     }
 
-    /// The command line's node ids, each of which must name a node of the build.
+    /// The command line's node ids, each of which must name a node of the build. Before the
+    /// selection is known, any `generate/<n>` is accepted: its pairs are not chosen yet.
     func resolveForced(_ ids: [String], in prepared: [Prepared]) async throws -> Set<NodeID> {
         guard !ids.isEmpty else { return [] }
         // Node ids are known only from a plan (generate nodes depend on the selection).
-        var known: [NodeID] = []
-        for item in prepared { known += await item.workspace.plan().nodes.map(\.id) }
+        var plans: [Plan] = []
+        for item in prepared { plans.append(await item.workspace.plan()) }
+        let known = plans.flatMap { $0.nodes.map(\.id) }
         var forced: Set<NodeID> = []
         for text in ids {
             let id = NodeID(parsing: text)
             let matches = known.filter { id.matches($0) }
-            guard !matches.isEmpty else {
-                throw BuildServiceError.unknownNode(text, known: known.map { prepared.count > 1 ? $0.qualified : $0.rawValue })
+            if !matches.isEmpty {
+                forced.formUnion(matches)
+            } else if id.kind == .generate, plans.contains(where: { $0.selection == nil }) {
+                forced.insert(id)
+            } else {
+                throw BuildServiceError.unknownNode(text, nodes: plans.map(BuildService.describeNodes).joined(separator: "; "))
             }
-            forced.formUnion(matches)
         }
         return forced
+    }
+
+    /// A plan's node ids, with long runs of `features/…` and `generate/<n>` shortened.
+    public static func describeNodes(_ plan: Plan) -> String {
+        var parts: [String] = []
+        let features = plan.nodes.filter { $0.id.kind == .features }.map(\.id.rawValue)
+        let generates = plan.nodes.filter { $0.id.kind == .generate }.map(\.id.rawValue)
+        if features.count > 3 { parts.append("\(features[0]) … \(features[features.count - 1]) (\(features.count) features nodes)") } else { parts += features }
+        if plan.nodes.contains(where: { $0.id.kind == .select }) { parts.append("select") }
+        if generates.count > 3 { parts.append("\(generates[0]) … \(generates[generates.count - 1])") } else { parts += generates }
+        if plan.nodes.contains(where: { $0.id.kind == .combine }) { parts.append("combine") }
+        return parts.joined(separator: ", ")
     }
 
     /// Credentials and the ledger gate, checked before anything is spent.
