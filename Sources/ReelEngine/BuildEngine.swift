@@ -18,9 +18,15 @@ public struct BuildOptions: Sendable {
     public var forceAll: Bool
     /// Never write the lockfile (CI); report whether it would have changed.
     public var frozen: Bool
+    /// Limits and the stop signal shared with the other campaigns of the same build.
+    public var shared: SharedRun?
 
-    public init(jobs: Int? = nil, keepGoing: Bool = false, forced: Set<NodeID> = [], forceAll: Bool = false, frozen: Bool = false) {
+    public init(
+        jobs: Int? = nil, keepGoing: Bool = false, forced: Set<NodeID> = [], forceAll: Bool = false, frozen: Bool = false,
+        shared: SharedRun? = nil
+    ) {
         self.frozen = frozen
+        self.shared = shared
         self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         self.jobsExplicit = jobs != nil
         self.keepGoing = keepGoing
@@ -116,6 +122,10 @@ public struct BuildEngine: Sendable {
                         book.skip(id: spec.id, kind: spec.kind, label: spec.label, because: failure, events: events)
                         continue
                     }
+                    if !options.keepGoing, options.shared?.isStopped == true {
+                        book.skipInterrupted(spec, because: "another campaign of this build failed", events: events)
+                        continue
+                    }
                     running += 1
                     group.addTask { await self.process(spec, planner: planner, book: book) }
                 }
@@ -123,6 +133,7 @@ public struct BuildEngine: Sendable {
             launch()
             while await group.next() != nil {
                 running -= 1
+                if book.hasFailure { options.shared?.stop() }
                 launch()
             }
         }
@@ -197,7 +208,16 @@ public struct BuildEngine: Sendable {
             }
         }
         do {
-            let outcome = try await executor.execute(spec, in: context)
+            let slots = options.shared?.slots(provider: spec.keyMaterial.provider, paid: executor.isPaid)
+            await slots?.acquire()
+            let outcome: ActionOutcome
+            do {
+                outcome = try await executor.execute(spec, in: context)
+                slots?.release()
+            } catch {
+                slots?.release()
+                throw error
+            }
             let seconds = (clock.now - started).inSeconds
             let record = ActionRecord(
                 key: spec.key, kind: spec.kind.rawValue, outputs: outcome.outputs, metadata: outcome.metadata,
@@ -317,9 +337,9 @@ final class OutcomeBook: Sendable {
         events(.skipped(id, label: label, because: blocker))
     }
 
-    func skipInterrupted(_ spec: NodeSpec, events: BuildEventSink) {
-        record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .skipped, reason: .neverBuilt, message: "not run: interrupted"))
-        events(.note("\(spec.id) not started: interrupted"))
+    func skipInterrupted(_ spec: NodeSpec, because why: String = "interrupted", events: BuildEventSink) {
+        record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .skipped, reason: .neverBuilt, message: "not run: \(why)"))
+        events(.note("\(spec.id) not started: \(why)"))
     }
 
     func all() -> [NodeOutcome] {

@@ -10,20 +10,26 @@ struct ProgressPrinter: Sendable {
     let json: Bool
     let quiet: Bool
     let verbose: Bool
+    /// Name nodes with their campaign (`spring:generate/3`): a build of several campaigns.
+    let qualified: Bool
     /// The live terminal view, when standard error is a terminal.
     let live: LiveProgress?
 
-    init(json: Bool, quiet: Bool, verbose: Bool, terminal: Bool = isatty(2) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb") {
+    init(
+        json: Bool, quiet: Bool, verbose: Bool, qualified: Bool = false,
+        terminal: Bool = isatty(2) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    ) {
         self.json = json
         self.quiet = quiet
         self.verbose = verbose
-        live = !json && !quiet && terminal ? LiveProgress(color: Console.useColor) : nil
+        self.qualified = qualified
+        live = !json && !quiet && terminal ? LiveProgress(color: Console.useColor, qualified: qualified) : nil
         live?.start()
     }
 
     func handle(_ event: BuildEvent) {
         if json {
-            Console.json(ProgressPrinter.object(for: event))
+            Console.json(ProgressPrinter.object(for: event, qualified: qualified))
             return
         }
         if let live {
@@ -36,48 +42,54 @@ struct ProgressPrinter: Sendable {
         case .planned(let total, let stale):
             Console.err("[\(stamp)] plan: \(stale) of \(total) nodes to run")
         case .started(let id, let label):
-            Console.err("[\(stamp)] start   \(id)  \(label)")
+            Console.err("[\(stamp)] start   \(name(id))  \(label)")
         case .cached(let id, let label):
-            if verbose || id.kind != .features { Console.err("[\(stamp)] cached  \(id)  \(label)") }
+            if verbose || id.kind != .features { Console.err("[\(stamp)] cached  \(name(id))  \(label)") }
         case .built(let id, let label, let seconds):
-            Console.err("[\(stamp)] built   \(id)  \(label)  (\(String(format: "%.2f", seconds)) s)")
+            Console.err("[\(stamp)] built   \(name(id))  \(label)  (\(String(format: "%.2f", seconds)) s)")
         case .failed(let id, let label, let message):
-            Console.err("[\(stamp)] FAILED  \(id)  \(label): \(ProgressPrinter.oneLine(message))")
+            Console.err("[\(stamp)] FAILED  \(name(id))  \(label): \(ProgressPrinter.oneLine(message))")
         case .skipped(let id, _, let blocker):
-            Console.err("[\(stamp)] skipped \(id)  (needs \(blocker))")
+            Console.err("[\(stamp)] skipped \(name(id))  (needs \(name(blocker)))")
         case .waiting(let id, let label):
-            Console.err("[\(stamp)] waiting \(id)  \(label): another reel process is building it")
+            Console.err("[\(stamp)] waiting \(name(id))  \(label): another reel process is building it")
         case .retrying(let id, let attempt, let reason):
-            Console.err("[\(stamp)] retry   \(id)  attempt \(attempt): \(ProgressPrinter.oneLine(reason))")
+            Console.err("[\(stamp)] retry   \(name(id))  attempt \(attempt): \(ProgressPrinter.oneLine(reason))")
         case .spent(let id, let amount):
-            Console.err("[\(stamp)] spent   \(id)  \(usd(amount))")
+            Console.err("[\(stamp)] spent   \(name(id))  \(usd(amount))")
         case .note(let message):
             Console.err("[\(stamp)] note    \(ProgressPrinter.oneLine(message))")
         }
     }
 
-    static func object(for event: BuildEvent) -> [String: Any] {
+    static func object(for event: BuildEvent, qualified: Bool = false) -> [String: Any] {
+        func name(_ id: NodeID) -> String { qualified ? id.qualified : name(id) }
         let time = Timestamp.iso8601(Date(), milliseconds: false)
         switch event {
         case .planned(let total, let stale): return ["event": "planned", "time": time, "total": total, "stale": stale]
-        case .started(let id, let label): return ["event": "started", "time": time, "node": id.rawValue, "label": label]
-        case .cached(let id, let label): return ["event": "cached", "time": time, "node": id.rawValue, "label": label]
+        case .started(let id, let label): return ["event": "started", "time": time, "node": name(id), "label": label]
+        case .cached(let id, let label): return ["event": "cached", "time": time, "node": name(id), "label": label]
         case .built(let id, let label, let seconds):
-            return ["event": "built", "time": time, "node": id.rawValue, "label": label, "seconds": seconds]
+            return ["event": "built", "time": time, "node": name(id), "label": label, "seconds": seconds]
         case .failed(let id, let label, let message):
-            return ["event": "failed", "time": time, "node": id.rawValue, "label": label, "message": message]
+            return ["event": "failed", "time": time, "node": name(id), "label": label, "message": message]
         case .skipped(let id, let label, let blocker):
-            return ["event": "skipped", "time": time, "node": id.rawValue, "label": label, "because": blocker.rawValue]
-        case .waiting(let id, let label): return ["event": "waiting", "time": time, "node": id.rawValue, "label": label]
+            return ["event": "skipped", "time": time, "node": name(id), "label": label, "because": name(blocker)]
+        case .waiting(let id, let label): return ["event": "waiting", "time": time, "node": name(id), "label": label]
         case .retrying(let id, let attempt, let reason):
-            return ["event": "retried", "time": time, "node": id.rawValue, "attempt": attempt, "reason": reason]
-        case .spent(let id, let amount): return ["event": "spend", "time": time, "node": id.rawValue, "usd": amount]
+            return ["event": "retried", "time": time, "node": name(id), "attempt": attempt, "reason": reason]
+        case .spent(let id, let amount): return ["event": "spend", "time": time, "node": name(id), "usd": amount]
         case .note(let message): return ["event": "note", "time": time, "message": message]
         }
     }
 
     /// A message on one line (ffmpeg's errors span many), so every progress line is one event with
     /// its timestamp; the summary repeats failures in full.
+    /// How a node is named in output.
+    func name(_ id: NodeID) -> String {
+        qualified ? id.qualified : id.rawValue
+    }
+
     static func oneLine(_ message: String) -> String {
         message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " | ")
     }
@@ -92,7 +104,7 @@ struct ProgressPrinter: Sendable {
                 "succeeded": result.succeeded,
                 "interrupted": result.interrupted,
                 "nodes": result.nodes.map { node -> [String: Any] in
-                    var entry: [String: Any] = ["id": node.id.rawValue, "kind": node.kind.rawValue, "state": node.state.rawValue, "label": node.label]
+                    var entry: [String: Any] = ["id": name(node.id), "kind": node.kind.rawValue, "state": node.state.rawValue, "label": node.label]
                     if let message = node.message { entry["message"] = message }
                     if let detail = node.detail { entry["detail"] = detail }
                     if let digest = node.outputDigest { entry["output_digest"] = digest.description }
@@ -117,7 +129,7 @@ struct ProgressPrinter: Sendable {
         } else {
             Console.err("build failed (\(counts))")
             for node in result.nodes where node.state == .failed {
-                Console.err("error: \(node.id): \(node.message ?? "failed")")
+                Console.err("error: \(name(node.id)): \(node.message ?? "failed")")
                 if verbose, let detail = node.detail { Console.err(detail) }
             }
             if let placementError = result.placementError { Console.err("error: \(placementError)") }

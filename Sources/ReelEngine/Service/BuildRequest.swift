@@ -94,6 +94,8 @@ public enum BuildServiceError: Error, Sendable, CustomStringConvertible {
     case frozen([String])
     /// The plan does not fit a budget cap.
     case budget(BudgetRefusal)
+    /// A manifest glob matched no file.
+    case noManifests(String)
     /// A node id on the command line (`--force`) names no node: a usage error.
     case unknownNode(String, nodes: String)
 
@@ -107,6 +109,8 @@ public enum BuildServiceError: Error, Sendable, CustomStringConvertible {
             return "--frozen: this build would spend or change the lockfile:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
         case .budget(let refusal):
             return "\(refusal)"
+        case .noManifests(let pattern):
+            return "'\(pattern)' matches no manifest; check the pattern (quote it, so the shell leaves it to Reel)"
         case .unknownNode(let id, let nodes):
             return "--force \(id): no such node in this campaign (nodes: \(nodes))"
         }

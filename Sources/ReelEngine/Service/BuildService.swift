@@ -95,18 +95,43 @@ public struct BuildService: Sendable {
             try await setUpProviders(&prepared[index], request: request, events: events)
         }
 
-        var builds: [CampaignBuild] = []
-        for item in prepared {
-            let options = BuildOptions(jobs: request.jobs, keepGoing: request.keepGoing, forced: forced, forceAll: request.forceAll, frozen: request.frozen)
-            let engine = BuildEngine(
-                workspace: item.workspace, executors: item.executors, options: options, spend: item.spend,
-                events: { events(.build($0)) })
-            let result = await engine.run(plan: item.plan)
-            if !result.interrupted && request.storyboard { await writeStoryboard(result, workspace: item.workspace, events: events) }
-            builds.append(CampaignBuild(campaign: item.campaign, workspace: item.workspace, plan: item.plan, result: result))
-            if result.interrupted || (!result.succeeded && !request.keepGoing) { break }
+        // One scheduler for the whole batch: the campaigns run at once, sharing the cores for local
+        // work and each provider's concurrency; a clip two campaigns share is built once (the
+        // second waits on its node lock and then finds it cached).
+        let shared = SharedRun(
+            localSlots: request.jobs ?? ProcessInfo.processInfo.activeProcessorCount, providers: BuildService.providerLimits(prepared))
+        let builds = await withTaskGroup(of: (Int, CampaignBuild).self) { group in
+            for (index, item) in prepared.enumerated() {
+                group.addTask {
+                    let options = BuildOptions(
+                        jobs: request.jobs, keepGoing: request.keepGoing, forced: forced, forceAll: request.forceAll, frozen: request.frozen,
+                        shared: shared)
+                    let engine = BuildEngine(
+                        workspace: item.workspace, executors: item.executors, options: options, spend: item.spend,
+                        events: { events(.build($0)) })
+                    let result = await engine.run(plan: item.plan)
+                    if !result.succeeded && !result.interrupted { shared.stop() }
+                    if !result.interrupted && request.storyboard { await writeStoryboard(result, workspace: item.workspace, events: events) }
+                    return (index, CampaignBuild(campaign: item.campaign, workspace: item.workspace, plan: item.plan, result: result))
+                }
+            }
+            var collected: [(Int, CampaignBuild)] = []
+            for await build in group { collected.append(build) }
+            return collected.sorted { $0.0 < $1.0 }.map(\.1)
         }
         return ServiceResult(campaigns: builds)
+    }
+
+    /// Each paid generation provider's concurrency across the batch: the largest any campaign
+    /// asks for (each campaign still keeps to its own).
+    static func providerLimits(_ prepared: [Prepared]) -> [String: Int] {
+        var limits: [String: Int] = [:]
+        for item in prepared {
+            let generator = item.campaign.generator
+            guard generator.kind != .local, let provider = generator.modelSpec?.provider else { continue }
+            limits[provider] = max(limits[provider] ?? 1, generator.concurrency)
+        }
+        return limits
     }
 
     /// A campaign on its way to being built.
