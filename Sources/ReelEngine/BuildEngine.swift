@@ -20,13 +20,16 @@ public struct BuildOptions: Sendable {
     public var frozen: Bool
     /// Limits and the stop signal shared with the other campaigns of the same build.
     public var shared: SharedRun?
+    /// Which clips this job builds (all; one shard's; none before selection is done).
+    public var clips: ClipScope = .all
 
     public init(
         jobs: Int? = nil, keepGoing: Bool = false, forced: Set<NodeID> = [], forceAll: Bool = false, frozen: Bool = false,
-        shared: SharedRun? = nil
+        shared: SharedRun? = nil, clips: ClipScope = .all
     ) {
         self.frozen = frozen
         self.shared = shared
+        self.clips = clips
         self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         self.jobsExplicit = jobs != nil
         self.keepGoing = keepGoing
@@ -269,6 +272,17 @@ struct ExecutionDriver: GraphDriver {
     let book: OutcomeBook
 
     func evaluate(_ specs: [NodeSpec], stage: NodeKind) async -> [NodeID: Digest] {
+        var specs = specs
+        if stage == .generate, engine.options.clips != .all {
+            var mine: [NodeSpec] = []
+            for spec in specs {
+                // A clip already in the cache is taken whoever owns it; the rest only by their owner.
+                let (here, elsewhere) = engine.options.clips.builds(spec.key)
+                let cached = here ? false : (await planner.assess(spec)).cached != nil
+                if here || cached { mine.append(spec) } else { book.deferTo(spec, elsewhere, events: engine.events) }
+            }
+            specs = mine
+        }
         await engine.runStage(specs, limit: engine.limit(for: stage), planner: planner, book: book)
         var outputs: [NodeID: Digest] = [:]
         for spec in specs {
@@ -302,7 +316,11 @@ struct ExecutionDriver: GraphDriver {
         case .generates:
             break
         case .combine(let label, _, let blocker):
-            book.skip(id: builder.combineID, kind: .combine, label: label, because: blocker, events: engine.events)
+            if book.outcome(blocker)?.state == .deferred {
+                book.deferTo(id: builder.combineID, kind: .combine, label: label, "assembled by the final job once every shard is done", events: engine.events)
+            } else {
+                book.skip(id: builder.combineID, kind: .combine, label: label, because: blocker, events: engine.events)
+            }
         }
     }
 }
@@ -335,6 +353,16 @@ final class OutcomeBook: Sendable {
     func skip(id: NodeID, kind: NodeKind, label: String, because blocker: NodeID, events: BuildEventSink) {
         record(NodeOutcome(id: id, kind: kind, label: label, state: .skipped, reason: .waitingFor(blocker), message: "not run: \(blocker) did not finish"))
         events(.skipped(id, label: label, because: blocker))
+    }
+
+    /// A node another job of a sharded build makes.
+    func deferTo(_ spec: NodeSpec, _ elsewhere: String, events: BuildEventSink) {
+        deferTo(id: spec.id, kind: spec.kind, label: spec.label, elsewhere, spec: spec, events: events)
+    }
+
+    func deferTo(id: NodeID, kind: NodeKind, label: String, _ elsewhere: String, spec: NodeSpec? = nil, events: BuildEventSink) {
+        record(NodeOutcome(id: id, kind: kind, label: label, state: .deferred, reason: .neverBuilt, message: elsewhere, spec: spec))
+        events(.note("\(id) left to another job: \(elsewhere)"))
     }
 
     func skipInterrupted(_ spec: NodeSpec, because why: String = "interrupted", events: BuildEventSink) {

@@ -4,6 +4,8 @@ import ReelGraph
 /// How a node ended in a build.
 public enum NodeOutcomeState: String, Sendable, Equatable, Codable {
     case cached, built, failed, skipped
+    /// Left to another job of a sharded build (another shard, or the final job).
+    case deferred
 }
 
 /// One node's outcome.
@@ -78,6 +80,12 @@ public struct BuildResult: Sendable, Equatable {
     /// Whether every node is cached or built.
     public var succeeded: Bool {
         !interrupted && video != nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
+    }
+
+    /// Whether this job did all of its part: every node cached, built or left to another job of a
+    /// sharded build, none failed or skipped.
+    public var completedItsPart: Bool {
+        !interrupted && placementError == nil && nodes.allSatisfy { $0.state != .failed && $0.state != .skipped }
     }
 
     /// Nodes in a state.

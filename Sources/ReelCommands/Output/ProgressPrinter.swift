@@ -95,39 +95,71 @@ struct ProgressPrinter: Sendable {
     }
 
 
-    /// The closing summary: a line for people, or the final JSON object for scripts.
+    /// The closing summary of one campaign: a line for people, or the final JSON object for scripts.
     func summary(_ result: BuildResult, campaign: ResolvedCampaign) {
         live?.finish()
         if json {
+            Console.json(summaryObject(result, campaign: campaign))
+            return
+        }
+        summaryText(result, campaign: nil)
+    }
+
+    /// The closing summary of a build of several campaigns (or of one shard): a block per campaign,
+    /// then a total; with `--json`, one object with a section per campaign.
+    func batchSummary(_ builds: [CampaignBuild], succeeded: Bool, shard: String?) {
+        live?.finish()
+        if json {
             var object: [String: Any] = [
-                "campaign": campaign.campaign.id,
-                "succeeded": result.succeeded,
-                "interrupted": result.interrupted,
-                "nodes": result.nodes.map { node -> [String: Any] in
-                    var entry: [String: Any] = ["id": name(node.id), "kind": node.kind.rawValue, "state": node.state.rawValue, "label": node.label]
-                    if let message = node.message { entry["message"] = message }
-                    if let detail = node.detail { entry["detail"] = detail }
-                    if let digest = node.outputDigest { entry["output_digest"] = digest.description }
-                    if node.state == .built { entry["seconds"] = node.seconds; entry["reason"] = node.reason.description }
-                    return entry
-                },
-                "clips": result.clips.map(\.pathString),
-                "lockfile_changed": result.lockfileChanged,
+                "succeeded": succeeded, "interrupted": builds.contains { $0.result.interrupted },
+                "campaigns": builds.map { summaryObject($0.result, campaign: $0.campaign) },
             ]
-            if let placementError = result.placementError { object["error"] = placementError }
-            object["output"] = result.video?.pathString ?? NSNull()
-            if let digest = result.videoDigest { object["output_digest"] = digest.description }
+            if let shard { object["shard"] = shard }
             Console.json(object)
             return
         }
-        let counts = "\(result.count(.built)) built, \(result.count(.cached)) cached, \(result.failureCount) failed, \(result.count(.skipped)) skipped"
+        for build in builds { summaryText(build.result, campaign: build.campaign.campaign.id) }
+        let failed = builds.filter { !$0.result.completedItsPart }.count
+        let line = "\(shard.map { "shard \($0): " } ?? "")\(builds.count) campaign\(builds.count == 1 ? "" : "s"), \(failed) failed"
+        if failed == 0 { if !quiet { Console.out(line) } } else { Console.err(line) }
+    }
+
+    func summaryObject(_ result: BuildResult, campaign: ResolvedCampaign) -> [String: Any] {
+        var object: [String: Any] = [
+            "campaign": campaign.campaign.id,
+            "succeeded": result.succeeded,
+            "interrupted": result.interrupted,
+            "nodes": result.nodes.map { node -> [String: Any] in
+                var entry: [String: Any] = ["id": name(node.id), "kind": node.kind.rawValue, "state": node.state.rawValue, "label": node.label]
+                if let message = node.message { entry["message"] = message }
+                if let detail = node.detail { entry["detail"] = detail }
+                if let digest = node.outputDigest { entry["output_digest"] = digest.description }
+                if node.state == .built { entry["seconds"] = node.seconds; entry["reason"] = node.reason.description }
+                return entry
+            },
+            "clips": result.clips.map(\.pathString),
+            "lockfile_changed": result.lockfileChanged,
+        ]
+        if let placementError = result.placementError { object["error"] = placementError }
+        object["output"] = result.video?.pathString ?? NSNull()
+        if let digest = result.videoDigest { object["output_digest"] = digest.description }
+        return object
+    }
+
+    private func summaryText(_ result: BuildResult, campaign: String?) {
+        let prefix = campaign.map { "\($0): " } ?? ""
+        var counts = "\(result.count(.built)) built, \(result.count(.cached)) cached, \(result.failureCount) failed, \(result.count(.skipped)) skipped"
+        let deferred = result.count(.deferred)
+        if deferred > 0 { counts += ", \(deferred) left to other jobs" }
         if result.succeeded, let video = result.video {
             let shown = video.relative(to: AbsolutePath.currentDirectory)
-            if !quiet { Console.out("\(shown)  (\(counts))") }
+            if !quiet { Console.out("\(prefix)\(shown)  (\(counts))") }
         } else if result.interrupted {
-            Console.err("interrupted (\(counts)); run `reel build` again to continue")
+            Console.err("\(prefix)interrupted (\(counts)); run `reel build` again to continue")
+        } else if result.completedItsPart {
+            if !quiet { Console.out("\(prefix)done with this job's part (\(counts))") }
         } else {
-            Console.err("build failed (\(counts))")
+            Console.err("\(prefix)build failed (\(counts))")
             for node in result.nodes where node.state == .failed {
                 Console.err("error: \(name(node.id)): \(node.message ?? "failed")")
                 if verbose, let detail = node.detail { Console.err(detail) }

@@ -87,6 +87,29 @@ public struct BuildService: Sendable {
         for index in prepared.indices {
             prepared[index].plan = await prepared[index].workspace.plan(forced: forced, forceAll: request.forceAll)
         }
+        if request.noSpend {
+            let assignment = request.shardCount.map { ShardAssignment(plans: prepared.map(\.plan), count: $0) }
+            let paid = prepared.flatMap { BuildService.paidStaleNodes($0, assignment: assignment, batch: prepared.count > 1) }
+            if !paid.isEmpty { throw BuildServiceError.wouldSpend(paid) }
+        }
+        var clips = ClipScope.all
+        if request.selectOnly {
+            clips = .selectionOnly
+        } else if let shard = request.shard {
+            // Every shard deals the clips out from the same plans, so the selection must be known
+            // first: chosen here when it is free (the local selector), else by a job before the shards.
+            let unchosen = prepared.filter { $0.plan.selection == nil }
+            let paidSelectors = unchosen.filter { ProviderSetup.needs($0.plan, campaign: $0.campaign).selector }
+            if !paidSelectors.isEmpty { throw BuildServiceError.selectionFirst(paidSelectors.map(\.campaign.campaign.id)) }
+            for index in prepared.indices where prepared[index].plan.selection == nil {
+                let engine = BuildEngine(
+                    workspace: prepared[index].workspace, executors: ExecutorSet(),
+                    options: BuildOptions(jobs: request.jobs, keepGoing: request.keepGoing, clips: .selectionOnly), events: { events(.build($0)) })
+                _ = await engine.run(plan: prepared[index].plan)
+                prepared[index].plan = await prepared[index].workspace.plan(forced: forced, forceAll: request.forceAll)
+            }
+            clips = .shard(shard, ShardAssignment(plans: prepared.map(\.plan), count: shard.count))
+        }
         if request.frozen {
             let problems = prepared.flatMap { FrozenPolicy.problems($0.plan, workspace: $0.workspace) }
             if !problems.isEmpty { throw BuildServiceError.frozen(problems) }
@@ -98,6 +121,7 @@ public struct BuildService: Sendable {
         // One scheduler for the whole batch: the campaigns run at once, sharing the cores for local
         // work and each provider's concurrency; a clip two campaigns share is built once (the
         // second waits on its node lock and then finds it cached).
+        let scope = clips
         let shared = SharedRun(
             localSlots: request.jobs ?? ProcessInfo.processInfo.activeProcessorCount, providers: BuildService.providerLimits(prepared))
         let builds = await withTaskGroup(of: (Int, CampaignBuild).self) { group in
@@ -105,13 +129,13 @@ public struct BuildService: Sendable {
                 group.addTask {
                     let options = BuildOptions(
                         jobs: request.jobs, keepGoing: request.keepGoing, forced: forced, forceAll: request.forceAll, frozen: request.frozen,
-                        shared: shared)
+                        shared: shared, clips: scope)
                     let engine = BuildEngine(
                         workspace: item.workspace, executors: item.executors, options: options, spend: item.spend,
                         events: { events(.build($0)) })
                     let result = await engine.run(plan: item.plan)
-                    if !result.succeeded && !result.interrupted { shared.stop() }
-                    if !result.interrupted && request.storyboard { await writeStoryboard(result, workspace: item.workspace, events: events) }
+                    if !result.completedItsPart && !result.interrupted { shared.stop() }
+                    if !result.interrupted && request.storyboard && scope == .all { await writeStoryboard(result, workspace: item.workspace, events: events) }
                     return (index, CampaignBuild(campaign: item.campaign, workspace: item.workspace, plan: item.plan, result: result))
                 }
             }
@@ -120,6 +144,20 @@ public struct BuildService: Sendable {
             return collected.sorted { $0.0 < $1.0 }.map(\.1)
         }
         return ServiceResult(campaigns: builds)
+    }
+
+    /// The stale nodes of a campaign that would call a paid provider, for `--no-spend`.
+    static func paidStaleNodes(_ item: Prepared, assignment: ShardAssignment?, batch: Bool) -> [String] {
+        let needs = ProviderSetup.needs(item.plan, campaign: item.campaign)
+        return item.plan.staleNodes.compactMap { node in
+            let paid = node.estimatedUSD > 0 || (node.kind == .select && needs.selector) || (node.kind == .generate && needs.generator)
+            guard paid else { return nil }
+            var line = "\(batch ? node.id.qualified : node.id.rawValue) (~\(usd(node.estimatedUSD))): \(node.reason)"
+            if let assignment, let key = node.key, let owner = assignment.owner(of: key) {
+                line += "; shard \(owner)/\(assignment.count) should have built it"
+            }
+            return line
+        }
     }
 
     /// Each paid generation provider's concurrency across the batch: the largest any campaign
