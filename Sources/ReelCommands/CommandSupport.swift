@@ -62,6 +62,17 @@ enum CommandSupport {
         }
     }
 
+    /// The same for one manifest of several.
+    static func plan(
+        _ ref: BuildRequest.ManifestRef, options: ManifestOptions, environment: BuildEnvironment, quiet: Bool
+    ) async throws -> (campaign: ResolvedCampaign, workspace: Workspace, plan: ReelGraph.Plan) {
+        do {
+            return try await BuildService(environment: environment).plan(ref, overrides: options.overrides) { render($0, quiet: quiet) }
+        } catch {
+            throw fail(error)
+        }
+    }
+
     /// The project's paths for a loaded campaign.
     static func paths(_ campaign: ResolvedCampaign, options: ManifestOptions, environment: BuildEnvironment) -> ProjectPaths {
         BuildService(environment: environment).paths(for: campaign, overrides: options.overrides)

@@ -88,7 +88,7 @@ public struct BuildService: Sendable {
             prepared[index].plan = await prepared[index].workspace.plan(forced: forced, forceAll: request.forceAll)
         }
         if request.noSpend {
-            let assignment = request.shardCount.map { ShardAssignment(plans: prepared.map(\.plan), count: $0) }
+            let assignment = request.shardCount.map { ShardAssignment(plans: prepared.map { ($0.plan, CostEstimator(registry: $0.workspace.registry)) }, count: $0) }
             let paid = prepared.flatMap { BuildService.paidStaleNodes($0, assignment: assignment, batch: prepared.count > 1) }
             if !paid.isEmpty { throw BuildServiceError.wouldSpend(paid) }
         }
@@ -108,7 +108,7 @@ public struct BuildService: Sendable {
                 _ = await engine.run(plan: prepared[index].plan)
                 prepared[index].plan = await prepared[index].workspace.plan(forced: forced, forceAll: request.forceAll)
             }
-            clips = .shard(shard, ShardAssignment(plans: prepared.map(\.plan), count: shard.count))
+            clips = .shard(shard, ShardAssignment(plans: prepared.map { ($0.plan, CostEstimator(registry: $0.workspace.registry)) }, count: shard.count))
         }
         if request.frozen {
             let problems = prepared.flatMap { FrozenPolicy.problems($0.plan, workspace: $0.workspace) }

@@ -33,13 +33,14 @@ public struct ShardAssignment: Sendable, Equatable {
     public let owners: [Digest: Int]
     public let count: Int
 
-    public init(plans: [Plan], count: Int) {
+    /// - Parameter plans: each plan with its campaign's cost estimator. A clip weighs its estimate
+    ///   whether or not it is built yet, so the deal does not change as shards finish.
+    public init(plans: [(plan: Plan, estimator: CostEstimator)], count: Int) {
         var weights: [Digest: Double] = [:]
-        for plan in plans {
+        for (plan, estimator) in plans {
             for node in plan.nodes where node.kind == .generate {
-                guard let key = node.key else { continue }
-                let estimate = node.state == .stale ? node.estimatedUSD : (node.cached?.metadata["cost_usd"]?.doubleValue ?? 0)
-                weights[key] = max(weights[key] ?? 0, estimate + ShardAssignment.timeUnit)
+                guard let spec = node.spec else { continue }
+                weights[spec.key] = max(weights[spec.key] ?? 0, estimator.estimate(spec) + ShardAssignment.timeUnit)
             }
         }
         let ordered = weights.sorted { left, right in
