@@ -49,6 +49,9 @@ extension ReelCommand {
         @Flag(help: "For CI: fail, listing the nodes, if anything paid would run or the lockfile would change. Never spends.")
         var frozen = false
 
+        @Option(name: .customLong("allow-host"), help: "Let credentials go to this host[:port] named in the manifest's base_url (repeatable).")
+        var allowHosts: [String] = []
+
         @Flag(name: .customLong("cancel-on-interrupt"), help: "On Ctrl-C, cancel running predictions through the API instead of resuming them next time.")
         var cancelOnInterrupt = false
 
@@ -72,9 +75,9 @@ extension ReelCommand {
             let executors: ExecutorSet
             let spend: SpendGate?
             do {
-                executors = try ProviderSetup.executors(
-                    for: plan, campaign: campaign, environment: environment,
-                    options: .from(environment: environment.variables, cancelOnInterrupt: cancelOnInterrupt))
+                var providerOptions = ProviderSetup.Options.from(environment: environment.variables, cancelOnInterrupt: cancelOnInterrupt)
+                providerOptions.allowedHosts = allowHosts
+                executors = try ProviderSetup.executors(for: plan, campaign: campaign, environment: environment, options: providerOptions)
                 spend = try await BudgetCheck.gate(
                     for: plan, campaign: campaign, ledgerPath: manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables),
                     maxUSD: maxUSD, keepGoing: keepGoing)
