@@ -205,7 +205,7 @@ public struct BuildEngine: Sendable {
         var reservation: Reservation?
         if let spend, estimate > 0 || executor.isPaid {
             do {
-                let resuming = journal.entry(for: spec.key) != nil
+                let resuming = try journal.entry(for: spec.key) != nil
                 reservation = try await spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
             } catch {
                 book.fail(spec, message: "not started: \(error)", reason: reason, events: events)
@@ -221,7 +221,7 @@ public struct BuildEngine: Sendable {
             try workspace.store.actions.store(record)
             // Only now that the result is recorded may the journal forget the prediction, and the
             // spend be settled (a failure before this point keeps both, for the next run).
-            journal.remove(spec.key)
+            try journal.remove(spec.key)
             if let held = reservation, let spend {
                 reservation = nil
                 let usd = await spend.settle(held, outcome: outcome, now: workspace.environment.now())
@@ -235,10 +235,22 @@ public struct BuildEngine: Sendable {
             events(.built(spec.id, label: spec.label, seconds: seconds))
         } catch {
             if let reservation, let spend {
-                await spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
+                await spend.failed(reservation, error: error, inFlight: BuildEngine.inFlight(spec, journal: journal), now: workspace.environment.now())
             }
             let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             book.fail(spec, message: message, reason: reason, events: events)
+        }
+    }
+}
+
+extension BuildEngine {
+    /// Whether remote work may still run for the node: its journal entry exists, or cannot be
+    /// read (then it is assumed to, and the reservation stays for the next run).
+    static func inFlight(_ spec: NodeSpec, journal: PredictionJournal) -> Bool {
+        do {
+            return try journal.entry(for: spec.key) != nil
+        } catch {
+            return true
         }
     }
 }

@@ -8,48 +8,76 @@ import ReelManifest
 import ReelTestSupport
 import Testing
 
+/// A one-clip campaign whose model the registry assigns to an in-process `FakeGenerationProvider`.
+struct FakeProviderProject {
+    let project: AbsolutePath
+    let campaign: ResolvedCampaign
+    let store: CacheStore
+    let digests: [String: Digest]
+    let ledger: Ledger
+    let fake: FakeGenerationProvider
+    var caps = BudgetCaps(campaign: 1.0)
+    var journal: PredictionJournal { PredictionJournal(layout: store.layout, fileSystem: LocalFileSystem()) }
+
+    init(_ project: AbsolutePath, pairs: String = "[[rocket, coffee]]") async throws {
+        self.project = project
+        try FileManager.default.createDirectory(atPath: project.appending(".reel").pathString, withIntermediateDirectories: true)
+        try Fixtures.copyPhotos(["rocket.jpg", "coffee.jpg", "astronaut.jpg"], to: project)
+        let clip = project.appending("model-output.mp4")
+        try await Fixtures.makeClip(at: clip, seconds: 1, width: 160, height: 90)
+        try writeFile("""
+            version: 1
+            campaign: {id: neutral}
+            assets: [rocket.jpg, coffee.jpg, astronaut.jpg]
+            select: {pairs: \(pairs)}
+            generate: {model: google/veo-3.1-fast, duration: 4, audio: false, prompt: move}
+            output: {transition: none}
+            """, to: project.appending("reel.yaml"))
+        let loaded = ManifestLoader(fileSystem: LocalFileSystem()).load(project.appending("reel.yaml"), displayPath: "reel.yaml")
+        var campaign = try #require(loaded.campaign, "\(loaded.diagnostics)")
+        // The registry says which provider serves the model: here, the in-process fake.
+        campaign.registry.models["google/veo-3.1-fast"]?.provider = "fakegen"
+        campaign.generator.modelSpec?.provider = "fakegen"
+        self.campaign = campaign
+        store = try CacheStore(root: project.appending(".reel/cache"), fileSystem: LocalFileSystem())
+        (digests, _) = try AssetHasher(statCache: store.statCache).digests(of: campaign.assets)
+        ledger = try Ledger(path: project.appending(".reel/ledger.sqlite"))
+        fake = FakeGenerationProvider(output: clip)
+    }
+
+    var workspace: Workspace {
+        Workspace(campaign: campaign, environment: .live(), store: store, assetDigests: digests, toolVersion: "ffmpeg test", registry: campaign.registry)
+    }
+
+    /// The generate nodes' specs (keys), from the explicit pairs.
+    var generateSpecs: [NodeSpec] {
+        let builder = workspace.builder
+        return builder.explicitSelection().map(builder.generateNodes(for:)) ?? []
+    }
+
+    func engine(_ run: String, ledger: (any SpendLedger)? = nil, keepGoing: Bool = false, events: @escaping BuildEventSink = { _ in }) -> BuildEngine {
+        let executors = ExecutorSet(
+            generators: ["fakegen": RemoteGenerationExecutor(provider: fake, pollInterval: .milliseconds(5))],
+            combine: RecordingExecutor.contentAddressed())
+        let gate = SpendGate(ledger: ledger ?? self.ledger, campaign: "neutral", runID: run, caps: caps)
+        return BuildEngine(workspace: workspace, executors: executors, options: BuildOptions(jobs: 1, keepGoing: keepGoing), spend: gate, events: events)
+    }
+}
+
 /// A provider written against `GenerationProvider` (in-process Swift, not Replicate's wire
 /// format), chosen by the model registry's `provider` field, goes through the journal, a resume
 /// after an interrupted run and spend settlement with no change to the engine.
 @Suite(.enabled(if: Fixtures.hasFFmpeg, "needs ffmpeg"))
 struct GenerationProviderTests {
     @Test func aFakeProviderIsJournaledResumedWithoutASecondCreateAndSettled() async throws {
-        try await withTemporaryDirectory { project in
-            try FileManager.default.createDirectory(atPath: project.appending(".reel").pathString, withIntermediateDirectories: true)
-            try Fixtures.copyPhotos(["rocket.jpg", "coffee.jpg"], to: project)
-            let clip = project.appending("model-output.mp4")
-            try await Fixtures.makeClip(at: clip, seconds: 1, width: 160, height: 90)
-            try writeFile("""
-                version: 1
-                campaign: {id: neutral}
-                assets: [rocket.jpg, coffee.jpg]
-                select: {pairs: [[rocket, coffee]]}
-                generate: {model: google/veo-3.1-fast, duration: 4, audio: false, prompt: move}
-                output: {transition: none}
-                """, to: project.appending("reel.yaml"))
-            let loaded = ManifestLoader(fileSystem: LocalFileSystem()).load(project.appending("reel.yaml"), displayPath: "reel.yaml")
-            var campaign = try #require(loaded.campaign, "\(loaded.diagnostics)")
-            // The registry says which provider serves the model: here, the in-process fake.
-            campaign.registry.models["google/veo-3.1-fast"]?.provider = "fakegen"
-            campaign.generator.modelSpec?.provider = "fakegen"
-            let store = try CacheStore(root: project.appending(".reel/cache"), fileSystem: LocalFileSystem())
-            let (digests, _) = try AssetHasher(statCache: store.statCache).digests(of: campaign.assets)
-            let ledger = try Ledger(path: project.appending(".reel/ledger.sqlite"))
-            let fake = FakeGenerationProvider(output: clip)
-            let executors = ExecutorSet(
-                generators: ["fakegen": RemoteGenerationExecutor(provider: fake, pollInterval: .milliseconds(5))],
-                combine: RecordingExecutor.contentAddressed())
-            func engine(_ run: String) -> BuildEngine {
-                let workspace = Workspace(
-                    campaign: campaign, environment: .live(), store: store, assetDigests: digests, toolVersion: "ffmpeg test", registry: campaign.registry)
-                let gate = SpendGate(ledger: ledger, campaign: "neutral", runID: run, caps: BudgetCaps(campaign: 1.0))
-                return BuildEngine(workspace: workspace, executors: executors, options: BuildOptions(jobs: 1), spend: gate, events: { _ in })
-            }
-            let journal = PredictionJournal(layout: store.layout, fileSystem: LocalFileSystem())
+        try await withTemporaryDirectory { directory in
+            let setup = try await FakeProviderProject(directory)
+            let fake = setup.fake
+            let ledger = setup.ledger
 
             // Run 1 is interrupted while the generation runs (as Ctrl-C, or a crash, would leave it).
             fake.hold = true
-            let first = engine("run-1")
+            let first = setup.engine("run-1")
             let running = Task { await first.run() }
             let deadline = Date().addingTimeInterval(30)
             while fake.statusCount < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
@@ -57,7 +85,7 @@ struct GenerationProviderTests {
             let interrupted = await running.value
             #expect(interrupted.interrupted)
             #expect(fake.createCount == 1)
-            let entries = journal.all()
+            let entries = try setup.journal.all()
             #expect(entries.count == 1)
             #expect(entries.first?.provider == "fakegen")
             #expect(entries.first?.predictionID == "fg-1")
@@ -65,11 +93,11 @@ struct GenerationProviderTests {
 
             // Run 2 resumes the journaled generation: no second create, one settled row.
             fake.hold = false
-            let result = await engine("run-2").run()
+            let result = await setup.engine("run-2").run()
             #expect(result.succeeded, "\(result.nodes.map { "\($0.id): \($0.message ?? "")" })")
             #expect(fake.createCount == 1, "a journaled generation is resumed, never created again")
             #expect(fake.downloadCount == 1)
-            #expect(journal.all().isEmpty)
+            #expect(try setup.journal.all().isEmpty)
             let rows = try ledger.rows()
             #expect(rows.count == 1)
             #expect(rows.first?.status == "settled")
@@ -84,9 +112,33 @@ struct GenerationProviderTests {
 
             // Run 3: everything cached, the provider is not called at all.
             let calls = fake.statusCount
-            let again = await engine("run-3").run()
+            let again = await setup.engine("run-3").run()
             #expect(again.succeeded)
             #expect(fake.statusCount == calls && fake.createCount == 1)
+        }
+    }
+
+    /// Issue 9 item 2: an unreadable or older-format journal entry is *unavailable*, not "nothing
+    /// in flight": the paid node fails closed, naming the file, and nothing is created or reserved.
+    @Test(arguments: ["{not json", #"{"nodeKey": "abc", "state": "creating"}"#])
+    func anUnreadableJournalEntryFailsTheNodeClosed(_ contents: String) async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try await FakeProviderProject(directory)
+            let spec = try #require(setup.generateSpecs.first)
+            let path = setup.store.layout.journalPath(spec.key)
+            try FileManager.default.createDirectory(atPath: path.parent.pathString, withIntermediateDirectories: true)
+            try writeFile(contents, to: path)
+
+            let result = await setup.engine("run-1").run()
+            #expect(!result.succeeded)
+            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            #expect(node.state == .failed)
+            #expect(node.message?.contains(path.pathString) == true, "\(node.message ?? "")")
+            #expect(node.message?.contains("nothing new was created") == true)
+            #expect(setup.fake.createCount == 0, "never pays again for what the journal may hold")
+            #expect(try setup.ledger.rows().isEmpty)
+            #expect(FileManager.default.fileExists(atPath: path.pathString), "the entry is kept for the user to check")
+            #expect(throws: JournalUnavailable.self) { try setup.journal.all() }
         }
     }
 }

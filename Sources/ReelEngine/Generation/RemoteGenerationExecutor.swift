@@ -70,7 +70,13 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             return
         }
         // Interrupted mid-create, the id may be unknown: find it by its fingerprint first.
-        let entry = journal.entry(for: spec.key)
+        let entry: JournalEntry?
+        do {
+            entry = try journal.entry(for: spec.key)
+        } catch {
+            context.events(.note("\(spec.id): \(error)"))
+            return
+        }
         let executor = self
         let outcome: (id: String, status: GenerationStatus?)? = await Task.detached {
             var id = generationID ?? entry?.predictionID
@@ -81,8 +87,12 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         }.value
         guard let outcome else { return }
         if let status = outcome.status, [.canceled, .failed].contains(status) {
-            journal.remove(spec.key)
-            context.events(.note("\(spec.id): cancelled prediction \(outcome.id)"))
+            do {
+                try journal.remove(spec.key)
+                context.events(.note("\(spec.id): cancelled prediction \(outcome.id)"))
+            } catch {
+                context.events(.note("\(spec.id): cancelled prediction \(outcome.id), but \(error)"))
+            }
         } else {
             context.events(.note("\(spec.id): could not confirm that prediction \(outcome.id) was cancelled; it stays in the journal"))
         }
@@ -93,7 +103,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         _ spec: NodeSpec, input: GenerateInput, request: GenerationRequest, journal: PredictionJournal, context: ExecutionContext,
         onRetry: @escaping @Sendable (Int, String) -> Void
     ) async throws -> RemoteGeneration {
-        if let entry = journal.entry(for: spec.key), entry.model == request.model {
+        if let entry = try journal.entry(for: spec.key), entry.model == request.model {
             if let id = entry.predictionID {
                 context.events(.note("\(spec.id): resuming prediction \(id) from the journal"))
                 do {
@@ -144,7 +154,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
                 }
                 throw error  // the journal keeps `creating`: the next run looks again before creating
             case .refused:
-                journal.remove(spec.key)
+                try journal.remove(spec.key)
                 throw GenerationError.notCreated("\(error)")
             case .unknown:
                 throw error
@@ -190,11 +200,11 @@ public struct RemoteGenerationExecutor: NodeExecutor {
     ) async throws -> ActionOutcome {
         let retention = provider.capabilities.outputRetention.map(RemoteGenerationExecutor.describe)
         guard generation.status == .succeeded else {
-            journal.remove(spec.key)
+            try journal.remove(spec.key)
             throw GenerationError.predictionEnded(id: generation.id, status: generation.providerStatus, message: generation.error)
         }
         if generation.outputsRemoved {
-            journal.remove(spec.key)
+            try journal.remove(spec.key)
             throw GenerationError.outputExpired(id: generation.id, retention: retention)
         }
         guard let url = generation.outputs.first else {
@@ -205,7 +215,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         do {
             try await provider.download(url, to: temporary, onRetry: onRetry)
         } catch where provider.isNotFound(error) {
-            journal.remove(spec.key)
+            try journal.remove(spec.key)
             throw GenerationError.outputExpired(id: generation.id, retention: retention)
         }
         let info: MediaInfo
