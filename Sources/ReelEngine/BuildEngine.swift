@@ -56,6 +56,13 @@ public struct BuildEngine: Sendable {
         let builder = workspace.builder
         let plan = known ?? planner.plan()
         events(.planned(total: plan.nodes.count, stale: plan.staleNodes.count))
+        if let spend {
+            do {
+                try await SpendRecovery.settleRecorded(ledger: spend.ledger, campaign: spend.campaign, actions: workspace.store.actions, now: workspace.environment.now())
+            } catch {
+                events(.note("could not settle reservations left open by an earlier build: \(error)"))
+            }
+        }
 
         let featureSpecs = builder.featureNodes()
         await runStage(featureSpecs, limit: options.jobs, planner: planner, book: book)
@@ -224,8 +231,16 @@ public struct BuildEngine: Sendable {
             try journal.remove(spec.key)
             if let held = reservation, let spend {
                 reservation = nil
-                let usd = await spend.settle(held, outcome: outcome, now: workspace.environment.now())
-                events(.spent(spec.id, usd: usd))
+                do {
+                    let usd = try await spend.settle(held, outcome: outcome, now: workspace.environment.now())
+                    events(.spent(spec.id, usd: usd))
+                } catch {
+                    // Never silent: the clip is recorded, the reservation stays open, and the next
+                    // build settles it from the action record (`SpendRecovery`).
+                    book.fail(spec, message: "its result is recorded, but its cost could not be written to the ledger (\(error)); "
+                        + "the reservation stays open and the next `reel build` settles it", reason: reason, events: events)
+                    return
+                }
             }
             let result = CachedResult(
                 outputs: Dictionary(outcome.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
@@ -234,10 +249,14 @@ public struct BuildEngine: Sendable {
                 id: spec.id, kind: spec.kind, label: spec.label, state: .built, reason: reason, seconds: seconds, spec: spec, result: result))
             events(.built(spec.id, label: spec.label, seconds: seconds))
         } catch {
+            var message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             if let reservation, let spend {
-                await spend.failed(reservation, error: error, inFlight: BuildEngine.inFlight(spec, journal: journal), now: workspace.environment.now())
+                do {
+                    try await spend.failed(reservation, error: error, inFlight: BuildEngine.inFlight(spec, journal: journal), now: workspace.environment.now())
+                } catch let ledgerError {
+                    message += "; and its spend could not be written to the ledger (\(ledgerError)): its reservation stays open"
+                }
             }
-            let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             book.fail(spec, message: message, reason: reason, events: events)
         }
     }

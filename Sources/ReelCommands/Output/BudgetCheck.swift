@@ -1,5 +1,6 @@
 import Foundation
 import ReelBasics
+import ReelCache
 import ReelEngine
 import ReelGraph
 import ReelLedger
@@ -17,10 +18,17 @@ enum BudgetCheck {
     /// The ledger gate when the plan calls a paid provider (`nil` for free builds).
     /// - Throws: `BudgetRefusal` when the estimate exceeds the headroom (unless `keepGoing`,
     ///   which builds what fits).
-    static func gate(for plan: ReelGraph.Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool) async throws -> SpendGate? {
+    static func gate(
+        for plan: ReelGraph.Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool, actions: any ActionCache
+    ) async throws -> SpendGate? {
         let needs = ProviderSetup.needs(plan, campaign: campaign)
-        guard plan.estimatedUSD > 0 || needs.selector || needs.generator else { return nil }
+        let paid = plan.estimatedUSD > 0 || needs.selector || needs.generator
+        // Reservations an earlier build left open after recording its result are settled first
+        // (even when nothing paid runs now), from what the action records say was spent.
+        if !paid && !FileManager.default.fileExists(atPath: ledgerPath.pathString) { return nil }
         let ledger = try Ledger(path: ledgerPath)
+        try await SpendRecovery.settleRecorded(ledger: ledger, campaign: campaign.campaign.id, actions: actions, now: Date())
+        guard paid else { return nil }
         let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, caps: caps(campaign.budget, maxUSD: maxUSD))
         let (committed, campaignHeadroom, runCap) = try await gate.headroom()
         // Work an interrupted run already reserved is taken over, not paid again: don't count it twice.

@@ -80,7 +80,7 @@ extension ReelCommand {
                 executors = try ProviderSetup.executors(for: plan, campaign: campaign, environment: environment, options: providerOptions)
                 spend = try await BudgetCheck.gate(
                     for: plan, campaign: campaign, ledgerPath: manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables),
-                    maxUSD: maxUSD, keepGoing: keepGoing)
+                    maxUSD: maxUSD, keepGoing: keepGoing, actions: workspace.store.actions)
             } catch {
                 Console.err("error: \(error)")
                 throw ExitCode.failure
