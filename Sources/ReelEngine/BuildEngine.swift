@@ -125,7 +125,13 @@ public struct BuildEngine: Sendable {
             nodes: book.all(), selection: selection, video: video, videoDigest: videoDigest, clips: clipPaths, lockfileChanged: false,
             interrupted: Task.isCancelled)
         if result.succeeded {
-            result.lockfileChanged = (try? LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)) ?? false
+            do {
+                result.lockfileChanged = try LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)
+            } catch {
+                // Never reported as "unchanged": the build fails, saying why.
+                result.lockfileError = "\(error)"
+                events(.note("error: could not write the lockfile: \(error)"))
+            }
         }
         workspace.store.flush()
         return result

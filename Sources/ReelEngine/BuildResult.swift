@@ -52,6 +52,8 @@ public struct BuildResult: Sendable, Equatable {
     public var lockfileChanged: Bool
     /// Whether the build was interrupted (Ctrl-C).
     public var interrupted: Bool
+    /// Why the lockfile could not be written (or compared), if it could not: the build failed.
+    public var lockfileError: String?
 
     public init(
         nodes: [NodeOutcome], selection: Selection?, video: AbsolutePath?, videoDigest: Digest?, clips: [AbsolutePath],
@@ -68,7 +70,7 @@ public struct BuildResult: Sendable, Equatable {
 
     /// Whether every node is cached or built.
     public var succeeded: Bool {
-        !interrupted && video != nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
+        !interrupted && video != nil && lockfileError == nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
     }
 
     /// Nodes in a state.

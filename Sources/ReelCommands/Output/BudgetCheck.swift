@@ -65,7 +65,9 @@ enum FrozenCheck {
     static func require(_ plan: ReelGraph.Plan, workspace: Workspace) throws {
         let locked = workspace.previous
         var problems: [String] = []
-        if workspace.lockfile == nil { problems.append("there is no lockfile (\(workspace.campaign.lockfilePath.basename)); build once without --frozen and commit it") }
+        if let problem = workspace.lockfileProblem {
+            problems.append("the lockfile \(workspace.campaign.lockfilePath.basename) cannot be read (\(problem)); resolve the merge conflict or fix it")
+        } else if workspace.lockfile == nil { problems.append("there is no lockfile (\(workspace.campaign.lockfilePath.basename)); build once without --frozen and commit it") }
         for node in plan.nodes where node.state == .stale {
             if node.estimatedUSD > 0 {
                 problems.append("\(node.id) would be generated (~\(usd(node.estimatedUSD))): \(node.reason)")
