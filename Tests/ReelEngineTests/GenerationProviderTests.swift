@@ -55,9 +55,12 @@ struct FakeProviderProject {
         return builder.explicitSelection().map(builder.generateNodes(for:)) ?? []
     }
 
-    func engine(_ run: String, ledger: (any SpendLedger)? = nil, keepGoing: Bool = false, events: @escaping BuildEventSink = { _ in }) -> BuildEngine {
+    func engine(
+        _ run: String, ledger: (any SpendLedger)? = nil, keepGoing: Bool = false, cancelOnInterrupt: Bool = false,
+        events: @escaping BuildEventSink = { _ in }
+    ) -> BuildEngine {
         let executors = ExecutorSet(
-            generators: ["fakegen": RemoteGenerationExecutor(provider: fake, pollInterval: .milliseconds(5))],
+            generators: ["fakegen": RemoteGenerationExecutor(provider: fake, pollInterval: .milliseconds(5), cancelOnInterrupt: cancelOnInterrupt)],
             combine: RecordingExecutor.contentAddressed())
         let gate = SpendGate(ledger: ledger ?? self.ledger, campaign: "neutral", runID: run, caps: caps)
         return BuildEngine(workspace: workspace, executors: executors, options: BuildOptions(jobs: 1, keepGoing: keepGoing), spend: gate, events: events)
@@ -139,6 +142,28 @@ struct GenerationProviderTests {
             #expect(try setup.ledger.rows().isEmpty)
             #expect(FileManager.default.fileExists(atPath: path.pathString), "the entry is kept for the user to check")
             #expect(throws: JournalUnavailable.self) { try setup.journal.all() }
+        }
+    }
+
+    /// Issue 9 item 5: a generation cancelled while it runs may be billed for the part that ran;
+    /// it is recorded at its estimate, flagged, never at $0.
+    @Test func aGenerationCancelledWhileRunningIsCountedAtAFlaggedEstimate() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try await FakeProviderProject(directory)
+            setup.fake.hold = true
+            let engine = setup.engine("run-1", cancelOnInterrupt: true)
+            let running = Task { await engine.run() }
+            let deadline = Date().addingTimeInterval(30)
+            while setup.fake.statusCount < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            running.cancel()
+            let result = await running.value
+            #expect(result.interrupted)
+            #expect(setup.fake.generations.first?.status == .canceled, "cancelled through the provider")
+            #expect(try setup.journal.all().isEmpty, "the provider confirmed it stopped: nothing to resume")
+            let rows = try setup.ledger.rows()
+            #expect(rows.map(\.status) == ["canceled-estimate"])
+            #expect(abs((rows.first?.actualUSD ?? 0) - 0.40) < 1e-9, "counted at the estimate, not $0: \(rows)")
+            #expect(try setup.ledger.committed(campaign: "neutral") > 0.39, "it counts against budget.max_usd")
         }
     }
 }

@@ -14,6 +14,8 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
     case assetChanged(String)
     /// The create request was refused or never sent: nothing was created (the provider's words).
     case notCreated(String)
+    /// The generation was cancelled; `ran` when it had started (the part that ran may be billed).
+    case cancelled(id: String, ran: Bool)
     /// Polling outlasted its deadline; the generation stays journaled and the next build resumes it.
     case pollDeadline(id: String, minutes: Int, journal: String)
 
@@ -34,6 +36,8 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
             return "'\(path)' changed during the build; run `reel build` again so the clip matches the file"
         case .notCreated(let detail):
             return detail
+        case .cancelled(let id, let ran):
+            return "prediction \(id) was cancelled" + (ran ? " after it started; the part that ran may be billed, so its estimate is counted (flagged canceled-estimate in `reel spend`)" : "")
         case .pollDeadline(let id, let minutes, let journal):
             return "prediction \(id) did not finish within \(minutes) min; it stays journaled in \(journal) "
                 + "and the next `reel build` resumes it (set REEL_POLL_DEADLINE_MIN to wait longer)"
@@ -49,6 +53,11 @@ extension GenerationError: ReportsBilling {
         case .outputExpired(let id, _), .unreadableOutput(let id, _), .journaledPredictionMissing(let id, _, _):
             // It ran (and was billed) but its output cannot be used.
             return BillingReport(billed: .estimate, status: "lost", predictionID: id)
+        case .cancelled(let id, let ran):
+            // Whether a cancelled per-second model bills the part that ran is unconfirmed: count the
+            // estimate, flagged, rather than $0 (the ledger must never be below the bill).
+            return ran ? BillingReport(billed: .estimate, status: "canceled-estimate", predictionID: id)
+                : BillingReport(billed: .actual(0), status: "canceled", predictionID: id)
         case .pollDeadline(let id, _, _):
             return BillingReport(billed: .estimate, status: "uncertain", predictionID: id)
         case .assetChanged, .notCreated:

@@ -40,10 +40,12 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         let onRetry: @Sendable (Int, String) -> Void = { attempt, reason in context.events(.retrying(spec.id, attempt: attempt, reason: reason)) }
         var generationID: String?
         var lastStatus: GenerationStatus?
+        var sawRunning = false
         do {
             var generation = try await startOrResume(spec, input: input, request: request, journal: journal, context: context, onRetry: onRetry)
             generationID = generation.id
             lastStatus = generation.status
+            sawRunning = generation.status == .running
             let started = ContinuousClock.now
             while !generation.status.isTerminal {
                 if ContinuousClock.now - started > pollDeadline {
@@ -53,10 +55,13 @@ public struct RemoteGenerationExecutor: NodeExecutor {
                 try await clock.sleep(for: pollInterval)
                 generation = try await provider.status(generation.id, onRetry: onRetry)
                 lastStatus = generation.status
+                if generation.status == .running { sawRunning = true }
             }
-            return try await finish(generation, spec: spec, input: input, journal: journal, context: context, onRetry: onRetry)
+            return try await finish(generation, sawRunning: sawRunning, spec: spec, input: input, journal: journal, context: context, onRetry: onRetry)
         } catch is CancellationError {
-            await interrupted(spec, generationID: generationID, lastStatus: lastStatus, journal: journal, context: context)
+            if let stopped = await interrupted(spec, generationID: generationID, lastStatus: lastStatus, sawRunning: sawRunning, journal: journal, context: context) {
+                throw stopped
+            }
             throw CancellationError()
         }
     }
@@ -64,10 +69,14 @@ public struct RemoteGenerationExecutor: NodeExecutor {
     /// Ctrl-C: the journal keeps the generation for the next run, unless `--cancel-on-interrupt`
     /// cancels it — and the journal entry goes only when the API confirms it stopped. One that
     /// already succeeded is never cancelled: its clip is paid for, and the next run fetches it.
-    func interrupted(_ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, journal: PredictionJournal, context: ExecutionContext) async {
+    /// - Returns: `GenerationError.cancelled` when the provider confirmed the cancellation (saying
+    ///   whether it ran, and so may be billed for the part that ran); `nil` otherwise.
+    func interrupted(
+        _ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, sawRunning: Bool, journal: PredictionJournal, context: ExecutionContext
+    ) async -> GenerationError? {
         guard cancelOnInterrupt, lastStatus != .succeeded else {
             if let id = generationID { context.events(.note("\(spec.id): prediction \(id) stays in the journal; the next build resumes it")) }
-            return
+            return nil
         }
         // Interrupted mid-create, the id may be unknown: find it by its fingerprint first.
         let entry: JournalEntry?
@@ -75,27 +84,32 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             entry = try journal.entry(for: spec.key)
         } catch {
             context.events(.note("\(spec.id): \(error)"))
-            return
+            return nil
         }
         let executor = self
-        let outcome: (id: String, status: GenerationStatus?)? = await Task.detached {
+        let outcome: (id: String, status: GenerationStatus?, computeSeconds: Double?)? = await Task.detached {
             var id = generationID ?? entry?.predictionID
             if id == nil, let entry { id = try? await executor.reconcile(entry)?.id }
             guard let id else { return nil }
             let reply = try? await executor.provider.cancel(id)
-            return (id, reply?.status)
+            return (id, reply?.status, reply?.computeSeconds)
         }.value
-        guard let outcome else { return }
-        if let status = outcome.status, [.canceled, .failed].contains(status) {
-            do {
-                try journal.remove(spec.key)
-                context.events(.note("\(spec.id): cancelled prediction \(outcome.id)"))
-            } catch {
-                context.events(.note("\(spec.id): cancelled prediction \(outcome.id), but \(error)"))
-            }
-        } else {
+        guard let outcome else { return nil }
+        guard let status = outcome.status, [.canceled, .failed].contains(status) else {
             context.events(.note("\(spec.id): could not confirm that prediction \(outcome.id) was cancelled; it stays in the journal"))
+            return nil
         }
+        do {
+            try journal.remove(spec.key)
+        } catch {
+            context.events(.note("\(spec.id): cancelled prediction \(outcome.id), but \(error)"))
+            return nil
+        }
+        context.events(.note("\(spec.id): cancelled prediction \(outcome.id)"))
+        // Still queued at the last look and no compute reported: it never ran. Otherwise the part
+        // that ran may be billed: it is counted at the estimate, flagged.
+        let ran = sawRunning || (outcome.computeSeconds ?? 0) > 0 || lastStatus != .queued
+        return .cancelled(id: outcome.id, ran: ran)
     }
 
     /// Resumes the journaled generation for this node, or creates one.
@@ -195,10 +209,15 @@ public struct RemoteGenerationExecutor: NodeExecutor {
 
     /// Downloads, checks and stores a finished generation's output.
     func finish(
-        _ generation: RemoteGeneration, spec: NodeSpec, input: GenerateInput, journal: PredictionJournal, context: ExecutionContext,
+        _ generation: RemoteGeneration, sawRunning: Bool, spec: NodeSpec, input: GenerateInput, journal: PredictionJournal, context: ExecutionContext,
         onRetry: @escaping @Sendable (Int, String) -> Void
     ) async throws -> ActionOutcome {
         let retention = provider.capabilities.outputRetention.map(RemoteGenerationExecutor.describe)
+        if generation.status == .canceled {
+            try journal.remove(spec.key)
+            // Cancelled after it started (elsewhere, or by the provider): the part that ran may be billed.
+            if sawRunning || (generation.computeSeconds ?? 0) > 0 { throw GenerationError.cancelled(id: generation.id, ran: true) }
+        }
         guard generation.status == .succeeded else {
             try journal.remove(spec.key)
             throw GenerationError.predictionEnded(id: generation.id, status: generation.providerStatus, message: generation.error)
