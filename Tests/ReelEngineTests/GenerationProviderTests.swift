@@ -57,10 +57,12 @@ struct FakeProviderProject {
 
     func engine(
         _ run: String, ledger: (any SpendLedger)? = nil, keepGoing: Bool = false, cancelOnInterrupt: Bool = false,
-        events: @escaping BuildEventSink = { _ in }
+        pollDeadline: Duration = .seconds(60), events: @escaping BuildEventSink = { _ in }
     ) -> BuildEngine {
+        let executor = RemoteGenerationExecutor(
+            provider: fake, pollInterval: .milliseconds(5), pollDeadline: pollDeadline, cancelOnInterrupt: cancelOnInterrupt)
         let executors = ExecutorSet(
-            generators: ["fakegen": RemoteGenerationExecutor(provider: fake, pollInterval: .milliseconds(5), cancelOnInterrupt: cancelOnInterrupt)],
+            generators: ["fakegen": executor],
             combine: RecordingExecutor.contentAddressed())
         let gate = SpendGate(ledger: ledger ?? self.ledger, campaign: "neutral", runID: run, caps: caps)
         return BuildEngine(workspace: workspace, executors: executors, options: BuildOptions(jobs: 1, keepGoing: keepGoing), spend: gate, events: events)
@@ -164,6 +166,42 @@ struct GenerationProviderTests {
             #expect(rows.map(\.status) == ["canceled-estimate"])
             #expect(abs((rows.first?.actualUSD ?? 0) - 0.40) < 1e-9, "counted at the estimate, not $0: \(rows)")
             #expect(try setup.ledger.committed(campaign: "neutral") > 0.39, "it counts against budget.max_usd")
+        }
+    }
+
+    /// Issue 9 item 4: polling has a deadline; the generation stays journaled and its reservation
+    /// open, and the next build resumes it without creating another.
+    @Test func pollingStopsAtItsDeadlineAndTheNextBuildResumes() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try await FakeProviderProject(directory)
+            setup.fake.hold = true
+            let result = await setup.engine("run-1", pollDeadline: .milliseconds(200)).run()
+            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            #expect(node.state == .failed)
+            #expect(node.message?.contains("did not finish within") == true, "\(node.message ?? "")")
+            #expect(node.message?.contains("stays journaled") == true)
+            #expect(try setup.journal.all().map(\.predictionID) == ["fg-1"])
+            #expect(try setup.ledger.rows().map(\.status) == ["reserved"])
+            setup.fake.hold = false
+            #expect(await setup.engine("run-2").run().succeeded)
+            #expect(setup.fake.createCount == 1)
+            #expect(try setup.ledger.rows().map(\.status) == ["settled"])
+        }
+    }
+
+    /// Issue 9 item 4: a status this version does not know is an error (it used to poll for ever as
+    /// "processing"); the generation stays journaled.
+    @Test func anUnknownStatusIsAnErrorNotRunning() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try await FakeProviderProject(directory)
+            setup.fake.reportedStatus = .unknown("paused_for_review")
+            let result = await setup.engine("run-1").run()
+            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            #expect(node.state == .failed)
+            #expect(node.message?.contains("reports status 'paused_for_review'") == true, "\(node.message ?? "")")
+            #expect(setup.fake.statusCount == 1, "no endless polling")
+            #expect(try setup.journal.all().count == 1)
+            #expect(try setup.ledger.rows().map(\.status) == ["reserved"])
         }
     }
 }

@@ -29,6 +29,7 @@ public final class FakeGenerationProvider: GenerationProvider {
         var pollsToFinish = 1
         var listing = true
         var refuseCreates = false
+        var reportedStatus: GenerationStatus?
     }
 
     private let state = Mutex(State())
@@ -50,6 +51,12 @@ public final class FakeGenerationProvider: GenerationProvider {
     public var hold: Bool {
         get { state.withLock { $0.hold } }
         set { state.withLock { $0.hold = newValue } }
+    }
+
+    /// While set, every status call reports this status (e.g. one the client does not know).
+    public var reportedStatus: GenerationStatus? {
+        get { state.withLock { $0.reportedStatus } }
+        set { state.withLock { $0.reportedStatus = newValue } }
     }
 
     /// While set, creates are refused (as a 4xx would be): nothing is created.
@@ -94,6 +101,7 @@ public final class FakeGenerationProvider: GenerationProvider {
             if !generation.status.isTerminal {
                 generation.polls += 1
                 generation.status = state.hold || generation.polls < state.pollsToFinish ? .running : .succeeded
+                if let reported = state.reportedStatus { generation.status = reported }
             }
             state.generations[id] = generation
             return remote(generation)

@@ -25,7 +25,9 @@ extension ReelCommand {
                   reel build manifests/demo/reel.yaml --json | tail -n 1 | jq .output
 
                 Ctrl-C stops launching new work; finished clips stay in the cache and running predictions are resumed \
-                by the next build (or cancelled with --cancel-on-interrupt). Exit code 130.
+                by the next build (or cancelled with --cancel-on-interrupt). SIGTERM and SIGHUP (CI timeouts) stop the same \
+                way. Exit code 130. A prediction is polled for at most REEL_POLL_DEADLINE_MIN minutes (default 60); it then \
+                stays journaled for the next build.
                 """)
 
         @OptionGroup var manifestOptions: ManifestOptions

@@ -16,6 +16,8 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
     case notCreated(String)
     /// The generation was cancelled; `ran` when it had started (the part that ran may be billed).
     case cancelled(id: String, ran: Bool)
+    /// The provider reports a status this version does not know; the generation stays journaled.
+    case unknownStatus(id: String, status: String, journal: String)
     /// Polling outlasted its deadline; the generation stays journaled and the next build resumes it.
     case pollDeadline(id: String, minutes: Int, journal: String)
 
@@ -38,6 +40,9 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
             return detail
         case .cancelled(let id, let ran):
             return "prediction \(id) was cancelled" + (ran ? " after it started; the part that ran may be billed, so its estimate is counted (flagged canceled-estimate in `reel spend`)" : "")
+        case .unknownStatus(let id, let status, let journal):
+            return "prediction \(id) reports status '\(status)', which this version of Reel does not know; it stays journaled in \(journal) "
+                + "and the next `reel build` looks at it again (update Reel if this persists, or check the prediction with the provider)"
         case .pollDeadline(let id, let minutes, let journal):
             return "prediction \(id) did not finish within \(minutes) min; it stays journaled in \(journal) "
                 + "and the next `reel build` resumes it (set REEL_POLL_DEADLINE_MIN to wait longer)"
@@ -58,7 +63,7 @@ extension GenerationError: ReportsBilling {
             // estimate, flagged, rather than $0 (the ledger must never be below the bill).
             return ran ? BillingReport(billed: .estimate, status: "canceled-estimate", predictionID: id)
                 : BillingReport(billed: .actual(0), status: "canceled", predictionID: id)
-        case .pollDeadline(let id, _, _):
+        case .pollDeadline(let id, _, _), .unknownStatus(let id, _, _):
             return BillingReport(billed: .estimate, status: "uncertain", predictionID: id)
         case .assetChanged, .notCreated:
             return BillingReport(billed: .none, status: "released")

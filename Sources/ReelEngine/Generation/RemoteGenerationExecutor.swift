@@ -48,6 +48,9 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             sawRunning = generation.status == .running
             let started = ContinuousClock.now
             while !generation.status.isTerminal {
+                if case .unknown(let text) = generation.status {
+                    throw GenerationError.unknownStatus(id: generation.id, status: text, journal: context.store.layout.journalPath(spec.key).pathString)
+                }
                 if ContinuousClock.now - started > pollDeadline {
                     throw GenerationError.pollDeadline(
                         id: generation.id, minutes: Int(pollDeadline.inSeconds / 60), journal: context.store.layout.journalPath(spec.key).pathString)

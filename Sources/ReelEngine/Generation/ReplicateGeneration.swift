@@ -90,9 +90,10 @@ public struct ReplicateGeneration: GenerationProvider {
         case .succeeded: status = .succeeded
         case .failed: status = .failed
         case .canceled, .aborted: status = .canceled
+        case .unknown: status = .unknown(prediction.statusText)
         }
         return RemoteGeneration(
-            id: prediction.id, model: prediction.model, status: status, providerStatus: prediction.status.rawValue, outputs: prediction.outputURLs,
+            id: prediction.id, model: prediction.model, status: status, providerStatus: prediction.statusText, outputs: prediction.outputURLs,
             error: prediction.error, createdAt: prediction.createdAt, outputsRemoved: prediction.dataRemoved, computeSeconds: prediction.predictTime,
             fingerprint: fingerprint)
     }
