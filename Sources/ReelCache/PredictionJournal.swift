@@ -19,14 +19,18 @@ public struct JournalEntry: Sendable, Equatable, Codable {
     public var predictionID: String?
     /// SHA-256 of the fields that identify the request (model, prompt, frames).
     public var fingerprint: String
+    /// SHA-256 of the request without its frames (what a provider certainly echoes back), to
+    /// recognise a candidate whose frames cannot be compared (absent in older entries).
+    public var looseFingerprint: String?
     /// When the create was sent (ISO 8601), to search recent predictions after a lost response.
     public var createdAfter: String
     public var updatedAt: String
 
     public init(
         nodeKey: Digest, nodeID: String, provider: String, model: String, state: State, predictionID: String?, fingerprint: String,
-        createdAfter: String, updatedAt: String
+        createdAfter: String, updatedAt: String, looseFingerprint: String? = nil
     ) {
+        self.looseFingerprint = looseFingerprint
         self.nodeKey = nodeKey
         self.nodeID = nodeID
         self.provider = provider

@@ -77,7 +77,9 @@ public final class FakeGenerationProvider: GenerationProvider {
         input[request.firstFrameField] = .string("digest:\(first.digest.hex)")
         input[request.lastFrameField] = .string("digest:\(last.digest.hex)")
         let text = CanonicalValue.object(input).canonicalText
-        return PreparedGeneration(model: request.model, body: Data(text.utf8), fingerprint: Digest.of(string: request.model + "\n" + text).hex)
+        return PreparedGeneration(
+            model: request.model, body: Data(text.utf8), fingerprint: Digest.of(string: request.model + "\n" + text).hex,
+            looseFingerprint: Digest.of(string: request.model + "\n" + CanonicalValue.object(request.input).canonicalText).hex)
     }
 
     public func create(_ request: PreparedGeneration, onRetry: @escaping @Sendable (Int, String) -> Void) async throws -> RemoteGeneration {
@@ -118,7 +120,7 @@ public final class FakeGenerationProvider: GenerationProvider {
         }
     }
 
-    public func findRecent(model: String, createdAfter: String) async throws -> [RemoteGeneration] {
+    public func findRecent(model: String, createdAfter: String, frameFields: [String]) async throws -> [RemoteGeneration] {
         generations.reversed().filter { $0.model == model }.map(remote)
     }
 

@@ -18,6 +18,11 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
     case cancelled(id: String, ran: Bool)
     /// The provider reports a status this version does not know; the generation stays journaled.
     case unknownStatus(id: String, status: String, journal: String)
+    /// A create whose reply was lost may have made one of these generations, but Reel cannot tell
+    /// which (their frames cannot be compared); the journal is kept and the user decides.
+    case uncertainMatch(node: String, label: String, candidates: [String], model: String, journal: String)
+    /// A create whose reply was lost cannot be looked for (no list of recent generations).
+    case cannotReconcile(node: String, label: String, model: String, since: String, journal: String, detail: String)
     /// Polling outlasted its deadline; the generation stays journaled and the next build resumes it.
     case pollDeadline(id: String, minutes: Int, journal: String)
 
@@ -43,6 +48,16 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
         case .unknownStatus(let id, let status, let journal):
             return "prediction \(id) reports status '\(status)', which this version of Reel does not know; it stays journaled in \(journal) "
                 + "and the next `reel build` looks at it again (update Reel if this persists, or check the prediction with the provider)"
+        case .uncertainMatch(let node, let label, let candidates, let model, let journal):
+            return "\(node) (\(label)): the reply to its create request was lost, and recent \(model) predictions "
+                + "\(candidates.joined(separator: ", ")) match its prompt and settings, but Reel cannot compare their frames. "
+                + "Nothing new was created. Check which of them (if any) turns \(label): to resume it, set \"predictionID\" to its id "
+                + "and \"state\" to \"created\" in \(journal); if none does, delete \(journal) to create a new prediction (paid again)"
+        case .cannotReconcile(let node, let label, let model, let since, let journal, let detail):
+            return "\(node) (\(label)): the reply to its create request was lost (journaled in \(journal)), and Reel cannot look for "
+                + "the prediction it may have made: \(detail). Nothing new was created. Check the provider's dashboard for a \(model) "
+                + "prediction created after \(since): if there is one, set \"predictionID\" to its id and \"state\" to \"created\" in "
+                + "\(journal); if there is none, delete \(journal) to create a new prediction (paid again)"
         case .pollDeadline(let id, let minutes, let journal):
             return "prediction \(id) did not finish within \(minutes) min; it stays journaled in \(journal) "
                 + "and the next `reel build` resumes it (set REEL_POLL_DEADLINE_MIN to wait longer)"
@@ -65,6 +80,9 @@ extension GenerationError: ReportsBilling {
                 : BillingReport(billed: .actual(0), status: "canceled", predictionID: id)
         case .pollDeadline(let id, _, _), .unknownStatus(let id, _, _):
             return BillingReport(billed: .estimate, status: "uncertain", predictionID: id)
+        case .uncertainMatch, .cannotReconcile:
+            // Only reached when the journal is gone (the engine keeps the reservation while it exists).
+            return BillingReport(billed: .estimate, status: "uncertain")
         case .assetChanged, .notCreated:
             return BillingReport(billed: .none, status: "released")
         }

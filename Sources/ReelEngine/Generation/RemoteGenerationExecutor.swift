@@ -62,7 +62,10 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             }
             return try await finish(generation, sawRunning: sawRunning, spec: spec, input: input, journal: journal, context: context, onRetry: onRetry)
         } catch is CancellationError {
-            if let stopped = await interrupted(spec, generationID: generationID, lastStatus: lastStatus, sawRunning: sawRunning, journal: journal, context: context) {
+            if let stopped = await interrupted(
+                spec, generationID: generationID, lastStatus: lastStatus, sawRunning: sawRunning,
+                frameFields: [request.firstFrameField, request.lastFrameField], journal: journal, context: context)
+            {
                 throw stopped
             }
             throw CancellationError()
@@ -75,7 +78,8 @@ public struct RemoteGenerationExecutor: NodeExecutor {
     /// - Returns: `GenerationError.cancelled` when the provider confirmed the cancellation (saying
     ///   whether it ran, and so may be billed for the part that ran); `nil` otherwise.
     func interrupted(
-        _ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, sawRunning: Bool, journal: PredictionJournal, context: ExecutionContext
+        _ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, sawRunning: Bool, frameFields: [String], journal: PredictionJournal,
+        context: ExecutionContext
     ) async -> GenerationError? {
         guard cancelOnInterrupt, lastStatus != .succeeded else {
             if let id = generationID { context.events(.note("\(spec.id): prediction \(id) stays in the journal; the next build resumes it")) }
@@ -92,7 +96,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         let executor = self
         let outcome: (id: String, status: GenerationStatus?, computeSeconds: Double?)? = await Task.detached {
             var id = generationID ?? entry?.predictionID
-            if id == nil, let entry { id = try? await executor.reconcile(entry)?.id }
+            if id == nil, let entry { id = try? await executor.reconcile(entry, frameFields: frameFields, spec: spec, journal: journal)?.id }
             guard let id else { return nil }
             let reply = try? await executor.provider.cancel(id)
             return (id, reply?.status, reply?.computeSeconds)
@@ -130,7 +134,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
                         id: id, journal: context.store.layout.journalPath(spec.key).pathString, endpoint: provider.endpoint)
                 }
             }
-            if let found = try await reconcile(entry) {
+            if let found = try await reconcile(entry, frameFields: [request.firstFrameField, request.lastFrameField], spec: spec, journal: journal) {
                 context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
                 try journal.record(created(entry, id: found.id, context: context))
                 return found
@@ -153,7 +157,8 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         let now = context.environment.now()
         let entry = JournalEntry(
             nodeKey: spec.key, nodeID: spec.id.rawValue, provider: provider.name, model: request.model, state: .creating, predictionID: nil,
-            fingerprint: prepared.fingerprint, createdAfter: iso8601(now.addingTimeInterval(-120)), updatedAt: iso8601(now))
+            fingerprint: prepared.fingerprint, createdAfter: iso8601(now.addingTimeInterval(-120)), updatedAt: iso8601(now),
+            looseFingerprint: prepared.looseFingerprint)
         try journal.record(entry)
         let generation: RemoteGeneration
         do {
@@ -164,7 +169,15 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             switch provider.classifyCreateFailure(error) {
             case .ambiguous:
                 try await clock.sleep(for: .seconds(1))
-                if let found = try? await reconcile(entry) {
+                let found: RemoteGeneration?
+                do {
+                    found = try await reconcile(entry, frameFields: [request.firstFrameField, request.lastFrameField], spec: spec, journal: journal)
+                } catch let uncertain as GenerationError {
+                    throw uncertain  // a match Reel cannot confirm, or no way to look: the user decides
+                } catch {
+                    throw error  // the journal keeps `creating`: the next run looks again before creating
+                }
+                if let found {
                     context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
                     try journal.record(created(entry, id: found.id, context: context))
                     return found
@@ -190,16 +203,47 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         return updated
     }
 
-    /// Looks through recent generations for one with this entry's model and fingerprint.
-    func reconcile(_ entry: JournalEntry) async throws -> RemoteGeneration? {
-        let recent = try await provider.findRecent(model: entry.model, createdAfter: entry.createdAfter)
-        return recent.first { generation in
-            guard generation.model == nil || generation.model == entry.model, let fingerprint = generation.fingerprint else { return false }
+    /// Looks through recent generations for the one a journaled create (whose reply was lost)
+    /// made: same model, created after the entry's time, same input. Returns `nil` only when the
+    /// provider's list shows nothing it could be.
+    /// - Throws: `GenerationError.uncertainMatch` when generations match everything but frames
+    ///   Reel cannot compare (the provider rewrote them); `GenerationError.cannotReconcile` when the
+    ///   provider cannot list recent generations. Both keep the journal and name it.
+    func reconcile(_ entry: JournalEntry, frameFields: [String], spec: NodeSpec, journal: PredictionJournal) async throws -> RemoteGeneration? {
+        let path = journal.layout.journalPath(entry.nodeKey).pathString
+        guard provider.capabilities.canListRecent else {
+            throw GenerationError.cannotReconcile(
+                node: spec.id.rawValue, label: spec.label, model: entry.model, since: entry.createdAfter, journal: path,
+                detail: "\(provider.name) cannot list recent predictions")
+        }
+        let recent: [RemoteGeneration]
+        do {
+            recent = try await provider.findRecent(model: entry.model, createdAfter: entry.createdAfter, frameFields: frameFields)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch where provider.isNotFound(error) {
+            throw GenerationError.cannotReconcile(
+                node: spec.id.rawValue, label: spec.label, model: entry.model, since: entry.createdAfter, journal: path,
+                detail: "\(provider.endpoint) has no list of recent predictions (it answered 'not found')")
+        }
+        let candidates = recent.filter { generation in
+            guard generation.model == nil || generation.model == entry.model else { return false }
             if let created = generation.createdAt.flatMap(Timestamp.parse), let after = Timestamp.parse(entry.createdAfter), created < after {
                 return false
             }
-            return fingerprint == entry.fingerprint
+            return true
         }
+        if let exact = candidates.first(where: { $0.fingerprint == entry.fingerprint }) { return exact }
+        guard let loose = entry.looseFingerprint else { return nil }
+        // Same model, time and non-image inputs, frames not comparable: unless another journal entry
+        // already owns it, it may be this node's. Never guess: creating again could pay twice.
+        let claimed = Set(((try? journal.all()) ?? []).compactMap(\.predictionID))
+        let uncertain = candidates.filter { $0.looseFingerprint == loose && !claimed.contains($0.id) }
+        guard uncertain.isEmpty else {
+            throw GenerationError.uncertainMatch(
+                node: spec.id.rawValue, label: spec.label, candidates: uncertain.map(\.id), model: entry.model, journal: path)
+        }
+        return nil
     }
 
     /// A frame read and checked against the digest in the key.
