@@ -16,6 +16,8 @@ public struct ProviderSetup: Sendable {
         public var timeout: TimeInterval
         /// Longest time one generation is polled before the node fails (it stays journaled).
         public var pollDeadline: Duration
+        /// How long a create keeps waiting out the provider's rate limit (429s) before it fails.
+        public var rateLimitDeadline: Duration = .seconds(30 * 60)
         /// Hosts approved on the command line (`--allow-host`) to receive credentials.
         public var allowedHosts: [String] = []
 
@@ -31,13 +33,16 @@ public struct ProviderSetup: Sendable {
         }
 
         /// Test and tuning knobs from the environment: `REEL_POLL_INTERVAL_MS`, `REEL_RETRY_BASE_MS`,
-        /// `REEL_RETRY_ATTEMPTS`, `REEL_HTTP_TIMEOUT_S`, `REEL_POLL_DEADLINE_MIN`.
+        /// `REEL_RETRY_ATTEMPTS`, `REEL_HTTP_TIMEOUT_S`, `REEL_POLL_DEADLINE_MIN`, `REEL_RATE_LIMIT_DEADLINE_MIN`.
         public static func from(environment: [String: String], cancelOnInterrupt: Bool) -> Options {
             var options = Options(cancelOnInterrupt: cancelOnInterrupt)
             if let value = environment["REEL_POLL_INTERVAL_MS"].flatMap(Int.init), value > 0 { options.pollInterval = .milliseconds(value) }
             if let value = environment["REEL_RETRY_BASE_MS"].flatMap(Int.init), value > 0 { options.retry.baseDelay = .milliseconds(value) }
             if let value = environment["REEL_RETRY_ATTEMPTS"].flatMap(Int.init), value > 0 { options.retry.maxAttempts = value }
             if let value = environment["REEL_HTTP_TIMEOUT_S"].flatMap(Double.init), value > 0 { options.timeout = value }
+            if let value = environment["REEL_RATE_LIMIT_DEADLINE_MIN"].flatMap(Double.init), value > 0 {
+                options.rateLimitDeadline = .milliseconds(Int(value * 60_000))
+            }
             if let value = environment["REEL_POLL_DEADLINE_MIN"].flatMap(Double.init), value > 0 { options.pollDeadline = .milliseconds(Int(value * 60_000)) }
             return options
         }
@@ -80,7 +85,10 @@ public struct ProviderSetup: Sendable {
             let secret = try Secret.fromEnvironment(factory.credentialVariable, in: environment.variables, prefix: factory.credentialPrefix)
             let baseURL = try url(campaign.generator.baseURL, what: "generate.base_url")
             try hosts.check(baseURL, variable: secret.variable, setting: "generate.base_url", baseURLVariable: factory.baseURLVariable)
-            let provider = factory.make(http, baseURL, secret, options)
+            // One throttle per provider: a 429 slows every create to it down, not one node.
+            let paced = HTTPClient(
+                transport: transport, policy: options.retry, clock: environment.clock, throttle: Throttle(), rateLimitDeadline: options.rateLimitDeadline)
+            let provider = factory.make(paced, baseURL, secret, options)
             executors.generators[name] = RemoteGenerationExecutor(
                 provider: provider, pollInterval: options.pollInterval, pollDeadline: options.pollDeadline,
                 cancelOnInterrupt: options.cancelOnInterrupt, clock: environment.clock)

@@ -27,7 +27,8 @@ extension ReelCommand {
                 Ctrl-C stops launching new work; finished clips stay in the cache and running predictions are resumed \
                 by the next build (or cancelled with --cancel-on-interrupt). SIGTERM and SIGHUP (CI timeouts) stop the same \
                 way. Exit code 130. A prediction is polled for at most REEL_POLL_DEADLINE_MIN minutes (default 60); it then \
-                stays journaled for the next build.
+                stays journaled for the next build. A rate-limited create (HTTP 429) waits, pacing every create to that \
+                provider, for up to REEL_RATE_LIMIT_DEADLINE_MIN minutes (default 30).
                 """)
 
         @OptionGroup var manifestOptions: ManifestOptions
