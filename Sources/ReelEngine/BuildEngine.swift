@@ -78,7 +78,7 @@ public struct BuildEngine: Sendable {
                     selection = workspace.store.selection(digest)
                     if selection == nil, book.outcome(.select)?.state == .cached {
                         // A cached selection this version cannot read: select again.
-                        await process(spec, planner: workspace.planner(forced: [.select]), book: book)
+                        _ = await process(spec, planner: workspace.planner(forced: [.select]), book: book)
                         selection = book.outcome(.select)?.outputDigest.flatMap(workspace.store.selection)
                     }
                     if selection == nil { book.fail(spec, message: "the selection blob \(digest.short) is unreadable; run `reel build` again") }
@@ -140,7 +140,10 @@ public struct BuildEngine: Sendable {
     /// Runs `specs` with at most `limit` at once; stops launching after a failure unless
     /// `keepGoing`, and on cancellation.
     func runStage(_ specs: [NodeSpec], limit: Int, planner: Planner, book: OutcomeBook) async {
-        await withTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: (NodeSpec, String?).self) { group in
+            // With --keep-going, a node refused by a budget cap waits while others run: one that
+            // fails frees its reservation, and the refused node is tried again in that headroom.
+            var deferred: [(spec: NodeSpec, refusal: String)] = []
             var pending = specs[...]
             var running = 0
             func launch() {
@@ -158,13 +161,22 @@ public struct BuildEngine: Sendable {
                         continue
                     }
                     running += 1
-                    group.addTask { await self.process(spec, planner: planner, book: book) }
+                    group.addTask { (spec, await self.process(spec, planner: planner, book: book)) }
                 }
             }
             launch()
-            while await group.next() != nil {
+            while let (spec, refusal) = await group.next() {
                 running -= 1
+                if let refusal {
+                    deferred.append((spec, refusal))
+                } else if !deferred.isEmpty {
+                    pending = (deferred.map(\.spec) + pending)[...]
+                    deferred = []
+                }
                 launch()
+            }
+            for (spec, refusal) in deferred {
+                book.fail(spec, message: "not started: \(refusal)", reason: planner.assess(spec).1, events: events)
             }
         }
     }
@@ -177,12 +189,14 @@ public struct BuildEngine: Sendable {
     }
 
     /// One node: cache hit, or lock → re-check → execute → record.
-    func process(_ spec: NodeSpec, planner: Planner, book: OutcomeBook) async {
+    /// - Returns: with `keepGoing`, the budget refusal of a node that did not start (the caller
+    ///   decides whether freed headroom lets it try again); otherwise `nil`.
+    func process(_ spec: NodeSpec, planner: Planner, book: OutcomeBook) async -> String? {
         let (_, reason, cached) = planner.assess(spec)
         if let cached {
             book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: cached))
             events(.cached(spec.id, label: spec.label))
-            return
+            return nil
         }
         let layout = workspace.store.layout
         let label = spec.label
@@ -191,13 +205,13 @@ public struct BuildEngine: Sendable {
             lock = try await NodeLock.acquire(spec.key, layout: layout) { [events] in events(.waiting(spec.id, label: label)) }
         } catch {
             book.fail(spec, message: Task.isCancelled ? "interrupted" : "cannot lock \(spec.id): \(error)", events: events)
-            return
+            return nil
         }
         defer { lock.release() }
         if reason != .forced, case .hit(let result) = workspace.store.lookup(spec.key) {
             book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: result))
             events(.cached(spec.id, label: spec.label))
-            return
+            return nil
         }
         events(.started(spec.id, label: spec.label))
         let clock = ContinuousClock()
@@ -213,7 +227,7 @@ public struct BuildEngine: Sendable {
             executor = try executors.executor(for: spec)
         } catch {
             book.fail(spec, message: "\(error)", reason: reason, events: events)
-            return
+            return nil
         }
         var reservation: Reservation?
         if let spend, estimate > 0 || executor.isPaid {
@@ -221,8 +235,9 @@ public struct BuildEngine: Sendable {
                 let resuming = try journal.entry(for: spec.key) != nil
                 reservation = try await spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
             } catch {
+                if options.keepGoing, error is BudgetExceeded { return "\(error)" }
                 book.fail(spec, message: "not started: \(error)", reason: reason, events: events)
-                return
+                return nil
             }
         }
         do {
@@ -245,7 +260,7 @@ public struct BuildEngine: Sendable {
                     // build settles it from the action record (`SpendRecovery`).
                     book.fail(spec, message: "its result is recorded, but its cost could not be written to the ledger (\(error)); "
                         + "the reservation stays open and the next `reel build` settles it", reason: reason, events: events)
-                    return
+                    return nil
                 }
             }
             let result = CachedResult(
@@ -265,6 +280,7 @@ public struct BuildEngine: Sendable {
             }
             book.fail(spec, message: message, reason: reason, events: events)
         }
+        return nil
     }
 }
 

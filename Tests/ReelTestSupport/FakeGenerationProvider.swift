@@ -30,6 +30,8 @@ public final class FakeGenerationProvider: GenerationProvider {
         var listing = true
         var refuseCreates = false
         var reportedStatus: GenerationStatus?
+        var failing: Set<Int> = []
+        var statusErrors = 0
     }
 
     private let state = Mutex(State())
@@ -57,6 +59,18 @@ public final class FakeGenerationProvider: GenerationProvider {
     public var reportedStatus: GenerationStatus? {
         get { state.withLock { $0.reportedStatus } }
         set { state.withLock { $0.reportedStatus = newValue } }
+    }
+
+    /// The generations (by creation number, from 1) that end `failed`.
+    public var failing: Set<Int> {
+        get { state.withLock { $0.failing } }
+        set { state.withLock { $0.failing = newValue } }
+    }
+
+    /// The next this many status calls fail (as an API outage would, after the client's retries).
+    public var statusErrors: Int {
+        get { state.withLock { $0.statusErrors } }
+        set { state.withLock { $0.statusErrors = newValue } }
     }
 
     /// While set, creates are refused (as a 4xx would be): nothing is created.
@@ -99,10 +113,16 @@ public final class FakeGenerationProvider: GenerationProvider {
     public func status(_ id: String, onRetry: @escaping @Sendable (Int, String) -> Void) async throws -> RemoteGeneration {
         try state.withLock { state -> RemoteGeneration in
             state.statusCalls += 1
+            if state.statusErrors > 0 {
+                state.statusErrors -= 1
+                throw FakeGenerationError.unavailable("HTTP 500: internal error")
+            }
             guard var generation = state.generations[id] else { throw FakeGenerationError.notFound(id) }
             if !generation.status.isTerminal {
                 generation.polls += 1
-                generation.status = state.hold || generation.polls < state.pollsToFinish ? .running : .succeeded
+                let number = Int(id.dropFirst(3)) ?? 0
+                generation.status = state.hold || generation.polls < state.pollsToFinish ? .running
+                    : state.failing.contains(number) ? .failed : .succeeded
                 if let reported = state.reportedStatus { generation.status = reported }
             }
             state.generations[id] = generation
@@ -151,6 +171,7 @@ public final class FakeGenerationProvider: GenerationProvider {
 public enum FakeGenerationError: Error, Sendable {
     case notFound(String)
     case refused(String)
+    case unavailable(String)
 }
 
 /// A spend ledger whose writes fail while `failing` is set (a locked or full database), over a

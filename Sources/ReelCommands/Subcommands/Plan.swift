@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelBasics
+import ReelCache
 import ReelEngine
 import ReelGraph
 import ReelLedger
@@ -35,12 +36,22 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let (campaign, _, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
+            let (campaign, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
             let caps = BudgetCheck.caps(campaign.budget, maxUSD: maxUSD)
             let ledgerPath = manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables)
             let committed = FileManager.default.fileExists(atPath: ledgerPath.pathString)
                 ? ((try? Ledger(path: ledgerPath).committed(campaign: campaign.campaign.id)) ?? 0) : 0
-            let budget = PlanRenderer.BudgetView(caps: caps, committed: committed)
+            var budget = PlanRenderer.BudgetView(caps: caps, committed: committed)
+            // Journaled paid work is resumed, not paid again: say so rather than "never built".
+            let journal = PredictionJournal(layout: workspace.store.layout, fileSystem: environment.fileSystem)
+            for node in plan.staleNodes {
+                guard let key = node.key else { continue }
+                do {
+                    if let entry = try journal.entry(for: key) { budget.resuming[node.id] = entry.predictionID ?? "id not yet known" }
+                } catch {
+                    Console.err("warning: \(error)")
+                }
+            }
             if output.json {
                 Console.json(PlanRenderer.json(plan, campaign: campaign, budget: budget))
             } else {

@@ -23,6 +23,8 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
     case uncertainMatch(node: String, label: String, candidates: [String], model: String, journal: String)
     /// A create whose reply was lost cannot be looked for (no list of recent generations).
     case cannotReconcile(node: String, label: String, model: String, since: String, journal: String, detail: String)
+    /// Asking for the generation's state failed (after retries); it stays journaled and is resumed.
+    case pollFailed(id: String, journal: String, detail: String)
     /// Polling outlasted its deadline; the generation stays journaled and the next build resumes it.
     case pollDeadline(id: String, minutes: Int, journal: String)
 
@@ -58,6 +60,9 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
                 + "the prediction it may have made: \(detail). Nothing new was created. Check the provider's dashboard for a \(model) "
                 + "prediction created after \(since): if there is one, set \"predictionID\" to its id and \"state\" to \"created\" in "
                 + "\(journal); if there is none, delete \(journal) to create a new prediction (paid again)"
+        case .pollFailed(let id, let journal, let detail):
+            return "could not get the state of prediction \(id) (\(detail)); it is journaled in \(journal) and may still be running: "
+                + "the next `reel build` resumes it without paying again"
         case .pollDeadline(let id, let minutes, let journal):
             return "prediction \(id) did not finish within \(minutes) min; it stays journaled in \(journal) "
                 + "and the next `reel build` resumes it (set REEL_POLL_DEADLINE_MIN to wait longer)"
@@ -78,7 +83,7 @@ extension GenerationError: ReportsBilling {
             // estimate, flagged, rather than $0 (the ledger must never be below the bill).
             return ran ? BillingReport(billed: .estimate, status: "canceled-estimate", predictionID: id)
                 : BillingReport(billed: .actual(0), status: "canceled", predictionID: id)
-        case .pollDeadline(let id, _, _), .unknownStatus(let id, _, _):
+        case .pollDeadline(let id, _, _), .unknownStatus(let id, _, _), .pollFailed(let id, _, _):
             return BillingReport(billed: .estimate, status: "uncertain", predictionID: id)
         case .uncertainMatch, .cannotReconcile:
             // Only reached when the journal is gone (the engine keeps the reservation while it exists).

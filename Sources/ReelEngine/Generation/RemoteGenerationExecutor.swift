@@ -56,7 +56,14 @@ public struct RemoteGenerationExecutor: NodeExecutor {
                         id: generation.id, minutes: Int(pollDeadline.inSeconds / 60), journal: context.store.layout.journalPath(spec.key).pathString)
                 }
                 try await clock.sleep(for: pollInterval)
-                generation = try await provider.status(generation.id, onRetry: onRetry)
+                do {
+                    generation = try await provider.status(generation.id, onRetry: onRetry)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    throw GenerationError.pollFailed(
+                        id: generation.id, journal: context.store.layout.journalPath(spec.key).pathString, detail: "\(error)")
+                }
                 lastStatus = generation.status
                 if generation.status == .running { sawRunning = true }
             }
@@ -132,6 +139,10 @@ public struct RemoteGenerationExecutor: NodeExecutor {
                 } catch where provider.isNotFound(error) {
                     throw GenerationError.journaledPredictionMissing(
                         id: id, journal: context.store.layout.journalPath(spec.key).pathString, endpoint: provider.endpoint)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    throw GenerationError.pollFailed(id: id, journal: context.store.layout.journalPath(spec.key).pathString, detail: "\(error)")
                 }
             }
             if let found = try await reconcile(entry, frameFields: [request.firstFrameField, request.lastFrameField], spec: spec, journal: journal) {
