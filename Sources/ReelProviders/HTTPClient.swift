@@ -124,6 +124,7 @@ public struct HTTPClient: Sendable {
     ) async throws -> Value {
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
+        var neverSent = true
         while true {
             try Task.checkCancellation()
             let reason: String
@@ -133,9 +134,11 @@ public struct HTTPClient: Sendable {
                 case .done(let value):
                     return value
                 case .retry(let response):
+                    neverSent = false
                     reason = "HTTP \(response.status)"
                     retryAfter = RetryPolicy.parseRetryAfter(response.header("retry-after"))
                 case .again(let response):
+                    neverSent = false
                     onRetry(attempt + 1, "HTTP \(response.status): waiting for the provider's rate limit")
                     continue
                 }
@@ -143,8 +146,10 @@ public struct HTTPClient: Sendable {
                 if mode == .createOnce && !error.provablyNotSent {
                     throw ProviderError.ambiguousCreate(url: HTTPClient.display(request.url), detail: error.description)
                 }
+                if !error.provablyNotSent { neverSent = false }
                 guard attempt < policy.maxAttempts else {
-                    throw ProviderError.exhausted(method: request.method, url: HTTPClient.display(request.url), attempts: attempt, last: error.description)
+                    throw ProviderError.exhausted(
+                        method: request.method, url: HTTPClient.display(request.url), attempts: attempt, last: error.description, neverSent: neverSent)
                 }
                 reason = error.description
             }

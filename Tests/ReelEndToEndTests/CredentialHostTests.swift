@@ -83,3 +83,26 @@ struct CredentialHostTests {
         }
     }
 }
+
+/// Issue 9 item 8: a selector that provably never connected costs $0 in the ledger.
+@Suite(.enabled(if: Fixtures.hasFFmpeg, "needs ffmpeg"), .serialized)
+struct NeverConnectedSelectorTests {
+    @Test func aSelectorThatNeverConnectedCostsNothing() async throws {
+        try await withTemporaryDirectory { directory in
+            let harness = ProviderHarness(directory: directory)
+            try await harness.start()
+            var environment = harness.environment
+            // A loopback port nothing listens on (the fake's, after it stopped).
+            let closed = harness.chat.baseURL.absoluteString
+            await harness.stop()
+            environment["REEL_SELECTOR_BASE_URL"] = closed
+            environment["REEL_RETRY_ATTEMPTS"] = "2"
+            let result = try await ReelBinary.run(["build", "reel.yaml"], in: directory, environment: environment)
+            #expect(result.exitCode == 1)
+            let spend = try await ReelBinary.run(["spend", "--json"], in: directory, environment: environment)
+            let total = spend.lastJSON?["total_usd"] as? Double
+            #expect(spend.lastJSON?["rows"] as? Int == 1, "\(spend.stdout)")
+            #expect(total == 0, "a call that never connected was charged: \(spend.stdout)")
+        }
+    }
+}

@@ -179,3 +179,30 @@ final class RecordingClock: Clock, Sendable {
         #expect(secondWaits.contains { $0 > .milliseconds(100) }, "another node's create is spaced after the 429: \(clock.sleeps)")
     }
 }
+
+/// Issue 9 item 8: a call that provably never reached the provider is billed nothing.
+@Suite struct NeverSentTests {
+    let request = HTTPRequest(method: "POST", url: URL(string: "https://api.example.com/v1/chat/completions")!)
+
+    @Test func aCallThatNeverConnectedIsBilledNothing() async throws {
+        let transport = ScriptedTransport(Array(repeating: .fail(.notConnected("connection refused")), count: 3))
+        let http = HTTPClient(transport: transport, policy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1)), clock: RecordingClock())
+        do {
+            _ = try await http.send(request, mode: .idempotent)
+            Issue.record("a refused connection succeeded")
+        } catch let error as ProviderError {
+            #expect(error.billing.billed == .none, "\(error)")
+        }
+    }
+
+    @Test func aCallThatMayHaveBeenAnsweredCountsItsEstimate() async throws {
+        let transport = ScriptedTransport([.fail(.notConnected("refused")), .fail(.timedOut), .fail(.notConnected("refused"))])
+        let http = HTTPClient(transport: transport, policy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1)), clock: RecordingClock())
+        do {
+            _ = try await http.send(request, mode: .idempotent)
+            Issue.record("a failing call succeeded")
+        } catch let error as ProviderError {
+            #expect(error.billing.billed == .estimate, "a timed-out request may have been answered and billed")
+        }
+    }
+}

@@ -80,6 +80,7 @@ public struct ReplicateGeneration: GenerationProvider {
         case .ambiguousCreate: return .ambiguous
         // Only a definite refusal (a 4xx answer, or a request that provably never left) created nothing.
         case .http(_, _, let status, _): return (400..<500).contains(status) ? .refused : .unknown
+        // A create is retried only while it provably never left, so running out means nothing was sent.
         case .exhausted: return .refused
         case .malformedResponse: return .unknown
         }
