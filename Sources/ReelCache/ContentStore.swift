@@ -77,7 +77,7 @@ public struct DiskContentStore: ContentStore {
         try fileSystem.createDirectory(destination.parent)
         try fileSystem.rename(file, to: destination)
         try fileSystem.makeReadOnly(destination)
-        LocalFileSystem.syncDirectory(destination.parent)
+        try LocalFileSystem.syncDirectory(destination.parent)
         if let info = fileSystem.info(destination) { statCache.remember(destination, info: info, digest: digest) }
         return digest
     }
@@ -161,6 +161,6 @@ public struct DiskContentStore: ContentStore {
         let fd = open(file.pathString, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError.posix(op: "open", path: file.pathString, errno: errno) }
         defer { close(fd) }
-        fsync(fd)
+        guard fsync(fd) == 0 else { throw FileSystemError.posix(op: "fsync", path: file.pathString, errno: errno) }
     }
 }

@@ -65,6 +65,13 @@ public struct BuildEngine: Sendable {
         let plan: Plan
         if let known { plan = known } else { plan = await planner.plan() }
         events(.planned(total: plan.nodes.count, stale: plan.staleNodes.count))
+        if let spend {
+            do {
+                try await SpendRecovery.settleRecorded(ledger: spend.ledger, campaign: spend.campaign, actions: workspace.store.actions, now: workspace.environment.now())
+            } catch {
+                events(.note("could not settle reservations left open by an earlier build: \(error)"))
+            }
+        }
 
         let walk = await GraphWalk(builder: workspace.builder).run(ExecutionDriver(engine: self, planner: planner, book: book))
 
@@ -85,7 +92,13 @@ public struct BuildEngine: Sendable {
             interrupted: Task.isCancelled)
         result.placementError = placementError
         if result.succeeded {
-            result.lockfileChanged = (try? LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)) ?? false
+            do {
+                result.lockfileChanged = try LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)
+            } catch {
+                // Never reported as "unchanged": the build fails, saying why.
+                result.lockfileError = "\(error)"
+                events(.note("error: could not write the lockfile: \(error)"))
+            }
         }
         workspace.store.flush()
         return result
@@ -108,7 +121,10 @@ public struct BuildEngine: Sendable {
     /// Runs `specs` with at most `limit` at once; stops launching after a failure unless
     /// `keepGoing`, and on cancellation.
     func runStage(_ specs: [NodeSpec], limit: Int, planner: Planner, book: OutcomeBook) async {
-        await withTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: (NodeSpec, String?).self) { group in
+            // With --keep-going, a node refused by a budget cap waits while others run: one that
+            // fails frees its reservation, and the refused node is tried again in that headroom.
+            var deferred: [(spec: NodeSpec, refusal: String)] = []
             var pending = specs[...]
             var running = 0
             func launch() {
@@ -130,14 +146,23 @@ public struct BuildEngine: Sendable {
                         continue
                     }
                     running += 1
-                    group.addTask { await self.process(spec, planner: planner, book: book) }
+                    group.addTask { (spec, await self.process(spec, planner: planner, book: book)) }
                 }
             }
             launch()
-            while await group.next() != nil {
+            while let (spec, refusal) = await group.next() {
                 running -= 1
+                if let refusal {
+                    deferred.append((spec, refusal))
+                } else if !deferred.isEmpty {
+                    pending = (deferred.map(\.spec) + pending)[...]
+                    deferred = []
+                }
                 if book.hasFailure { options.shared?.stop() }
                 launch()
+            }
+            for (spec, refusal) in deferred {
+                book.fail(spec, message: "not started: \(refusal)", reason: await planner.assess(spec).reason, events: events)
             }
         }
     }
@@ -150,16 +175,18 @@ public struct BuildEngine: Sendable {
     }
 
     /// One node: cache hit, or lock → re-check → execute → record.
-    func process(_ spec: NodeSpec, planner: Planner, book: OutcomeBook) async {
+    /// - Returns: with `keepGoing`, the budget refusal of a node that did not start (the caller
+    ///   decides whether freed headroom lets it try again); otherwise `nil`.
+    func process(_ spec: NodeSpec, planner: Planner, book: OutcomeBook) async -> String? {
         let (_, reason, cached) = await planner.assess(spec)
         if case .cacheUnavailable(let why) = reason, isPaid(spec) {
             book.fail(spec, message: BuildEngine.failClosed(why), reason: reason, events: events)
-            return
+            return nil
         }
         if let cached {
             book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: cached))
             events(.cached(spec.id, label: spec.label))
-            return
+            return nil
         }
         let layout = workspace.store.layout
         let label = spec.label
@@ -168,7 +195,7 @@ public struct BuildEngine: Sendable {
             lock = try await NodeLock.acquire(spec.key, layout: layout) { [events] in events(.waiting(spec.id, label: label)) }
         } catch {
             book.fail(spec, message: Task.isCancelled ? "interrupted" : "cannot lock \(spec.id): \(error)", events: events)
-            return
+            return nil
         }
         defer { lock.release() }
         if reason != .forced {
@@ -176,10 +203,10 @@ public struct BuildEngine: Sendable {
             case .hit(let result):
                 book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: result))
                 events(.cached(spec.id, label: spec.label))
-                return
+                return nil
             case .unavailable(let why) where isPaid(spec):
                 book.fail(spec, message: BuildEngine.failClosed(why), reason: .cacheUnavailable(why), events: events)
-                return
+                return nil
             default:
                 break
             }
@@ -198,16 +225,17 @@ public struct BuildEngine: Sendable {
             executor = try executors.executor(for: spec)
         } catch {
             book.fail(spec, message: "\(error)", reason: reason, events: events)
-            return
+            return nil
         }
         var reservation: Reservation?
         if let spend, estimate > 0 || executor.isPaid {
             do {
-                let resuming = journal.entry(for: spec.key) != nil
+                let resuming = try journal.entry(for: spec.key) != nil
                 reservation = try await spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
             } catch {
+                if options.keepGoing, error is BudgetExceeded { return "\(error)" }
                 book.fail(spec, message: "not started: \(error)", reason: reason, events: events)
-                return
+                return nil
             }
         }
         do {
@@ -228,11 +256,19 @@ public struct BuildEngine: Sendable {
             try await workspace.store.store(record)
             // Only now that the result is recorded may the journal forget the prediction, and the
             // spend be settled (a failure before this point keeps both, for the next run).
-            journal.remove(spec.key)
+            try journal.remove(spec.key)
             if let held = reservation, let spend {
                 reservation = nil
-                let usd = await spend.settle(held, outcome: outcome, now: workspace.environment.now())
-                events(.spent(spec.id, usd: usd))
+                do {
+                    let usd = try await spend.settle(held, outcome: outcome, now: workspace.environment.now())
+                    events(.spent(spec.id, usd: usd))
+                } catch {
+                    // Never silent: the clip is recorded, the reservation stays open, and the next
+                    // build settles it from the action record (`SpendRecovery`).
+                    book.fail(spec, message: "its result is recorded, but its cost could not be written to the ledger (\(error)); "
+                        + "the reservation stays open and the next `reel build` settles it", reason: reason, events: events)
+                    return nil
+                }
             }
             let result = CachedResult(
                 outputs: Dictionary(outcome.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
@@ -241,11 +277,26 @@ public struct BuildEngine: Sendable {
                 id: spec.id, kind: spec.kind, label: spec.label, state: .built, reason: reason, seconds: seconds, spec: spec, result: result))
             events(.built(spec.id, label: spec.label, seconds: seconds))
         } catch {
+            var message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             if let reservation, let spend {
-                await spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
+                do {
+                    try await spend.failed(reservation, error: error, inFlight: BuildEngine.inFlight(spec, journal: journal), now: workspace.environment.now())
+                } catch let ledgerError {
+                    message += "; and its spend could not be written to the ledger (\(ledgerError)): its reservation stays open"
+                }
             }
-            let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             book.fail(spec, message: message, detail: (error as? ProcessError)?.detail, reason: reason, events: events)
+        }
+        return nil
+    }
+
+    /// Whether remote work may still run for the node: its journal entry exists, or cannot be
+    /// read (then it is assumed to, and the reservation stays for the next run).
+    static func inFlight(_ spec: NodeSpec, journal: PredictionJournal) -> Bool {
+        do {
+            return try journal.entry(for: spec.key) != nil
+        } catch {
+            return true
         }
     }
 
@@ -299,7 +350,7 @@ struct ExecutionDriver: GraphDriver {
         var selection: Selection?
         if book.outcome(spec.id)?.state == .cached {
             // A cached selection this version cannot read: select again.
-            await engine.process(spec, planner: engine.workspace.planner(forced: [spec.id]), book: book)
+            _ = await engine.process(spec, planner: engine.workspace.planner(forced: [spec.id]), book: book)
             if let rebuilt = book.outcome(spec.id)?.outputDigest { selection = await engine.workspace.store.selection(rebuilt) }
         }
         if selection == nil, book.outcome(spec.id)?.state != .failed {

@@ -58,6 +58,8 @@ public struct BuildResult: Sendable, Equatable {
     public var interrupted: Bool
     /// Why the finished video could not be put at `output.path` (every node may have succeeded).
     public var placementError: String? = nil
+    /// Why the lockfile could not be written (or compared), if it could not: the build failed.
+    public var lockfileError: String? = nil
 
     public init(
         nodes: [NodeOutcome], selection: Selection?, video: AbsolutePath?, videoDigest: Digest?, clips: [AbsolutePath],
@@ -79,13 +81,13 @@ public struct BuildResult: Sendable, Equatable {
 
     /// Whether every node is cached or built.
     public var succeeded: Bool {
-        !interrupted && video != nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
+        !interrupted && video != nil && lockfileError == nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
     }
 
     /// Whether this job did all of its part: every node cached, built or left to another job of a
     /// sharded build, none failed or skipped.
     public var completedItsPart: Bool {
-        !interrupted && placementError == nil && nodes.allSatisfy { $0.state != .failed && $0.state != .skipped }
+        !interrupted && placementError == nil && lockfileError == nil && nodes.allSatisfy { $0.state != .failed && $0.state != .skipped }
     }
 
     /// Nodes in a state.

@@ -229,8 +229,10 @@ struct ResolutionContext {
             guard let found = registry.models[slug] else {
                 let hint = DidYouMean.hint(for: slug, among: Array(registry.models.keys).sorted())
                 let known = registry.models.keys.sorted().joined(separator: ", ")
-                diagnostics.append(.error(
-                    "unknown model '\(slug)'\(hint) (known: \(known))", at: location("generate.model") ?? location("quality")))
+                let message = registry.models.isEmpty && ModelRegistry.builtInProblem != nil
+                    ? "cannot check model '\(slug)': \(ModelRegistry.builtInProblem ?? "")"
+                    : "unknown model '\(slug)'\(hint) (known: \(known))"
+                diagnostics.append(.error(message, at: location("generate.model") ?? location("quality")))
                 return nil
             }
             model = slug

@@ -29,7 +29,10 @@ extension ReelCommand {
                   reel build manifests/demo/reel.yaml --json | tail -n 1 | jq .output
 
                 Ctrl-C stops launching new work; finished clips stay in the cache and running predictions are resumed \
-                by the next build (or cancelled with --cancel-on-interrupt). Exit code 130.
+                by the next build (or cancelled with --cancel-on-interrupt). SIGTERM and SIGHUP (CI timeouts) stop the same \
+                way. Exit code 130. A prediction is polled for at most REEL_POLL_DEADLINE_MIN minutes (default 60); it then \
+                stays journaled for the next build. A rate-limited create (HTTP 429) waits, pacing every create to that \
+                provider, for up to REEL_RATE_LIMIT_DEADLINE_MIN minutes (default 30).
                 """)
 
         @OptionGroup var manifestOptions: ManifestOptions
@@ -52,6 +55,9 @@ extension ReelCommand {
 
         @Flag(help: "For CI: fail, listing the nodes, if anything paid would run or the lockfile would change. Never spends.")
         var frozen = false
+
+        @Option(name: .customLong("allow-host"), help: "Let credentials go to this host[:port] named in the manifest's base_url (repeatable).")
+        var allowHosts: [String] = []
 
         @Flag(name: .customLong("cancel-on-interrupt"), help: "On Ctrl-C, cancel running predictions through the API instead of resuming them next time.")
         var cancelOnInterrupt = false
@@ -96,7 +102,8 @@ extension ReelCommand {
             let request = BuildRequest(
                 manifests: manifests, paths: manifestOptions.overrides, forced: forced, forceAll: forceAll,
                 frozen: frozen, keepGoing: keepGoing, jobs: jobs, maxUSD: maxUSD, cancelOnInterrupt: cancelOnInterrupt,
-                shard: shard.flatMap(ShardSpec.init(parsing:)), selectOnly: selectOnly, noSpend: noSpend, shardCount: shards)
+                shard: shard.flatMap(ShardSpec.init(parsing:)), selectOnly: selectOnly, noSpend: noSpend, shardCount: shards,
+                allowedHosts: allowHosts)
             let quiet = output.quiet
             let storyboards = Mutex<[AbsolutePath]>([])
             let service = BuildService(environment: environment)

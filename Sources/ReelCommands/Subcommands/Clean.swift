@@ -41,7 +41,13 @@ extension ReelCommand {
                 throw ExitCode.failure
             }
             // In-flight predictions live in the journal: removing it would forget paid work.
-            let journal = PredictionJournal(layout: CacheLayout(root: root), fileSystem: fileSystem).all()
+            let journal: [JournalEntry]
+            do {
+                journal = try PredictionJournal(layout: CacheLayout(root: root), fileSystem: fileSystem).all()
+            } catch {
+                Console.err("error: \(error); not removing the cache")
+                throw ExitCode.failure
+            }
             if !journal.isEmpty {
                 let listed = journal.map { "\($0.nodeID) (\($0.predictionID ?? "id not yet known"))" }.joined(separator: ", ")
                 Console.err("error: the cache holds predictions still in flight: \(listed); run `reel build` to finish them first")

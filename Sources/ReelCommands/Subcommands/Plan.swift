@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelBasics
+import ReelCache
 import ReelEngine
 import ReelGraph
 import ReelLedger
@@ -65,7 +66,18 @@ extension ReelCommand {
                         throw ExitCode.failure
                     }
                 }
-                planned.append((campaign, workspace, plan, PlanRenderer.BudgetView(caps: caps, committed: committed)))
+                var budget = PlanRenderer.BudgetView(caps: caps, committed: committed)
+                // Journaled paid work is resumed, not paid again: say so rather than "never built".
+                let journal = PredictionJournal(layout: workspace.store.layout, fileSystem: environment.fileSystem)
+                for node in plan.staleNodes {
+                    guard let key = node.key else { continue }
+                    do {
+                        if let entry = try journal.entry(for: key) { budget.resuming[node.id] = entry.predictionID ?? "id not yet known" }
+                    } catch {
+                        Console.err("warning: \(error)")
+                    }
+                }
+                planned.append((campaign, workspace, plan, budget))
             }
             let single = planned.count == 1 && shard == nil
             if single, let only = planned.first {

@@ -41,12 +41,16 @@ public struct BuildRequest: Sendable {
     /// With `noSpend`: how many shards built the clips, to name the one that should have built a
     /// missing clip.
     public var shardCount: Int?
+    /// Hosts named only in a manifest's `base_url` that may receive credentials (`--allow-host`).
+    public var allowedHosts: [String]
 
     public init(
         manifests: [ManifestRef], paths: ProjectPaths.Overrides = ProjectPaths.Overrides(), forced: [String] = [], forceAll: Bool = false,
         frozen: Bool = false, keepGoing: Bool = false, jobs: Int? = nil, maxUSD: Double? = nil, cancelOnInterrupt: Bool = false,
-        storyboard: Bool = true, shard: ShardSpec? = nil, selectOnly: Bool = false, noSpend: Bool = false, shardCount: Int? = nil
+        storyboard: Bool = true, shard: ShardSpec? = nil, selectOnly: Bool = false, noSpend: Bool = false, shardCount: Int? = nil,
+        allowedHosts: [String] = []
     ) {
+        self.allowedHosts = allowedHosts
         self.shard = shard
         self.selectOnly = selectOnly
         self.noSpend = noSpend

@@ -219,12 +219,13 @@ public struct BuildService: Sendable {
     /// Credentials and the ledger gate, checked before anything is spent.
     func setUpProviders(_ item: inout Prepared, request: BuildRequest, events: ServiceEventSink) async throws {
         do {
+            var options = ProviderSetup.Options.from(environment: environment.variables, cancelOnInterrupt: request.cancelOnInterrupt)
+            options.allowedHosts = request.allowedHosts
             item.executors = try ProviderSetup.executors(
-                for: item.plan, campaign: item.campaign, environment: environment,
-                options: .from(environment: environment.variables, cancelOnInterrupt: request.cancelOnInterrupt), transport: transport)
+                for: item.plan, campaign: item.campaign, environment: environment, options: options, transport: transport)
             item.spend = try await BudgetPolicy.gate(
                 for: item.plan, campaign: item.campaign, ledgerPath: paths(for: item.campaign, overrides: request.paths).ledger,
-                maxUSD: request.maxUSD, keepGoing: request.keepGoing, warn: { events(.warning($0)) })
+                maxUSD: request.maxUSD, keepGoing: request.keepGoing, actions: item.workspace.store.actions, warn: { events(.warning($0)) })
         } catch let refusal as BudgetRefusal {
             throw BuildServiceError.budget(refusal)
         } catch {
