@@ -136,7 +136,7 @@ struct GenerationProviderTests {
 
             let result = await setup.engine("run-1").run()
             #expect(!result.succeeded)
-            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
             #expect(node.state == .failed)
             #expect(node.message?.contains(path.pathString) == true, "\(node.message ?? "")")
             #expect(node.message?.contains("nothing new was created") == true)
@@ -176,7 +176,7 @@ struct GenerationProviderTests {
             let setup = try await FakeProviderProject(directory)
             setup.fake.hold = true
             let result = await setup.engine("run-1", pollDeadline: .milliseconds(200)).run()
-            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
             #expect(node.state == .failed)
             #expect(node.message?.contains("did not finish within") == true, "\(node.message ?? "")")
             #expect(node.message?.contains("stays journaled") == true)
@@ -196,7 +196,7 @@ struct GenerationProviderTests {
             let setup = try await FakeProviderProject(directory)
             setup.fake.reportedStatus = .unknown("paused_for_review")
             let result = await setup.engine("run-1").run()
-            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
             #expect(node.state == .failed)
             #expect(node.message?.contains("reports status 'paused_for_review'") == true, "\(node.message ?? "")")
             #expect(setup.fake.statusCount == 1, "no endless polling")

@@ -17,7 +17,7 @@ struct LedgerFailureTests {
             let failing = FailingLedger(setup.ledger)
             failing.failing = true
             let first = await setup.engine("run-1", ledger: failing).run()
-            let node = try #require(first.nodes.first { $0.id == .generate(0) })
+            let node = try #require(first.nodes.first { $0.id.local == .generate(0) })
             #expect(node.state == .failed)
             #expect(node.message?.contains("could not be written to the ledger (database is locked)") == true, "\(node.message ?? "")")
             #expect(try setup.ledger.rows().map(\.status) == ["reserved"], "the reservation is kept, not lost")
@@ -70,7 +70,7 @@ struct LedgerFailureTests {
             let failing = FailingLedger(setup.ledger)
             failing.failing = true
             let result = await setup.engine("run-1", ledger: failing).run()
-            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
             #expect(node.state == .failed)
             #expect(node.message?.contains("the fake provider refuses") == true)
             #expect(node.message?.contains("could not be written to the ledger (database is locked)") == true, "\(node.message ?? "")")

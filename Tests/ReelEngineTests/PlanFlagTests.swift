@@ -15,7 +15,7 @@ struct PlanFlagTests {
             let setup = try await FakeProviderProject(directory)
             setup.fake.statusErrors = 1
             let result = await setup.engine("run-1").run()
-            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
             #expect(node.state == .failed)
             let message = node.message ?? ""
             #expect(message.contains("HTTP 500"))

@@ -79,7 +79,7 @@ struct ReconcileTests {
             let journal = try #require(setup.journalPath)
             for run in 1...2 {
                 let result = await setup.build()
-                let node = try #require(result.nodes.first { $0.id == .generate(0) })
+                let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
                 #expect(node.state == .failed, "run \(run)")
                 #expect(node.message?.contains("cannot compare their frames") == true, "run \(run): \(node.message ?? "")")
                 #expect(node.message?.contains(journal.pathString) == true)
@@ -104,7 +104,7 @@ struct ReconcileTests {
             let journal = try #require(setup.journalPath)
             for run in 1...2 {
                 let result = await setup.build()
-                let node = try #require(result.nodes.first { $0.id == .generate(0) })
+                let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
                 #expect(node.state == .failed)
                 let message = node.message ?? ""
                 #expect(message.contains("cannot look for the prediction"), "run \(run): \(message)")

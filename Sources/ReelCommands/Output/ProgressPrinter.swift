@@ -63,7 +63,7 @@ struct ProgressPrinter: Sendable {
     }
 
     static func object(for event: BuildEvent, qualified: Bool = false) -> [String: Any] {
-        func name(_ id: NodeID) -> String { qualified ? id.qualified : name(id) }
+        func name(_ id: NodeID) -> String { qualified ? id.qualified : id.rawValue }
         let time = Timestamp.iso8601(Date(), milliseconds: false)
         switch event {
         case .planned(let total, let stale): return ["event": "planned", "time": time, "total": total, "stale": stale]
