@@ -79,10 +79,18 @@ let package = Package(
             dependencies: ["ReelBasics", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
+        /** The shared remote cache: a Bazel HTTP cache protocol client (CAS blobs, ActionResult records). */
+        .target(
+            name: "ReelRemoteCache",
+            dependencies: ["ReelBasics", "ReelCache", "ReelProviders"],
+            swiftSettings: strictSettings
+        ),
         /** Actions, the scheduler and the build engine that carries a plan out. */
         .target(
             name: "ReelEngine",
-            dependencies: ["ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia", "ReelProviders", "ReelLedger"],
+            dependencies: [
+                "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelRemoteCache", "ReelMedia", "ReelProviders", "ReelLedger",
+            ],
             swiftSettings: strictSettings
         ),
         /** ArgumentParser commands and terminal rendering. Only this module prints. */
@@ -131,6 +139,11 @@ let package = Package(
         .testTarget(
             name: "ReelProvidersTests",
             dependencies: ["ReelProviders", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelRemoteCacheTests",
+            dependencies: ["ReelRemoteCache", "ReelCache", "ReelProviders", "ReelTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

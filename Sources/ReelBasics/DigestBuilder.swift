@@ -1,0 +1,23 @@
+import Crypto
+import Foundation
+
+/// SHA-256 over bytes that arrive in pieces (a download being written to disk), so content is
+/// verified while it streams instead of being read back afterwards.
+public struct DigestBuilder: Sendable {
+    private var hasher = SHA256()
+    /// Bytes hashed so far.
+    public private(set) var count: Int64 = 0
+
+    public init() {}
+
+    /// Adds the next piece.
+    public mutating func update(_ data: Data) {
+        hasher.update(data: data)
+        count += Int64(data.count)
+    }
+
+    /// The digest of everything added.
+    public func finalize() -> Digest {
+        Digest(hashed: hasher.finalize())
+    }
+}
