@@ -32,10 +32,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        /** scripts/bench's driver for the remote cache client (fetches a list of blobs); not shipped. */
+        .executableTarget(
+            name: "remote-cache-bench",
+            dependencies: ["ReelBasics", "ReelRemoteCache"],
+            path: "Benchmarks/RemoteCacheBench",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Libraries
 
         /** glibc's posix_spawn extensions (closefrom, chdir) for the process runner. */
         .target(name: "CReelSpawn"),
+        /** libcurl (Debian's libcurl4-openssl-dev) with typed wrappers for its variadic calls: the remote cache transport. */
+        .target(name: "CReelCurl", linkerSettings: [.linkedLibrary("curl")]),
         /** Digests, canonical encoding, file system / process / clock seams, diagnostics. */
         .target(
             name: "ReelBasics",
@@ -82,7 +92,7 @@ let package = Package(
         /** The shared remote cache: a Bazel HTTP cache protocol client (CAS blobs, ActionResult records). */
         .target(
             name: "ReelRemoteCache",
-            dependencies: ["ReelBasics", "ReelCache", "ReelProviders"],
+            dependencies: ["CReelCurl", "ReelBasics", "ReelCache", "ReelProviders"],
             swiftSettings: strictSettings
         ),
         /** Actions, the scheduler and the build engine that carries a plan out. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Reel needs on Debian/Ubuntu: ffmpeg (and ffprobe) to render, SQLite's headers for the
-# spend ledger (GRDB links the system SQLite); with --test, also what
+# spend ledger (GRDB links the system SQLite), libcurl's headers for the remote cache transport (the
+# library itself is already there: Foundation's networking links it); with --test, also what
 # the test suite uses (Python's jsonschema for the schema agreement test, chromium for the report test,
 # nginx and wsgidav as remote cache servers on 127.0.0.1).
 set -euo pipefail
@@ -8,6 +9,8 @@ set -euo pipefail
 packages=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || packages+=(ffmpeg)
 [[ -f /usr/include/sqlite3.h ]] || packages+=(libsqlite3-dev)
+[[ -f /usr/include/x86_64-linux-gnu/curl/curl.h || -f /usr/include/curl/curl.h || -f /usr/include/aarch64-linux-gnu/curl/curl.h ]] \
+  || packages+=(libcurl4-openssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
   command -v python3 >/dev/null 2>&1 || packages+=(python3 python3-pip)
   # The storyboard test opens the HTML report in a real headless browser (Debian's chromium plays

@@ -16,6 +16,12 @@ public struct DigestBuilder: Sendable {
         count += Int64(data.count)
     }
 
+    /// Adds the next piece, from memory the caller owns.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        hasher.update(bufferPointer: bytes)
+        count += Int64(bytes.count)
+    }
+
     /// The digest of everything added.
     public func finalize() -> Digest {
         Digest(hashed: hasher.finalize())

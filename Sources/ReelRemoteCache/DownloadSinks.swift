@@ -29,21 +29,19 @@ final class HashingFileWriter: DownloadSink, @unchecked Sendable {
     var count: Int64 { builder.count }
     var digest: Digest { builder.finalize() }
 
-    func receive(_ chunk: Data) throws {
+    func receive(_ chunk: UnsafeRawBufferPointer) throws {
         if let limit, builder.count + Int64(chunk.count) > limit {
             throw LimitExceeded(received: builder.count + Int64(chunk.count))
         }
         builder.update(chunk)
-        try chunk.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw FileSystemError.posix(op: "write", path: path.pathString, errno: errno)
-                }
-                offset += written
+        var offset = 0
+        while offset < chunk.count {
+            let written = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError.posix(op: "write", path: path.pathString, errno: errno)
             }
+            offset += written
         }
     }
 
@@ -71,8 +69,8 @@ final class MemorySink: DownloadSink, @unchecked Sendable {
         self.limit = limit
     }
 
-    func receive(_ chunk: Data) throws {
+    func receive(_ chunk: UnsafeRawBufferPointer) throws {
         guard Int64(data.count + chunk.count) <= limit else { throw LimitExceeded(limit: limit) }
-        data.append(chunk)
+        data.append(contentsOf: chunk)
     }
 }

@@ -47,16 +47,14 @@ public final class RemoteCacheClient: Sendable {
     public static let defaultPolicy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(250), maxDelay: .seconds(5))
 
     /// - Parameters:
-    ///   - transport: the HTTP seam (default: URLSession with the configuration's timeout and
-    ///     connection bound).
+    ///   - transport: the HTTP seam (default: libcurl with the configuration's timeout).
     ///   - warn: told about corrupt blobs, lost or unusable records and retries.
     public init(
         configuration: RemoteCacheConfiguration, transport: (any RemoteCacheTransport)? = nil, policy: RetryPolicy = RemoteCacheClient.defaultPolicy,
         clock: any Clock<Duration> = ContinuousClock(), warn: @escaping @Sendable (RemoteCacheWarning) -> Void = { _ in }
     ) {
         self.configuration = configuration
-        self.transport =
-            transport ?? URLSessionRemoteTransport(timeout: configuration.timeout, maxConnections: configuration.maxConcurrentTransfers)
+        self.transport = transport ?? CurlRemoteTransport(timeout: configuration.timeout)
         self.policy = policy
         self.clock = clock
         self.warn = warn
