@@ -138,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReelGraphTests",
-            dependencies: ["ReelGraph", "ReelManifest", "ReelTestSupport"],
+            dependencies: ["ReelGraph", "ReelManifest", "ReelEngine", "ReelTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReelEndToEndTests",
-            dependencies: ["ReelTestSupport", "ReelBasics"],
+            dependencies: ["ReelTestSupport", "ReelBasics", "ReelLedger"],
             exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),

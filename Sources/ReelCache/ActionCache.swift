@@ -58,12 +58,13 @@ public struct ActionRecord: Sendable, Equatable, Codable {
 
 /// Maps node keys to their recorded results (swift-build's `ActionCacheProtocol`, Bazel's AC).
 public protocol ActionCache: Sendable {
-    /// The record for `key`, if any (its blobs are not checked here).
-    func lookup(_ key: Digest) -> ActionRecord?
+    /// The record for `key`, or `nil` when there is none (its blobs are not checked here).
+    /// - Throws: `CacheUnavailable` when a record exists but cannot be read: never a guessed miss.
+    func lookup(_ key: Digest) async throws -> ActionRecord?
     /// Records a result, replacing any earlier one.
-    func store(_ record: ActionRecord) throws
+    func store(_ record: ActionRecord) async throws
     /// Drops the record for `key`.
-    func remove(_ key: Digest) throws
+    func remove(_ key: Digest) async throws
 }
 
 /// Action cache entries as small JSON files under `CacheLayout.actionCacheRoot`, written atomically.
@@ -76,24 +77,47 @@ public struct DiskActionCache: ActionCache {
         self.fileSystem = fileSystem
     }
 
-    public func lookup(_ key: Digest) -> ActionRecord? {
-        guard let record = fileSystem.readJSON(ActionRecord.self, from: layout.actionPath(key)), record.key == key else { return nil }
+    /// The record file's bytes; `nil` when there is no record.
+    private func recordData(_ key: Digest) throws -> Data? {
+        let path = layout.actionPath(key)
+        do {
+            return try fileSystem.read(path)
+        } catch FileSystemError.posix(_, _, let code) where code == ENOENT {
+            return nil
+        } catch {
+            throw CacheUnavailable(path: path.pathString, reason: "\(error)")
+        }
+    }
+
+    public func lookup(_ key: Digest) throws -> ActionRecord? {
+        guard let data = try recordData(key) else { return nil }
+        let record: ActionRecord
+        do {
+            record = try JSONDecoder().decode(ActionRecord.self, from: data)
+        } catch {
+            throw CacheUnavailable(path: layout.actionPath(key).pathString, reason: "not a record this version of Reel can read")
+        }
+        guard record.key == key else {
+            throw CacheUnavailable(path: layout.actionPath(key).pathString, reason: "it records another key")
+        }
         return record
     }
 
     /// The outputs and metadata for `key`, without decoding the key material (what planning needs).
     /// Read with JSONSerialization: on Linux about three times faster than JSONDecoder here, and a
     /// no-op build reads one record per node.
-    public func outputs(for key: Digest) -> (outputs: [ActionOutput], metadata: [String: CanonicalValue])? {
-        guard let data = try? fileSystem.read(layout.actionPath(key)),
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+    /// - Throws: `CacheUnavailable` for a record that exists but cannot be read.
+    public func outputs(for key: Digest) throws -> (outputs: [ActionOutput], metadata: [String: CanonicalValue])? {
+        guard let data = try recordData(key) else { return nil }
+        let unreadable = CacheUnavailable(path: layout.actionPath(key).pathString, reason: "not a record this version of Reel can read")
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
             (object["key"] as? String).flatMap(Digest.init) == key, let rawOutputs = object["outputs"] as? [[String: Any]]
-        else { return nil }
+        else { throw unreadable }
         var outputs: [ActionOutput] = []
         for raw in rawOutputs {
             guard let name = raw["name"] as? String, let digest = (raw["digest"] as? String).flatMap(Digest.init),
                 let size = (raw["size"] as? NSNumber)?.int64Value
-            else { return nil }
+            else { throw unreadable }
             outputs.append(ActionOutput(name: name, digest: digest, size: size))
         }
         let metadata = (object["metadata"] as? [String: Any]).map { $0.compactMapValues(CanonicalValue.init(json:)) } ?? [:]

@@ -1,20 +1,42 @@
 import Foundation
 import ReelBasics
 
-/// A content-addressed store of blobs (swift-build's `CASProtocol`, Bazel's CAS).
+/// A content-addressed store of blobs (swift-build's `CASProtocol`, Bazel's CAS). Path-free:
+/// blobs are handed out by digest and put at a path only on request, so a tier that is not a local
+/// folder (a remote cache) fits behind the same protocol.
 public protocol ContentStore: Sendable {
-    /// Where the blob for `digest` lives (whether or not it is there).
-    func path(for digest: Digest) -> AbsolutePath
     /// Moves `file` into the store and returns its digest. `file` is consumed.
-    func insert(movingFile file: AbsolutePath) throws -> Digest
+    func insert(movingFile file: AbsolutePath) async throws -> Digest
     /// Stores `data` and returns its digest.
-    func insert(_ data: Data) throws -> Digest
+    func insert(_ data: Data) async throws -> Digest
     /// Whether the blob is present and its content still has `digest`.
-    func verify(_ digest: Digest) -> BlobState
-    /// The blob's bytes (not verified).
-    func read(_ digest: Digest) throws -> Data
+    /// - Throws: `CacheUnavailable` when that cannot be told (an I/O error): never a guessed miss.
+    func verify(_ digest: Digest) async throws -> BlobState
+    /// The blob's bytes, checked against `digest`.
+    /// - Throws: `CacheUnavailable` when it is missing, damaged or unreadable.
+    func data(_ digest: Digest) async throws -> Data
+    /// A path a tool (ffmpeg) can read the blob from, valid for this process's lifetime.
+    func readablePath(_ digest: Digest) async throws -> AbsolutePath
+    /// Places the blob at `destination` (a hard link to the read-only blob, or a copy).
+    func materialise(_ digest: Digest, at destination: AbsolutePath) async throws
     /// Deletes a blob (a damaged one, or by garbage collection).
-    func remove(_ digest: Digest) throws
+    func remove(_ digest: Digest) async throws
+}
+
+/// The cache could not be read: neither a hit nor a miss. Paid work fails closed on it.
+public struct CacheUnavailable: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String {
+        "the cache entry '\(path)' cannot be read (\(reason)); check the file's permissions and the disk, "
+            + "or run `reel cache verify`"
+    }
 }
 
 /// What `verify` found.
@@ -39,6 +61,7 @@ public struct DiskContentStore: ContentStore {
         self.statCache = statCache
     }
 
+    /// Where the blob for `digest` lives in this local tier (whether or not it is there).
     public func path(for digest: Digest) -> AbsolutePath {
         layout.blobPath(digest)
     }
@@ -46,7 +69,7 @@ public struct DiskContentStore: ContentStore {
     public func insert(movingFile file: AbsolutePath) throws -> Digest {
         let (digest, _) = try fileSystem.hash(file)
         let destination = path(for: digest)
-        if verify(digest) == .present {
+        if try verify(digest) == .present {
             try fileSystem.remove(file)
             return digest
         }
@@ -61,7 +84,7 @@ public struct DiskContentStore: ContentStore {
 
     public func insert(_ data: Data) throws -> Digest {
         let digest = Digest.of(data)
-        if verify(digest) == .present { return digest }
+        if try verify(digest) == .present { return digest }
         let destination = path(for: digest)
         if fileSystem.exists(destination) { try fileSystem.remove(destination) }
         try fileSystem.writeAtomically(data, to: destination)
@@ -70,11 +93,11 @@ public struct DiskContentStore: ContentStore {
         return digest
     }
 
-    public func verify(_ digest: Digest) -> BlobState {
+    public func verify(_ digest: Digest) throws -> BlobState {
         let file = path(for: digest)
         guard let info = fileSystem.info(file), info.kind == .file else { return .missing }
         if statCache.cachedDigest(of: file, info: info) == digest { return .present }
-        guard let (actual, _) = try? fileSystem.hash(file) else { return .missing }
+        let actual = try hashOrUnavailable(file)
         guard actual == digest else {
             statCache.forget(file)
             return .corrupt
@@ -84,15 +107,42 @@ public struct DiskContentStore: ContentStore {
     }
 
     /// Rehashes the blob whatever the stat cache says (`reel cache verify`).
-    public func verifyThoroughly(_ digest: Digest) -> BlobState {
+    public func verifyThoroughly(_ digest: Digest) throws -> BlobState {
         let file = path(for: digest)
         guard fileSystem.info(file)?.kind == .file else { return .missing }
-        guard let (actual, _) = try? fileSystem.hash(file) else { return .missing }
-        return actual == digest ? .present : .corrupt
+        return try hashOrUnavailable(file) == digest ? .present : .corrupt
     }
 
-    public func read(_ digest: Digest) throws -> Data {
-        try fileSystem.read(path(for: digest))
+    /// The file's digest; a read error is `CacheUnavailable`, never a miss.
+    private func hashOrUnavailable(_ file: AbsolutePath) throws -> Digest {
+        do {
+            return try fileSystem.hash(file).digest
+        } catch {
+            throw CacheUnavailable(path: file.pathString, reason: "\(error)")
+        }
+    }
+
+    public func data(_ digest: Digest) throws -> Data {
+        let file = path(for: digest)
+        let bytes: Data
+        do {
+            bytes = try fileSystem.read(file)
+        } catch {
+            throw CacheUnavailable(path: file.pathString, reason: fileSystem.exists(file) ? "\(error)" : "the blob is missing")
+        }
+        guard Digest.of(bytes) == digest else { throw CacheUnavailable(path: file.pathString, reason: "its content does not match its digest") }
+        return bytes
+    }
+
+    public func readablePath(_ digest: Digest) throws -> AbsolutePath {
+        let file = path(for: digest)
+        guard fileSystem.info(file)?.kind == .file else { throw CacheUnavailable(path: file.pathString, reason: "the blob is missing") }
+        return file
+    }
+
+    /// Links (or copies) the blob to `destination`, replacing what is there.
+    public func materialise(_ digest: Digest, at destination: AbsolutePath) throws {
+        try fileSystem.linkOrCopy(try readablePath(digest), to: destination)
     }
 
     public func remove(_ digest: Digest) throws {

@@ -5,29 +5,44 @@ import ReelEngine
 import ReelGraph
 import ReelManifest
 
-/// Loading shared by the commands: manifest → resolved campaign → workspace.
+/// What the commands share: the build service, and rendering its events and refusals.
 enum CommandSupport {
-    /// Loads and resolves the manifest, printing diagnostics; throws exit 1 on errors.
-    static func loadCampaign(_ options: ManifestOptions, environment: BuildEnvironment, quiet: Bool = false) throws -> ResolvedCampaign {
-        let loader = ManifestLoader(fileSystem: environment.fileSystem, environment: environment.variables)
-        let (campaign, diagnostics) = loader.load(options.manifestPath, displayPath: options.manifest)
-        let shown = quiet ? diagnostics.filter { $0.severity == .error } : diagnostics
-        Console.print(shown)
-        guard let campaign, !diagnostics.contains(where: { $0.severity == .error }) else {
-            let count = diagnostics.filter { $0.severity == .error }.count
-            Console.err("\(options.manifest): \(count) error\(count == 1 ? "" : "s")")
-            throw ExitCode.failure
-        }
-        return campaign
+    /// The manifest the user named.
+    static func manifestRef(_ options: ManifestOptions) -> BuildRequest.ManifestRef {
+        BuildRequest.ManifestRef(path: options.manifestPath, display: options.manifest)
     }
 
-    /// Opens the workspace, turning setup failures into one clear error and exit 1.
-    static func openWorkspace(_ campaign: ResolvedCampaign, options: ManifestOptions, environment: BuildEnvironment) async throws -> Workspace {
-        do {
-            return try await Workspace.open(campaign, cacheRoot: options.cacheRoot(environment: environment.variables), environment: environment)
-        } catch {
+    /// Renders service events: diagnostics (only errors when `quiet`), warnings and build progress.
+    /// The storyboard's location is the caller's to print (after the summary).
+    static func render(_ event: ServiceEvent, quiet: Bool, printer: ProgressPrinter? = nil) {
+        switch event {
+        case .diagnostics(let diagnostics):
+            Console.print(quiet ? diagnostics.filter { $0.severity == .error } : diagnostics)
+        case .warning(let message):
+            Console.err("warning: \(message)")
+        case .build(let event):
+            printer?.handle(event)
+        case .storyboard:
+            break
+        }
+    }
+
+    /// Prints a refusal and exits 1.
+    static func fail(_ error: any Error) -> ExitCode {
+        if case BuildServiceError.invalidManifest = error {
+            Console.err("\(error)")
+        } else {
             Console.err("error: \(error)")
-            throw ExitCode.failure
+        }
+        return ExitCode.failure
+    }
+
+    /// Loads and resolves the manifest, printing diagnostics; throws exit 1 on errors.
+    static func loadCampaign(_ options: ManifestOptions, environment: BuildEnvironment, quiet: Bool = false) throws -> ResolvedCampaign {
+        do {
+            return try BuildService(environment: environment).load(manifestRef(options)) { render($0, quiet: quiet) }
+        } catch {
+            throw fail(error)
         }
     }
 
@@ -36,10 +51,15 @@ enum CommandSupport {
     static func plan(
         _ options: ManifestOptions, environment: BuildEnvironment, quiet: Bool
     ) async throws -> (campaign: ResolvedCampaign, workspace: Workspace, plan: ReelGraph.Plan) {
-        let campaign = try loadCampaign(options, environment: environment, quiet: quiet)
-        let workspace = try await openWorkspace(campaign, options: options, environment: environment)
-        let plan = workspace.plan()
-        workspace.store.flush()
-        return (campaign, workspace, plan)
+        do {
+            return try await BuildService(environment: environment).plan(manifestRef(options), overrides: options.overrides) { render($0, quiet: quiet) }
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// The project's paths for a loaded campaign.
+    static func paths(_ campaign: ResolvedCampaign, options: ManifestOptions, environment: BuildEnvironment) -> ProjectPaths {
+        BuildService(environment: environment).paths(for: campaign, overrides: options.overrides)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelBasics
+import ReelEngine
 
 /// Options every command that reads a manifest takes.
 struct ManifestOptions: ParsableArguments {
@@ -18,22 +19,9 @@ struct ManifestOptions: ParsableArguments {
         AbsolutePath(manifest, relativeTo: AbsolutePath.currentDirectory)
     }
 
-    /// The ledger path from the flag, the environment, or the project default.
-    func ledgerPath(projectRoot: AbsolutePath, environment: [String: String]) -> AbsolutePath {
-        if let ledger, !ledger.isEmpty { return AbsolutePath(ledger, relativeTo: AbsolutePath.currentDirectory) }
-        if let fromEnvironment = environment["REEL_LEDGER"], !fromEnvironment.isEmpty {
-            return AbsolutePath(fromEnvironment, relativeTo: AbsolutePath.currentDirectory)
-        }
-        return projectRoot.appending(".reel/ledger.sqlite")
-    }
-
-    /// The cache root from the flag or the environment, if either is set.
-    func cacheRoot(environment: [String: String]) -> AbsolutePath? {
-        if let cacheDir, !cacheDir.isEmpty { return AbsolutePath(cacheDir, relativeTo: AbsolutePath.currentDirectory) }
-        if let fromEnvironment = environment["REEL_CACHE_DIR"], !fromEnvironment.isEmpty {
-            return AbsolutePath(fromEnvironment, relativeTo: AbsolutePath.currentDirectory)
-        }
-        return nil
+    /// The cache and ledger flags, resolved with the environment by `ProjectPaths`.
+    var overrides: ProjectPaths.Overrides {
+        ProjectPaths.Overrides(cacheDir: cacheDir, ledger: ledger)
     }
 }
 

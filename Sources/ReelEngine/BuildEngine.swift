@@ -53,75 +53,45 @@ public struct BuildEngine: Sendable {
     public func run(plan known: Plan? = nil) async -> BuildResult {
         let book = OutcomeBook()
         let planner = workspace.planner(forced: options.forced, forceAll: options.forceAll)
-        let builder = workspace.builder
-        let plan = known ?? planner.plan()
+        let plan: Plan
+        if let known { plan = known } else { plan = await planner.plan() }
         events(.planned(total: plan.nodes.count, stale: plan.staleNodes.count))
 
-        let featureSpecs = builder.featureNodes()
-        await runStage(featureSpecs, limit: options.jobs, planner: planner, book: book)
-
-        var selection: Selection?
-        if builder.selectorSettings != nil {
-            let features = Dictionary(uniqueKeysWithValues: featureSpecs.compactMap { spec in
-                book.outcome(spec.id)?.outputDigest.map { (spec.id.suffix ?? "", $0) }
-            })
-            if let spec = builder.selectNode(features: features) {
-                await runStage([spec], limit: 1, planner: planner, book: book)
-                if let digest = book.outcome(.select)?.outputDigest {
-                    selection = workspace.store.selection(digest)
-                    if selection == nil, book.outcome(.select)?.state == .cached {
-                        // A cached selection this version cannot read: select again.
-                        await process(spec, planner: workspace.planner(forced: [.select]), book: book)
-                        selection = book.outcome(.select)?.outputDigest.flatMap(workspace.store.selection)
-                    }
-                    if selection == nil { book.fail(spec, message: "the selection blob \(digest.short) is unreadable; run `reel build` again") }
-                }
-            } else {
-                book.skip(id: .select, kind: .select, label: "selector", because: featureSpecs.first { book.outcome($0.id)?.state != .built && book.outcome($0.id)?.state != .cached }?.id ?? .select, events: events)
-            }
-        } else {
-            selection = builder.explicitSelection()
-        }
-
-        var generateSpecs: [NodeSpec] = []
-        if let selection {
-            generateSpecs = builder.generateNodes(for: selection)
-            let generator = workspace.campaign.generator
-            // Local clips share the CPU with ffmpeg's own threads; remote ones wait on the provider's GPUs.
-            let limit = generator.kind == .local
-                ? min(options.jobs, generator.concurrency)
-                : (options.jobsExplicit ? min(options.jobs, generator.concurrency) : generator.concurrency)
-            await runStage(generateSpecs, limit: limit, planner: planner, book: book)
-        }
-
-        let clips = generateSpecs.compactMap { book.outcome($0.id)?.outputDigest }
-        if selection != nil, clips.count == generateSpecs.count, !generateSpecs.isEmpty {
-            let spec = builder.combineNode(clips: clips, generateIDs: generateSpecs.map(\.id))
-            await runStage([spec], limit: 1, planner: planner, book: book)
-        } else {
-            let blocker = generateSpecs.first { book.outcome($0.id)?.outputDigest == nil }?.id ?? .select
-            book.skip(id: .combine, kind: .combine, label: workspace.campaign.output.path.relative(to: workspace.campaign.projectRoot), because: blocker, events: events)
-        }
+        let walk = await GraphWalk(builder: workspace.builder).run(ExecutionDriver(engine: self, planner: planner, book: book))
 
         let materialiser = Materialiser(workspace: workspace)
-        let clipPaths = materialiser.materialiseClips(generateSpecs.map { ($0, book.outcome($0.id)?.outputDigest) })
+        let clipPaths = await materialiser.materialiseClips(walk.generateSpecs.map { ($0, book.outcome($0.id)?.outputDigest) })
         var video: AbsolutePath?
-        let videoDigest = book.outcome(.combine)?.outputDigest
+        let videoDigest = walk.combineSpec.flatMap { book.outcome($0.id)?.outputDigest }
         if let videoDigest {
             do {
-                video = try materialiser.materialiseVideo(videoDigest)
+                video = try await materialiser.materialiseVideo(videoDigest)
             } catch {
                 events(.note("could not place the video at \(workspace.campaign.output.path): \(error)"))
             }
         }
         var result = BuildResult(
-            nodes: book.all(), selection: selection, video: video, videoDigest: videoDigest, clips: clipPaths, lockfileChanged: false,
+            nodes: book.all(), selection: walk.selection, video: video, videoDigest: videoDigest, clips: clipPaths, lockfileChanged: false,
             interrupted: Task.isCancelled)
         if result.succeeded {
             result.lockfileChanged = (try? LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)) ?? false
         }
         workspace.store.flush()
         return result
+    }
+
+    /// How many nodes of `stage` run at once.
+    func limit(for stage: NodeKind) -> Int {
+        switch stage {
+        case .features: return options.jobs
+        case .select, .combine: return 1
+        case .generate:
+            let generator = workspace.campaign.generator
+            // Local clips share the CPU with ffmpeg's own threads; remote ones wait on the provider's GPUs.
+            return generator.kind == .local
+                ? min(options.jobs, generator.concurrency)
+                : (options.jobsExplicit ? min(options.jobs, generator.concurrency) : generator.concurrency)
+        }
     }
 
     /// Runs `specs` with at most `limit` at once; stops launching after a failure unless
@@ -165,7 +135,11 @@ public struct BuildEngine: Sendable {
 
     /// One node: cache hit, or lock → re-check → execute → record.
     func process(_ spec: NodeSpec, planner: Planner, book: OutcomeBook) async {
-        let (_, reason, cached) = planner.assess(spec)
+        let (_, reason, cached) = await planner.assess(spec)
+        if case .cacheUnavailable(let why) = reason, isPaid(spec) {
+            book.fail(spec, message: BuildEngine.failClosed(why), reason: reason, events: events)
+            return
+        }
         if let cached {
             book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: cached))
             events(.cached(spec.id, label: spec.label))
@@ -181,10 +155,18 @@ public struct BuildEngine: Sendable {
             return
         }
         defer { lock.release() }
-        if reason != .forced, case .hit(let result) = workspace.store.lookup(spec.key) {
-            book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: result))
-            events(.cached(spec.id, label: spec.label))
-            return
+        if reason != .forced {
+            switch await workspace.store.lookup(spec.key) {
+            case .hit(let result):
+                book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: result))
+                events(.cached(spec.id, label: spec.label))
+                return
+            case .unavailable(let why) where isPaid(spec):
+                book.fail(spec, message: BuildEngine.failClosed(why), reason: .cacheUnavailable(why), events: events)
+                return
+            default:
+                break
+            }
         }
         events(.started(spec.id, label: spec.label))
         let clock = ContinuousClock()
@@ -195,30 +177,37 @@ public struct BuildEngine: Sendable {
             events: events)
         let estimate = CostEstimator(registry: workspace.registry).estimate(spec)
         let journal = PredictionJournal(layout: layout, fileSystem: workspace.environment.fileSystem)
+        let executor: any NodeExecutor
+        do {
+            executor = try executors.executor(for: spec)
+        } catch {
+            book.fail(spec, message: "\(error)", reason: reason, events: events)
+            return
+        }
         var reservation: Reservation?
-        if let spend, estimate > 0 || BuildEngine.isPaid(spec) {
+        if let spend, estimate > 0 || executor.isPaid {
             do {
                 let resuming = journal.entry(for: spec.key) != nil
-                reservation = try spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
+                reservation = try await spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
             } catch {
                 book.fail(spec, message: "not started: \(error)", reason: reason, events: events)
                 return
             }
         }
         do {
-            let executor = try executors.executor(for: spec)
             let outcome = try await executor.execute(spec, in: context)
             let seconds = (clock.now - started).inSeconds
             let record = ActionRecord(
                 key: spec.key, kind: spec.kind.rawValue, outputs: outcome.outputs, metadata: outcome.metadata,
                 keyMaterial: spec.keyMaterial.canonical, createdAt: iso8601(workspace.environment.now()), durationSeconds: seconds)
-            try workspace.store.actions.store(record)
+            try await workspace.store.store(record)
             // Only now that the result is recorded may the journal forget the prediction, and the
             // spend be settled (a failure before this point keeps both, for the next run).
             journal.remove(spec.key)
             if let held = reservation, let spend {
                 reservation = nil
-                events(.spent(spec.id, usd: spend.settle(held, outcome: outcome, now: workspace.environment.now())))
+                let usd = await spend.settle(held, outcome: outcome, now: workspace.environment.now())
+                events(.spent(spec.id, usd: usd))
             }
             let result = CachedResult(
                 outputs: Dictionary(outcome.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
@@ -228,16 +217,71 @@ public struct BuildEngine: Sendable {
             events(.built(spec.id, label: spec.label, seconds: seconds))
         } catch {
             if let reservation, let spend {
-                spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
+                await spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
             }
             let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             book.fail(spec, message: message, reason: reason, events: events)
         }
     }
 
-    /// Whether the node calls a paid provider (reserved even when its estimate is zero).
-    static func isPaid(_ spec: NodeSpec) -> Bool {
-        ["replicate", "openai-compatible"].contains(spec.keyMaterial.provider)
+    /// Whether `spec` runs through a paid executor (fail closed: a node without an executor counts
+    /// as paid).
+    func isPaid(_ spec: NodeSpec) -> Bool {
+        do {
+            return try executors.executor(for: spec).isPaid
+        } catch {
+            return true
+        }
+    }
+
+    /// Why a paid node does not run when the cache cannot be read.
+    static func failClosed(_ why: String) -> String {
+        "not started: \(why); Reel cannot tell whether this paid result already exists, so it does not pay for it again"
+    }
+}
+
+/// The build's side of the graph walk: each stage runs (cache hits taken, the rest executed).
+struct ExecutionDriver: GraphDriver {
+    let engine: BuildEngine
+    let planner: Planner
+    let book: OutcomeBook
+
+    func evaluate(_ specs: [NodeSpec], stage: NodeKind) async -> [NodeID: Digest] {
+        await engine.runStage(specs, limit: engine.limit(for: stage), planner: planner, book: book)
+        var outputs: [NodeID: Digest] = [:]
+        for spec in specs {
+            if let digest = book.outcome(spec.id)?.outputDigest { outputs[spec.id] = digest }
+        }
+        return outputs
+    }
+
+    func selection(in digest: Digest) async -> Selection? {
+        await engine.workspace.store.selection(digest)
+    }
+
+    func selectionUnreadable(_ spec: NodeSpec, digest: Digest) async -> Selection? {
+        var selection: Selection?
+        if book.outcome(spec.id)?.state == .cached {
+            // A cached selection this version cannot read: select again.
+            await engine.process(spec, planner: engine.workspace.planner(forced: [spec.id]), book: book)
+            if let rebuilt = book.outcome(spec.id)?.outputDigest { selection = await engine.workspace.store.selection(rebuilt) }
+        }
+        if selection == nil, book.outcome(spec.id)?.state != .failed {
+            book.fail(spec, message: "the selection blob \(digest.short) is unreadable; run `reel build` again", events: engine.events)
+        }
+        return selection
+    }
+
+    func pending(_ node: PendingNode) async {
+        let builder = engine.workspace.builder
+        switch node {
+        case .select(_, _, let blocker):
+            book.skip(id: builder.selectID, kind: .select, label: "selector", because: blocker, events: engine.events)
+        case .generates:
+            break
+        case .combine(let label, _, let blocker):
+            book.skip(id: builder.combineID, kind: .combine, label: label, because: blocker, events: engine.events)
+        }
     }
 }
 

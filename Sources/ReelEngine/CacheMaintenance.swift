@@ -21,27 +21,31 @@ public struct CacheMaintenance: Sendable {
     }
 
     /// Every action record in the cache.
-    func records() -> [ActionRecord] {
+    /// - Throws: `CacheUnavailable` for a record that cannot be read (gc must not guess which
+    ///   blobs it keeps alive).
+    func records() throws -> [ActionRecord] {
         let root = store.layout.actionCacheRoot
-        return ((try? fileSystem.list(root)) ?? []).flatMap { prefix in
-            ((try? fileSystem.list(root.appending(prefix))) ?? []).compactMap { name -> ActionRecord? in
-                guard let key = Digest(String(name.dropLast(5))) else { return nil }
-                return store.actions.lookup(key)
+        var records: [ActionRecord] = []
+        for prefix in (try? fileSystem.list(root)) ?? [] {
+            for name in (try? fileSystem.list(root.appending(prefix))) ?? [] {
+                guard let key = Digest(String(name.dropLast(5))), let record = try store.actions.lookup(key) else { continue }
+                records.append(record)
             }
         }
+        return records
     }
 
     /// Rehashes every blob (removing corrupt ones) and drops records whose blobs are gone.
-    public func verify() -> (blobs: Int, corrupt: Int, records: Int, brokenRecords: Int) {
+    public func verify() throws -> (blobs: Int, corrupt: Int, records: Int, brokenRecords: Int) {
         let all = blobs()
         var corrupt = 0
-        for digest in all where store.content.verifyThoroughly(digest) == .corrupt {
+        for digest in all where try store.content.verifyThoroughly(digest) == .corrupt {
             corrupt += 1
             try? store.content.remove(digest)
         }
-        let records = records()
+        let records = try records()
         var broken = 0
-        for record in records where record.outputs.contains(where: { store.content.verify($0.digest) != .present }) {
+        for record in records where try record.outputs.contains(where: { try store.content.verify($0.digest) != .present }) {
             broken += 1
             try? store.actions.remove(record.key)
         }
@@ -50,11 +54,11 @@ public struct CacheMaintenance: Sendable {
     }
 
     /// Removes old records (when asked), unreferenced blobs and leftover temporary files.
-    public func collect(olderThanDays days: Int?, now: Date = Date()) -> (records: Int, blobs: Int, bytes: Int64) {
+    public func collect(olderThanDays days: Int?, now: Date = Date()) throws -> (records: Int, blobs: Int, bytes: Int64) {
         var removedRecords = 0
         var live: Set<Digest> = []
         let cutoff = days.map { now.addingTimeInterval(-Double($0) * 86_400) }
-        for record in records() {
+        for record in try records() {
             if let cutoff, let created = Timestamp.parse(record.createdAt), created < cutoff {
                 try? store.actions.remove(record.key)
                 removedRecords += 1

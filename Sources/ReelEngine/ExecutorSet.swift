@@ -1,26 +1,28 @@
 import ReelGraph
 import ReelManifest
 
-/// Which executor runs which node. Providers that are not configured are `nil`, and a node that
-/// needs one fails with a message saying what to set up.
+/// Which executor runs which node. Remote generators are keyed by the model registry's
+/// `provider` field; providers that are not configured are absent, and a node that needs one
+/// fails with a message saying what to set up.
 public struct ExecutorSet: Sendable {
     public var features: any NodeExecutor
     public var localSelect: any NodeExecutor
     public var llmSelect: (any NodeExecutor)?
     public var animatic: any NodeExecutor
-    public var replicate: (any NodeExecutor)?
+    /// Remote generation executors by provider (`ModelSpec.provider`).
+    public var generators: [String: any NodeExecutor]
     public var combine: any NodeExecutor
 
     public init(
         features: any NodeExecutor = FeaturesExecutor(), localSelect: any NodeExecutor = LocalSelectExecutor(),
-        llmSelect: (any NodeExecutor)? = nil, animatic: any NodeExecutor = AnimaticExecutor(), replicate: (any NodeExecutor)? = nil,
+        llmSelect: (any NodeExecutor)? = nil, animatic: any NodeExecutor = AnimaticExecutor(), generators: [String: any NodeExecutor] = [:],
         combine: any NodeExecutor = CombineExecutor()
     ) {
         self.features = features
         self.localSelect = localSelect
         self.llmSelect = llmSelect
         self.animatic = animatic
-        self.replicate = replicate
+        self.generators = generators
         self.combine = combine
     }
 
@@ -38,10 +40,11 @@ public struct ExecutorSet: Sendable {
             return llmSelect
         case .generate(let input):
             if input.settings.kind == .local { return animatic }
-            guard let replicate else {
-                throw EngineError.providerUnavailable("the replicate generator is not available in this build")
+            let provider = input.settings.modelSpec?.provider ?? input.settings.kind.rawValue
+            guard let generator = generators[provider] else {
+                throw EngineError.providerUnavailable("the \(provider) generator is not available in this build")
             }
-            return replicate
+            return generator
         }
     }
 }

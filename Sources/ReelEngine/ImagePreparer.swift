@@ -9,6 +9,9 @@ import ReelProviders
 /// Turns asset images into what providers accept: JPEG or PNG (others converted with ffmpeg),
 /// optionally downscaled, as data URLs or Replicate file uploads (reused while still valid).
 struct ImagePreparer: Sendable {
+    /// ffmpeg's JPEG quality (`-q:v`, 2 = best) for images it converts: part of the LLM select key.
+    static let jpegQuality = 3
+
     let runner: any ProcessRunner
     let fileSystem: any FileSystem
     let temporaryRoot: AbsolutePath
@@ -31,7 +34,7 @@ struct ImagePreparer: Sendable {
             filters = "scale='min(\(maxEdge),iw)':'min(\(maxEdge),ih)':force_original_aspect_ratio=decrease:flags=lanczos," + filters
         }
         _ = try await runner.checkedRun(ProcessSpec("ffmpeg", [
-            "-nostdin", "-y", "-v", "error", "-i", asset.path.pathString, "-frames:v", "1", "-vf", filters, "-q:v", "3",
+            "-nostdin", "-y", "-v", "error", "-i", asset.path.pathString, "-frames:v", "1", "-vf", filters, "-q:v", String(ImagePreparer.jpegQuality),
             "-fflags", "+bitexact", "-flags:v", "+bitexact", output.pathString,
         ]))
         let data = try fileSystem.read(output)

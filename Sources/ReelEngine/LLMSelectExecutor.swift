@@ -44,6 +44,8 @@ public struct LLMSelectExecutor: NodeExecutor {
         self.registry = registry
     }
 
+    public var isPaid: Bool { true }
+
     public func execute(_ spec: NodeSpec, in context: ExecutionContext) async throws -> ActionOutcome {
         guard case .select(let input) = spec.action else { throw EngineError.wrongAction(spec.id) }
         let preparer = ImagePreparer(
@@ -61,7 +63,7 @@ public struct LLMSelectExecutor: NodeExecutor {
         var answeredBy: String?
         var problems: [String] = []
         for attempt in 1...2 {
-            let reply = try await client.complete(model: model, messages: messages, schemaName: "image_pairs", schema: prompt.schema, onRetry: onRetry)
+            let reply = try await client.complete(model: model, messages: messages, schemaName: ChatCompletionsClient.schemaName, schema: prompt.schema, onRetry: onRetry)
             usage = usage + reply.usage
             answeredBy = reply.model ?? answeredBy
             if let refusal = reply.refusal, !refusal.isEmpty {
@@ -76,7 +78,7 @@ public struct LLMSelectExecutor: NodeExecutor {
                 let selection = Selection(pairs: pairs.map {
                     SelectedPair(first: $0.first, last: $0.last, score: $0.score, reasoning: $0.reasoning, prompt: $0.prompt)
                 })
-                let output = try context.storeData(selection.canonicalData(), as: NodeKind.select.outputName)
+                let output = try await context.storeData(selection.canonicalData(), as: NodeKind.select.outputName)
                 let cost = cost(usage, model: model)
                 return ActionOutcome(outputs: [output], metadata: [
                     "provider": "openai-compatible", "model": .string(model), "answered_by": .string(answeredBy ?? model),

@@ -12,7 +12,7 @@ public struct FeaturesExecutor: NodeExecutor {
     public func execute(_ spec: NodeSpec, in context: ExecutionContext) async throws -> ActionOutcome {
         guard case .features(let input) = spec.action else { throw EngineError.wrongAction(spec.id) }
         let features = try await FeatureExtractor(runner: context.environment.runner).features(of: input.asset.path, size: input.size)
-        let output = try context.storeData(features.canonicalData(), as: NodeKind.features.outputName)
+        let output = try await context.storeData(features.canonicalData(), as: NodeKind.features.outputName)
         return ActionOutcome(outputs: [output], metadata: ["mean_color": .string(features.meanColor)])
     }
 }
@@ -26,12 +26,12 @@ public struct LocalSelectExecutor: NodeExecutor {
         var images: [LocalPairScorer.Image] = []
         for candidate in input.candidates {
             guard let digest = candidate.features else { throw EngineError.missingInput(spec.id, "features of '\(candidate.asset.id)'") }
-            let features = try ImageFeatures(data: try context.store.content.read(digest))
+            let features = try ImageFeatures(data: try await context.store.data(digest))
             images.append(LocalPairScorer.Image(id: candidate.asset.id, features: features, tags: candidate.asset.tags))
         }
         let scorer = LocalPairScorer(images: images, brandColors: input.brand.colors)
         let selection = Selection(pairs: scorer.select(count: input.settings.count))
-        let output = try context.storeData(selection.canonicalData(), as: NodeKind.select.outputName)
+        let output = try await context.storeData(selection.canonicalData(), as: NodeKind.select.outputName)
         return ActionOutcome(outputs: [output], metadata: ["selector": "local", "pairs": .int(selection.pairs.count)])
     }
 }
@@ -55,7 +55,7 @@ public struct AnimaticExecutor: NodeExecutor {
         guard abs(info.duration - expected) < 0.1, info.width == settings.clipResolution.width else {
             throw EngineError.badOutput(spec.id, "expected \(expected) s at \(settings.clipResolution), got \(info.duration) s at \(info.width)x\(info.height)")
         }
-        let output = try context.storeFile(temporary, as: NodeKind.generate.outputName)
+        let output = try await context.storeFile(temporary, as: NodeKind.generate.outputName)
         return ActionOutcome(outputs: [output], metadata: ["provider": "local", "model": "animatic", "media": info.canonical, "cost_usd": .decimal(0)])
     }
 }
@@ -69,8 +69,8 @@ public struct CombineExecutor: NodeExecutor {
         let probe = MediaProbe(runner: context.environment.runner)
         var clips: [CombineClip] = []
         for (index, digest) in input.clips.enumerated() {
-            let path = context.store.content.path(for: digest)
-            let known = context.upstream[spec.dependencies[safe: index] ?? .generate(index)]?.metadata["media"]
+            let path = try await context.store.readablePath(digest)
+            let known = context.upstream[spec.dependencies[safe: index] ?? .generate(index, campaign: spec.id.campaign)]?.metadata["media"]
             let info: MediaInfo
             if let stored = MediaInfo(canonical: known) { info = stored } else { info = try await probe.probe(path) }
             clips.append(CombineClip(path: path, info: info))
@@ -107,7 +107,7 @@ public struct CombineExecutor: NodeExecutor {
                 throw EngineError.badOutput(spec.id, "expected \(command.expectedDuration) s, got \(info.duration) s")
             }
         }
-        let stored = try context.storeFile(temporary, as: NodeKind.combine.outputName)
+        let stored = try await context.storeFile(temporary, as: NodeKind.combine.outputName)
         return ActionOutcome(outputs: [stored], metadata: ["media": info.canonical, "mode": .string(mode)])
     }
 }

@@ -12,14 +12,14 @@ struct Materialiser {
 
     var fileSystem: any FileSystem { workspace.environment.fileSystem }
 
-    func materialiseVideo(_ digest: Digest) throws -> AbsolutePath {
+    func materialiseVideo(_ digest: Digest) async throws -> AbsolutePath {
         let destination = workspace.campaign.output.path
-        try place(digest, at: destination)
+        try await workspace.store.materialise(digest, at: destination)
         return destination
     }
 
     /// Links each built clip as `NN-first-last.mp4` and removes clips no longer in the video.
-    func materialiseClips(_ clips: [(NodeSpec, Digest?)]) -> [AbsolutePath] {
+    func materialiseClips(_ clips: [(NodeSpec, Digest?)]) async -> [AbsolutePath] {
         let directory = workspace.campaign.output.clipsDirectory
         var placed: [AbsolutePath] = []
         var keep: Set<String> = []
@@ -28,7 +28,7 @@ struct Materialiser {
             let name = String(format: "%02d-", input.index + 1) + "\(input.pair.first)-\(input.pair.last).mp4"
             let destination = directory.appending(name)
             keep.insert(name)
-            if (try? place(digest, at: destination)) != nil { placed.append(destination) }
+            if (try? await workspace.store.materialise(digest, at: destination)) != nil { placed.append(destination) }
         }
         if let names = try? fileSystem.list(directory) {
             for name in names where name.hasSuffix(".mp4") && !keep.contains(name) {
@@ -36,21 +36,5 @@ struct Materialiser {
             }
         }
         return placed
-    }
-
-    private func place(_ digest: Digest, at destination: AbsolutePath) throws {
-        let blob = workspace.store.content.path(for: digest)
-        if let existing = fileSystem.info(destination), let source = fileSystem.info(blob),
-            existing.isSameFile(as: source)
-        {
-            return
-        }
-        if let existing = fileSystem.info(destination), existing.kind == .file,
-            workspace.store.statCache.cachedDigest(of: destination, info: existing) == digest
-        {
-            return
-        }
-        try fileSystem.linkOrCopy(blob, to: destination)
-        if let info = fileSystem.info(destination) { workspace.store.statCache.remember(destination, info: info, digest: digest) }
     }
 }

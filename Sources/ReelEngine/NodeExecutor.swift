@@ -31,15 +31,15 @@ public struct ExecutionContext: Sendable {
     }
 
     /// Stores a file that the action wrote (moving it into the store).
-    public func storeFile(_ file: AbsolutePath, as name: String) throws -> ActionOutput {
+    public func storeFile(_ file: AbsolutePath, as name: String) async throws -> ActionOutput {
         let size = environment.fileSystem.info(file)?.size ?? 0
-        let digest = try store.content.insert(movingFile: file)
+        let digest = try await store.content.insert(movingFile: file)
         return ActionOutput(name: name, digest: digest, size: size)
     }
 
     /// Stores bytes.
-    public func storeData(_ data: Data, as name: String) throws -> ActionOutput {
-        ActionOutput(name: name, digest: try store.content.insert(data), size: Int64(data.count))
+    public func storeData(_ data: Data, as name: String) async throws -> ActionOutput {
+        ActionOutput(name: name, digest: try await store.content.insert(data), size: Int64(data.count))
     }
 
     /// A fresh temporary path in the cache's file system.
@@ -53,6 +53,13 @@ public protocol NodeExecutor: Sendable {
     /// Runs `spec` and returns its stored outputs.
     /// - Throws: an error whose description tells the user what went wrong and what to do.
     func execute(_ spec: NodeSpec, in context: ExecutionContext) async throws -> ActionOutcome
+    /// Whether it calls a paid provider: the engine then reserves the node's estimate in the
+    /// ledger first, even when the estimate is zero.
+    var isPaid: Bool { get }
+}
+
+extension NodeExecutor {
+    public var isPaid: Bool { false }
 }
 
 /// Failures the engine reports for a node.

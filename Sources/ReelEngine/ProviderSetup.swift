@@ -14,8 +14,14 @@ public struct ProviderSetup: Sendable {
         public var retry: RetryPolicy
         /// Seconds without progress before an HTTP request times out.
         public var timeout: TimeInterval
+        /// Longest time one generation is polled before the node fails (it stays journaled).
+        public var pollDeadline: Duration
 
-        public init(cancelOnInterrupt: Bool = false, pollInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 30) {
+        public init(
+            cancelOnInterrupt: Bool = false, pollInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 30,
+            pollDeadline: Duration = .seconds(3600)
+        ) {
+            self.pollDeadline = pollDeadline
             self.cancelOnInterrupt = cancelOnInterrupt
             self.pollInterval = pollInterval
             self.retry = retry
@@ -23,13 +29,14 @@ public struct ProviderSetup: Sendable {
         }
 
         /// Test and tuning knobs from the environment: `REEL_POLL_INTERVAL_MS`, `REEL_RETRY_BASE_MS`,
-        /// `REEL_RETRY_ATTEMPTS`, `REEL_HTTP_TIMEOUT_S`.
+        /// `REEL_RETRY_ATTEMPTS`, `REEL_HTTP_TIMEOUT_S`, `REEL_POLL_DEADLINE_MIN`.
         public static func from(environment: [String: String], cancelOnInterrupt: Bool) -> Options {
             var options = Options(cancelOnInterrupt: cancelOnInterrupt)
             if let value = environment["REEL_POLL_INTERVAL_MS"].flatMap(Int.init), value > 0 { options.pollInterval = .milliseconds(value) }
             if let value = environment["REEL_RETRY_BASE_MS"].flatMap(Int.init), value > 0 { options.retry.baseDelay = .milliseconds(value) }
             if let value = environment["REEL_RETRY_ATTEMPTS"].flatMap(Int.init), value > 0 { options.retry.maxAttempts = value }
             if let value = environment["REEL_HTTP_TIMEOUT_S"].flatMap(Double.init), value > 0 { options.timeout = value }
+            if let value = environment["REEL_POLL_DEADLINE_MIN"].flatMap(Double.init), value > 0 { options.pollDeadline = .milliseconds(Int(value * 60_000)) }
             return options
         }
     }
@@ -41,14 +48,15 @@ public struct ProviderSetup: Sendable {
         if case .selector(let settings) = campaign.pairs, settings.kind == .openAICompatible {
             selector = stale.contains { $0.kind == .select }
         }
-        let generator = campaign.generator.kind == .replicate && stale.contains { $0.kind == .generate }
+        let generator = campaign.generator.kind != .local && stale.contains { $0.kind == .generate }
         return (selector, generator)
     }
 
     /// The executors for a build, with the provider clients the plan needs.
     /// - Throws: `CredentialError` (missing or malformed key) or a bad base URL, before any spend.
     public static func executors(
-        for plan: Plan, campaign: ResolvedCampaign, environment: BuildEnvironment, options: Options, transport: any HTTPTransport = URLSessionTransport()
+        for plan: Plan, campaign: ResolvedCampaign, environment: BuildEnvironment, options: Options, transport: any HTTPTransport = URLSessionTransport(),
+        providers: [String: GenerationProviderFactory] = GenerationProviderFactory.builtIn
     ) throws -> ExecutorSet {
         var executors = ExecutorSet()
         let needs = needs(plan, campaign: campaign)
@@ -59,11 +67,16 @@ public struct ProviderSetup: Sendable {
             executors.llmSelect = LLMSelectExecutor(client: client, registry: campaign.registry)
         }
         if needs.generator {
-            let token = try Secret.fromEnvironment("REPLICATE_API_TOKEN", in: environment.variables, prefix: "r8_")
-            let client = ReplicateClient(
-                http: http, baseURL: try url(campaign.generator.baseURL, what: "generate.base_url"), token: token, timeout: options.timeout)
-            executors.replicate = ReplicateExecutor(
-                client: client, pollInterval: options.pollInterval, cancelOnInterrupt: options.cancelOnInterrupt, clock: environment.clock)
+            let name = campaign.generator.modelSpec?.provider ?? campaign.generator.kind.rawValue
+            guard let factory = providers[name] else {
+                throw EngineError.providerUnavailable(
+                    "model \(campaign.generator.model ?? "?") uses provider '\(name)', which this build of Reel does not support")
+            }
+            let secret = try Secret.fromEnvironment(factory.credentialVariable, in: environment.variables, prefix: factory.credentialPrefix)
+            let provider = factory.make(http, try url(campaign.generator.baseURL, what: "generate.base_url"), secret, options)
+            executors.generators[name] = RemoteGenerationExecutor(
+                provider: provider, pollInterval: options.pollInterval, pollDeadline: options.pollDeadline,
+                cancelOnInterrupt: options.cancelOnInterrupt, clock: environment.clock)
         }
         return executors
     }
@@ -74,4 +87,34 @@ public struct ProviderSetup: Sendable {
         }
         return url
     }
+}
+
+/// How to set up one remote generation provider: the credential it needs and how to make its
+/// client. The model registry's `provider` field picks the entry.
+public struct GenerationProviderFactory: Sendable {
+    /// The registry's `provider` value (`replicate`).
+    public var name: String
+    /// The environment variable holding its credential, and a prefix real credentials have.
+    public var credentialVariable: String
+    public var credentialPrefix: String?
+    public var make: @Sendable (HTTPClient, URL, Secret, ProviderSetup.Options) -> any GenerationProvider
+
+    public init(
+        name: String, credentialVariable: String, credentialPrefix: String?,
+        make: @escaping @Sendable (HTTPClient, URL, Secret, ProviderSetup.Options) -> any GenerationProvider
+    ) {
+        self.name = name
+        self.credentialVariable = credentialVariable
+        self.credentialPrefix = credentialPrefix
+        self.make = make
+    }
+
+    /// Replicate (`REPLICATE_API_TOKEN`, `r8_…`).
+    public static let replicate = GenerationProviderFactory(name: "replicate", credentialVariable: "REPLICATE_API_TOKEN", credentialPrefix: "r8_") {
+        http, baseURL, token, options in
+        ReplicateGeneration(client: ReplicateClient(http: http, baseURL: baseURL, token: token, timeout: options.timeout))
+    }
+
+    /// The providers this build supports, by name.
+    public static let builtIn: [String: GenerationProviderFactory] = [replicate.name: replicate]
 }

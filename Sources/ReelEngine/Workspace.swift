@@ -62,7 +62,7 @@ public struct Workspace: Sendable {
 
     /// The graph builder for this workspace.
     public var builder: GraphBuilder {
-        GraphBuilder(campaign: campaign, assetDigests: assetDigests, toolVersion: toolVersion)
+        GraphBuilder(campaign: campaign, assetDigests: assetDigests, toolVersion: toolVersion, selectorRequest: LLMSelectExecutor.requestShape)
     }
 
     /// What the lockfile says about the previous build.
@@ -78,8 +78,8 @@ public struct Workspace: Sendable {
     }
 
     /// The plan: what a build would do now.
-    public func plan(forced: Set<NodeID> = [], forceAll: Bool = false) -> Plan {
-        planner(forced: forced, forceAll: forceAll).plan()
+    public func plan(forced: Set<NodeID> = [], forceAll: Bool = false) async -> Plan {
+        await planner(forced: forced, forceAll: forceAll).plan()
     }
 }
 
@@ -113,7 +113,7 @@ final class LockfileCache: Sendable {
         if let lockfile, lockfile.campaign == campaign {
             var nodes: [NodeID: PreviousBuild.Node] = [:]
             for node in lockfile.nodes {
-                nodes[NodeID(node.id)] = PreviousBuild.Node(key: node.key, keyMaterial: node.keyMaterial)
+                nodes[NodeID(node.id, campaign: campaign)] = PreviousBuild.Node(key: node.key, keyMaterial: node.keyMaterial)
             }
             previous = PreviousBuild(nodes: nodes, pairCount: lockfile.pairs.count)
         }

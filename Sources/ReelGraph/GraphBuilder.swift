@@ -14,7 +14,7 @@ public struct GraphBuilder: Sendable {
     public enum EngineVersion {
         public static let features = "features/1"
         public static let selectLocal = "select-local/1"
-        public static let selectLLM = "select-llm/1"
+        public static let selectLLM = "select-llm/2"
         public static let animatic = "animatic/1"
         public static let replicate = "replicate/1"
         public static let combine = "combine/1"
@@ -23,11 +23,31 @@ public struct GraphBuilder: Sendable {
     /// Thumbnail size used for features.
     public static let featureSize = 32
 
-    public init(campaign: ResolvedCampaign, assetDigests: [String: Digest], toolVersion: String) {
+    /// What the LLM selector's request looks like (prompt text version, reply schema, temperature,
+    /// image size), derived from the request types themselves: part of the select key.
+    public let selectorRequest: SelectorRequestShape
+
+    public init(campaign: ResolvedCampaign, assetDigests: [String: Digest], toolVersion: String, selectorRequest: SelectorRequestShape) {
         self.campaign = campaign
         self.assetDigests = assetDigests
         self.toolVersion = toolVersion
+        self.selectorRequest = selectorRequest
     }
+
+    /// The campaign's namespace for node ids.
+    public var namespace: String { campaign.campaign.id }
+
+    /// `select` in this campaign.
+    public var selectID: NodeID { .select(campaign: namespace) }
+
+    /// `combine` in this campaign.
+    public var combineID: NodeID { .combine(campaign: namespace) }
+
+    /// `generate/<index>` in this campaign.
+    public func generateID(_ index: Int) -> NodeID { .generate(index, campaign: namespace) }
+
+    /// `features/<asset>` in this campaign.
+    public func featuresID(_ asset: String) -> NodeID { .features(asset, campaign: namespace) }
 
     /// The selector settings, when a selector runs.
     public var selectorSettings: SelectorSettings? {
@@ -49,7 +69,7 @@ public struct GraphBuilder: Sendable {
                 kind: .features, engineVersion: EngineVersion.features, provider: "ffmpeg", model: "thumbnail-features",
                 params: ["size": .int(GraphBuilder.featureSize), "tool": .string(toolVersion)], inputs: ["image": digest])
             return NodeSpec(
-                id: .features(id), keyMaterial: material, dependencies: [],
+                id: featuresID(id), keyMaterial: material, dependencies: [],
                 action: .features(FeaturesInput(asset: asset, digest: digest, size: GraphBuilder.featureSize)), label: asset.projectRelativePath)
         }
     }
@@ -89,14 +109,15 @@ public struct GraphBuilder: Sendable {
             params["campaign"] = GraphBuilder.campaignContext(campaign.campaign)
             params["brand"] = GraphBuilder.brandContext(campaign.brand)
             params["tags"] = .object(Dictionary(uniqueKeysWithValues: candidates.map { ($0.asset.id, CanonicalValue.array($0.asset.tags.map(CanonicalValue.string))) }))
+            params["request"] = .object(selectorRequest.parameters)
             material = KeyMaterial(
                 kind: .select, engineVersion: EngineVersion.selectLLM, provider: "openai-compatible", model: settings.model,
                 params: params, inputs: inputs)
         }
-        let dependencies = settings.kind == .local ? settings.candidates.map(NodeID.features) : []
+        let dependencies = settings.kind == .local ? settings.candidates.map(featuresID) : []
         let input = SelectInput(settings: settings, candidates: candidates, campaign: campaign.campaign, brand: campaign.brand)
         let label = settings.kind == .local ? "local selector over \(candidates.count) images" : "\(settings.model) over \(candidates.count) images"
-        return NodeSpec(id: .select, keyMaterial: material, dependencies: dependencies, action: .select(input), label: label)
+        return NodeSpec(id: selectID, keyMaterial: material, dependencies: dependencies, action: .select(input), label: label)
     }
 
     static func campaignContext(_ campaign: Campaign) -> CanonicalValue {
@@ -153,17 +174,20 @@ public struct GraphBuilder: Sendable {
                     "tool": .string(toolVersion),
                 ], inputs: inputs)
         case .replicate:
-            modelInput = replicateInput(prompt: prompt, settings: settings)
+            // The provider and engine version come from the registry (`replicate`, `replicate/1`).
+            let request = GenerationRequest.canonical(prompt: prompt, settings: settings)
+            modelInput = request?.input ?? [:]
             material = KeyMaterial(
-                kind: .generate, engineVersion: EngineVersion.replicate, provider: "replicate", model: settings.model ?? "",
+                kind: .generate, engineVersion: request?.engineVersion ?? EngineVersion.replicate,
+                provider: request?.provider ?? settings.kind.rawValue, model: settings.model ?? "",
                 params: ["input": .object(modelInput)], inputs: inputs)
         }
         let input = GenerateInput(
             index: index, pair: pair, first: first, last: last, firstDigest: firstDigest, lastDigest: lastDigest, prompt: prompt,
             settings: settings, modelInput: modelInput)
-        let dependencies: [NodeID] = selectorSettings == nil ? [] : [.select]
+        let dependencies: [NodeID] = selectorSettings == nil ? [] : [selectID]
         return NodeSpec(
-            id: .generate(index), keyMaterial: material, dependencies: dependencies, action: .generate(input),
+            id: generateID(index), keyMaterial: material, dependencies: dependencies, action: .generate(input),
             label: "\(pair.first) -> \(pair.last)")
     }
 
@@ -173,27 +197,6 @@ public struct GraphBuilder: Sendable {
         if case .explicit = campaign.pairs, let prompt = pair.prompt { return prompt }
         if campaign.manifest.generate.prompt != nil { return campaign.generator.prompt }
         return pair.prompt ?? campaign.generator.prompt
-    }
-
-    /// The Replicate prediction input, minus the two frames.
-    func replicateInput(prompt: String, settings: GeneratorSettings) -> [String: CanonicalValue] {
-        guard let spec = settings.modelSpec else { return [:] }
-        var input: [String: CanonicalValue] = [:]
-        for (name, value) in spec.extraInputs ?? [:] { input[name] = value }
-        input[spec.promptField] = .string(prompt)
-        input[spec.durationField] = .int(Int(settings.duration))
-        if let label = settings.modelResolution {
-            input[spec.resolutionField] = .string(spec.resolutionValues?[label] ?? label)
-        }
-        if let field = spec.aspectRatioField, let ratios = spec.aspectRatios {
-            let wanted = settings.clipResolution.width >= settings.clipResolution.height ? "16:9" : "9:16"
-            if ratios.contains(wanted) { input[field] = .string(wanted) }
-        }
-        if let field = spec.seedField, let seed = settings.seed { input[field] = .int(seed) }
-        if let field = spec.audioField { input[field] = .bool(settings.audio) }
-        if let field = spec.negativePromptField, let negative = settings.negativePrompt { input[field] = .string(negative) }
-        for (name, value) in settings.options { input[name] = value }
-        return input
     }
 
     // MARK: combine
@@ -213,7 +216,7 @@ public struct GraphBuilder: Sendable {
                 "clips": .int(clips.count), "tool": .string(toolVersion),
             ], inputs: inputs)
         return NodeSpec(
-            id: .combine, keyMaterial: material, dependencies: generateIDs, action: .combine(CombineInput(clips: clips, output: output)),
+            id: combineID, keyMaterial: material, dependencies: generateIDs, action: .combine(CombineInput(clips: clips, output: output)),
             label: output.path.relative(to: campaign.projectRoot))
     }
 }

@@ -10,26 +10,65 @@ public enum NodeKind: String, Sendable, Equatable, Hashable, Codable, CaseIterab
     case combine
 }
 
-/// A node's name in the graph: `features/<asset>`, `select`, `generate/<n>`, `combine`.
+/// A node's name in the graph: a campaign namespace plus the campaign-local name
+/// (`features/<asset>`, `select`, `generate/<n>`, `combine`).
+///
+/// Two campaigns in one graph keep their nodes apart by the namespace; people and the lockfile use
+/// the short local name (`description`), and the qualified form `campaign:generate/3` where a
+/// command spans several campaigns. An id without a namespace (parsed from a short command-line
+/// id) *matches* the node of that name in any campaign, but is not *equal* to it.
 public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The campaign id, or `""` when not namespaced.
+    public let campaign: String
+    /// The campaign-local name: `generate/3`.
     public let rawValue: String
 
-    public init(_ rawValue: String) {
+    public init(_ rawValue: String, campaign: String = "") {
         self.rawValue = rawValue
+        self.campaign = campaign
+    }
+
+    /// Parses `generate/3` or `campaign:generate/3`.
+    public init(parsing text: String) {
+        if let colon = text.firstIndex(of: ":") {
+            self.init(String(text[text.index(after: colon)...]), campaign: String(text[..<colon]))
+        } else {
+            self.init(text)
+        }
     }
 
     public init(stringLiteral value: String) {
-        self.rawValue = value
+        self.init(value)
     }
 
     public static let select = NodeID("select")
     public static let combine = NodeID("combine")
 
     /// `features/<asset id>`.
-    public static func features(_ assetID: String) -> NodeID { NodeID("features/\(assetID)") }
+    public static func features(_ assetID: String, campaign: String = "") -> NodeID { NodeID("features/\(assetID)", campaign: campaign) }
 
     /// `generate/<index>`.
-    public static func generate(_ index: Int) -> NodeID { NodeID("generate/\(index)") }
+    public static func generate(_ index: Int, campaign: String = "") -> NodeID { NodeID("generate/\(index)", campaign: campaign) }
+
+    /// `select` of a campaign.
+    public static func select(campaign: String) -> NodeID { NodeID("select", campaign: campaign) }
+
+    /// `combine` of a campaign.
+    public static func combine(campaign: String) -> NodeID { NodeID("combine", campaign: campaign) }
+
+    /// This id in `campaign`'s namespace.
+    public func namespaced(_ campaign: String) -> NodeID { NodeID(rawValue, campaign: campaign) }
+
+    /// The id without its namespace.
+    public var local: NodeID { NodeID(rawValue) }
+
+    /// `campaign:generate/3`, or the local name when not namespaced.
+    public var qualified: String { campaign.isEmpty ? rawValue : "\(campaign):\(rawValue)" }
+
+    /// Whether `self` names `node`: the same local name, and the same campaign unless `self` has none.
+    public func matches(_ node: NodeID) -> Bool {
+        rawValue == node.rawValue && (campaign.isEmpty || campaign == node.campaign)
+    }
 
     /// The kind named by the id's first component.
     public var kind: NodeKind? {
@@ -42,19 +81,30 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConve
         return String(rawValue[rawValue.index(after: slash)...])
     }
 
+    /// The local name: ids print short; `qualified` names the campaign too.
     public var description: String { rawValue }
 
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool {
-        let order: [NodeKind: Int] = [.features: 0, .select: 1, .generate: 2, .combine: 3]
-        let left = lhs.kind.flatMap { order[$0] } ?? 9
-        let right = rhs.kind.flatMap { order[$0] } ?? 9
+        if lhs.campaign != rhs.campaign { return lhs.campaign < rhs.campaign }
+        let left = lhs.kindOrder, right = rhs.kindOrder
         if left != right { return left < right }
         if let a = lhs.suffix.flatMap(Int.init), let b = rhs.suffix.flatMap(Int.init) { return a < b }
         return lhs.rawValue < rhs.rawValue
     }
 
+    private var kindOrder: Int {
+        switch kind {
+        case .features: return 0
+        case .select: return 1
+        case .generate: return 2
+        case .combine: return 3
+        case nil: return 9
+        }
+    }
+
+    /// Decoded from either form; encoded as the local name (what the lockfile and JSON outputs show).
     public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(String.self)
+        self.init(parsing: try decoder.singleValueContainer().decode(String.self))
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -24,6 +24,9 @@ public enum RunReason: Sendable, Equatable, CustomStringConvertible {
     case waitingFor(NodeID)
     /// The user asked for it.
     case forced
+    /// The cache could not be read, so whether the result exists is unknown (a paid node fails
+    /// closed on this rather than paying again).
+    case cacheUnavailable(String)
 
     public var description: String {
         switch self {
@@ -38,6 +41,7 @@ public enum RunReason: Sendable, Equatable, CustomStringConvertible {
         case .outputCorrupt: return "output in the cache is corrupt"
         case .waitingFor(let node): return "inputs come from \(node), which runs first"
         case .forced: return "forced"
+        case .cacheUnavailable(let reason): return "the cache cannot be read: \(reason)"
         }
     }
 
@@ -52,6 +56,7 @@ public enum RunReason: Sendable, Equatable, CustomStringConvertible {
         case .outputCorrupt: return "output_corrupt"
         case .waitingFor: return "upstream_stale"
         case .forced: return "forced"
+        case .cacheUnavailable: return "cache_unavailable"
         }
     }
 }
@@ -73,14 +78,16 @@ public enum CacheLookup: Sendable, Equatable {
     case miss
     case outputMissing
     case outputCorrupt
+    /// The cache could not be read (an I/O error, an unreadable record): neither a hit nor a miss.
+    case unavailable(String)
 }
 
 /// Read-only access to the caches during planning (the engine adapts the real stores).
 public protocol CacheView: Sendable {
     /// The verified result for `key`.
-    func lookup(_ key: Digest) -> CacheLookup
-    /// The selection stored in blob `digest`.
-    func selection(_ digest: Digest) -> Selection?
+    func lookup(_ key: Digest) async -> CacheLookup
+    /// The selection stored in blob `digest`; `nil` when it is missing or unreadable.
+    func selection(_ digest: Digest) async -> Selection?
 }
 
 /// What the lockfile says about the last build, for explaining rebuilds.
@@ -132,15 +139,25 @@ public struct Plan: Sendable, Equatable {
     /// The selection, when known (explicit, or select is cached).
     public var selection: Selection?
 
+    public init(nodes: [PlannedNode], selection: Selection?) {
+        self.nodes = nodes
+        self.selection = selection
+    }
+
     /// Nodes that would run.
     public var staleNodes: [PlannedNode] { nodes.filter { $0.state == .stale } }
 
     /// The estimated cost of everything that would run.
     public var estimatedUSD: Double { nodes.reduce(0) { $0 + $1.estimatedUSD } }
 
-    /// The node with `id`.
+    /// The node with `id` (a short id matches the node of that name in any campaign).
     public func node(_ id: NodeID) -> PlannedNode? {
-        nodes.first { $0.id == id }
+        nodes.first { $0.id == id } ?? nodes.first { id.matches($0.id) }
+    }
+
+    /// The nodes a command-line id names: `generate/3` (any campaign) or `campaign:generate/3`.
+    public func nodes(matching id: NodeID) -> [PlannedNode] {
+        nodes.filter { id.matches($0.id) }
     }
 }
 

@@ -1,5 +1,6 @@
 import ReelBasics
 import ReelManifest
+import Synchronization
 
 /// Works out which nodes are cached and which must run, and why, without running anything.
 ///
@@ -37,12 +38,13 @@ public struct Planner: Sendable {
     }
 
     /// The state of one node whose inputs are known.
-    public func assess(_ spec: NodeSpec) -> (state: NodeState, reason: RunReason, cached: CachedResult?) {
-        if forceAll || forced.contains(spec.id) { return (.stale, .forced, nil) }
-        switch cache.lookup(spec.key) {
+    public func assess(_ spec: NodeSpec) async -> (state: NodeState, reason: RunReason, cached: CachedResult?) {
+        if forceAll || forced.contains(where: { $0.matches(spec.id) }) { return (.stale, .forced, nil) }
+        switch await cache.lookup(spec.key) {
         case .hit(let result): return (.cached, .cached, result)
         case .outputMissing: return (.stale, .outputMissing, nil)
         case .outputCorrupt: return (.stale, .outputCorrupt, nil)
+        case .unavailable(let reason): return (.stale, .cacheUnavailable(reason), nil)
         case .miss: return (.stale, missReason(spec), nil)
         }
     }
@@ -54,81 +56,11 @@ public struct Planner: Sendable {
         return .keyChanged(spec.keyMaterial.differences(from: material))
     }
 
-    /// Plans the whole campaign.
-    public func plan() -> Plan {
-        var nodes: [PlannedNode] = []
-        var features: [String: Digest] = [:]
-        var firstStaleFeature: NodeID?
-        for spec in builder.featureNodes() {
-            let node = planned(spec)
-            nodes.append(node)
-            if let digest = node.cached?.outputs[NodeKind.features.outputName] {
-                features[spec.id.suffix ?? ""] = digest
-            } else if firstStaleFeature == nil {
-                firstStaleFeature = spec.id
-            }
-        }
-
-        var selection: Selection?
-        if let settings = builder.selectorSettings {
-            if let spec = builder.selectNode(features: features) {
-                var node = planned(spec)
-                if let digest = node.cached?.outputs[NodeKind.select.outputName] {
-                    if let stored = cache.selection(digest) {
-                        selection = stored
-                    } else {
-                        node = PlannedNode(
-                            id: spec.id, kind: .select, label: spec.label, state: .stale, reason: .outputCorrupt, spec: spec,
-                            dependencies: spec.dependencies, cached: nil, estimatedUSD: estimator.estimate(spec))
-                    }
-                }
-                nodes.append(node)
-            } else {
-                let estimate = settings.kind == .openAICompatible
-                    ? estimator.selectorCost(model: settings.model, images: settings.candidates.count, pairs: settings.count ?? settings.candidates.count - 1)
-                    : 0
-                nodes.append(PlannedNode(
-                    id: .select, kind: .select, label: "selector over \(settings.candidates.count) images", state: .stale,
-                    reason: .waitingFor(firstStaleFeature ?? .select), spec: nil,
-                    dependencies: settings.candidates.map(NodeID.features), cached: nil, estimatedUSD: estimate))
-            }
-        } else {
-            selection = builder.explicitSelection()
-        }
-
-        var clips: [Digest] = []
-        var generateIDs: [NodeID] = []
-        var firstStaleClip: NodeID?
-        if let selection {
-            for spec in builder.generateNodes(for: selection) {
-                let node = planned(spec)
-                nodes.append(node)
-                generateIDs.append(spec.id)
-                if let clip = node.cached?.outputs[NodeKind.generate.outputName] {
-                    clips.append(clip)
-                } else if firstStaleClip == nil {
-                    firstStaleClip = spec.id
-                }
-            }
-        } else {
-            let count = placeholderPairCount()
-            for index in 0..<count {
-                generateIDs.append(.generate(index))
-                nodes.append(PlannedNode(
-                    id: .generate(index), kind: .generate, label: "pair chosen by select", state: .stale, reason: .waitingFor(.select),
-                    spec: nil, dependencies: [.select], cached: nil, estimatedUSD: estimator.clipCost(builder.campaign.generator)))
-            }
-            firstStaleClip = .select
-        }
-
-        if let waiting = firstStaleClip {
-            nodes.append(PlannedNode(
-                id: .combine, kind: .combine, label: builder.campaign.output.path.relative(to: builder.campaign.projectRoot), state: .stale,
-                reason: .waitingFor(waiting), spec: nil, dependencies: generateIDs, cached: nil, estimatedUSD: 0))
-        } else {
-            nodes.append(planned(builder.combineNode(clips: clips, generateIDs: generateIDs)))
-        }
-        return Plan(nodes: nodes, selection: selection)
+    /// Plans the whole campaign: one walk of its graph, answered from the cache.
+    public func plan() async -> Plan {
+        let driver = PlanningDriver(planner: self)
+        let walk = await GraphWalk(builder: builder).run(driver)
+        return Plan(nodes: driver.nodes, selection: walk.selection)
     }
 
     /// How many generate nodes to show before the selector has chosen.
@@ -138,10 +70,79 @@ public struct Planner: Sendable {
         return max(1, (builder.selectorSettings?.candidates.count ?? 2) - 1)
     }
 
-    private func planned(_ spec: NodeSpec) -> PlannedNode {
-        let (state, reason, cached) = assess(spec)
+    func planned(_ spec: NodeSpec) async -> PlannedNode {
+        let (state, reason, cached) = await assess(spec)
         return PlannedNode(
             id: spec.id, kind: spec.kind, label: spec.label, state: state, reason: reason, spec: spec, dependencies: spec.dependencies,
             cached: cached, estimatedUSD: state == .stale ? estimator.estimate(spec) : 0)
+    }
+}
+
+/// Planning's side of the graph walk: every node is looked up in the cache, nothing runs.
+final class PlanningDriver: GraphDriver {
+    let planner: Planner
+    private let collected = Mutex<(nodes: [PlannedNode], placeholderClips: [NodeID])>(([], []))
+
+    init(planner: Planner) {
+        self.planner = planner
+    }
+
+    var nodes: [PlannedNode] { collected.withLock { $0.nodes } }
+
+    private func append(_ node: PlannedNode) {
+        collected.withLock { $0.nodes.append(node) }
+    }
+
+    func evaluate(_ specs: [NodeSpec], stage: NodeKind) async -> [NodeID: Digest] {
+        var outputs: [NodeID: Digest] = [:]
+        for spec in specs {
+            let node = await planner.planned(spec)
+            append(node)
+            if let digest = node.cached?.outputs[spec.kind.outputName] { outputs[spec.id] = digest }
+        }
+        return outputs
+    }
+
+    func selection(in digest: Digest) async -> Selection? {
+        await planner.cache.selection(digest)
+    }
+
+    func selectionUnreadable(_ spec: NodeSpec, digest: Digest) async -> Selection? {
+        collected.withLock { state in
+            guard let index = state.nodes.lastIndex(where: { $0.id == spec.id }) else { return }
+            state.nodes[index].state = .stale
+            state.nodes[index].reason = .outputCorrupt
+            state.nodes[index].cached = nil
+            state.nodes[index].estimatedUSD = planner.estimator.estimate(spec)
+        }
+        return nil
+    }
+
+    func pending(_ node: PendingNode) async {
+        let builder = planner.builder
+        switch node {
+        case .select(let settings, let dependencies, let blocker):
+            let estimate = settings.kind == .openAICompatible
+                ? planner.estimator.selectorCost(model: settings.model, images: settings.candidates.count, pairs: settings.count ?? settings.candidates.count - 1)
+                : 0
+            append(PlannedNode(
+                id: builder.selectID, kind: .select, label: "selector over \(settings.candidates.count) images", state: .stale,
+                reason: .waitingFor(blocker), spec: nil, dependencies: dependencies, cached: nil, estimatedUSD: estimate))
+        case .generates:
+            var ids: [NodeID] = []
+            for index in 0..<planner.placeholderPairCount() {
+                let id = builder.generateID(index)
+                ids.append(id)
+                append(PlannedNode(
+                    id: id, kind: .generate, label: "pair chosen by select", state: .stale, reason: .waitingFor(builder.selectID),
+                    spec: nil, dependencies: [builder.selectID], cached: nil, estimatedUSD: planner.estimator.clipCost(builder.campaign.generator)))
+            }
+            collected.withLock { $0.placeholderClips = ids }
+        case .combine(let label, let dependencies, let blocker):
+            let clips = dependencies.isEmpty ? collected.withLock { $0.placeholderClips } : dependencies
+            append(PlannedNode(
+                id: builder.combineID, kind: .combine, label: label, state: .stale, reason: .waitingFor(blocker), spec: nil,
+                dependencies: clips, cached: nil, estimatedUSD: 0))
+        }
     }
 }

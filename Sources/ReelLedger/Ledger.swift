@@ -38,6 +38,13 @@ public struct Reservation: Sendable, Equatable {
     public var nodeKey: String
     public var estimatedUSD: Double
     public var provider: String
+
+    public init(id: Int64, nodeKey: String, estimatedUSD: Double, provider: String) {
+        self.id = id
+        self.nodeKey = nodeKey
+        self.estimatedUSD = estimatedUSD
+        self.provider = provider
+    }
 }
 
 /// One row of the ledger.
@@ -79,7 +86,7 @@ public struct SpendRow: Sendable, Equatable, Codable, FetchableRecord, MutablePe
 /// The spend ledger: one row per paid call, in SQLite beside (but outside) the cache, so that
 /// wiping the cache never loses it. Reservations are made in IMMEDIATE transactions, so checks
 /// and inserts are atomic across threads and processes: parallel work can never overshoot a cap.
-public final class Ledger: Sendable {
+public final class Ledger: SpendLedger {
     /// The ledger's schema version (`PRAGMA user_version`).
     public static let schemaVersion = 1
 
@@ -208,6 +215,11 @@ public final class Ledger: Sendable {
             let sql = "SELECT COALESCE(SUM(estimated_usd), 0) FROM spend WHERE campaign = ? AND status = 'reserved' AND node_key IN (\(marks))"
             return try Double.fetchOne(db, sql: sql, arguments: StatementArguments([campaign] + nodeKeys)) ?? 0
         }
+    }
+
+    /// Open reservations, oldest first.
+    public func openReservations(campaign: String? = nil) throws -> [SpendRow] {
+        try rows(campaign: campaign).filter { $0.status == "reserved" }
     }
 
     /// Every row, oldest first.

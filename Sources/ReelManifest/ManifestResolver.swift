@@ -18,14 +18,7 @@ public struct ManifestResolver: Sendable {
     /// The project a manifest belongs to: the nearest folder at or above it holding `.git` or
     /// `.reel`, else the manifest's own folder. Assets must stay inside it; its cache is shared.
     public func projectRoot(for manifestPath: AbsolutePath) -> AbsolutePath {
-        var directory = manifestPath.parent
-        while true {
-            if fileSystem.exists(directory.appending(".git")) || fileSystem.isDirectory(directory.appending(".reel")) {
-                return directory
-            }
-            if directory.pathString == "/" { return manifestPath.parent }
-            directory = directory.parent
-        }
+        ProjectRoot.find(from: manifestPath.parent, fileSystem: fileSystem)
     }
 
     /// Resolves `manifest`, read from `manifestPath` and shown as `displayPath` in diagnostics.

@@ -21,7 +21,7 @@ import Testing
             #expect(path.pathString.hasSuffix("/cas/sha256/2c/f24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"))
             let attributes = try FileManager.default.attributesOfItem(atPath: path.pathString)
             #expect((attributes[.posixPermissions] as? Int) == 0o444)
-            #expect(store.verify(digest) == .present)
+            #expect(try store.verify(digest) == .present)
             #expect(FileManager.default.fileExists(atPath: directory.appending("cache/CACHEDIR.TAG").pathString))
         }
     }
@@ -33,9 +33,9 @@ import Testing
             let path = store.path(for: digest).pathString
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
             try Data("tampered".utf8).write(to: URL(fileURLWithPath: path))
-            #expect(store.verify(digest) == .corrupt)
+            #expect(try store.verify(digest) == .corrupt)
             try FileManager.default.removeItem(atPath: path)
-            #expect(store.verify(digest) == .missing)
+            #expect(try store.verify(digest) == .missing)
         }
     }
 
@@ -48,11 +48,11 @@ import Testing
                 key: key, kind: "generate", outputs: [ActionOutput(name: "clip", digest: Digest.of(string: "clip"), size: 4)],
                 metadata: ["provider": "local"], keyMaterial: .object(["kind": "generate"]), createdAt: "2026-11-25T00:00:00Z",
                 durationSeconds: 1.5)
-            #expect(cache.lookup(key) == nil)
+            #expect(try cache.lookup(key) == nil)
             try cache.store(record)
-            #expect(cache.lookup(key) == record)
+            #expect(try cache.lookup(key) == record)
             try cache.remove(key)
-            #expect(cache.lookup(key) == nil)
+            #expect(try cache.lookup(key) == nil)
         }
     }
 

@@ -38,11 +38,11 @@ struct AssetChangeTests {
                 baseURL: fake.baseURL, token: Secret(variable: "REPLICATE_API_TOKEN", value: fake.token))
             let workspace = Workspace(campaign: campaign, environment: .live(), store: store, assetDigests: digests, toolVersion: "ffmpeg test", registry: campaign.registry)
             let result = await BuildEngine(
-                workspace: workspace, executors: ExecutorSet(replicate: ReplicateExecutor(client: client, pollInterval: .milliseconds(5))),
+                workspace: workspace, executors: ExecutorSet(generators: ["replicate": RemoteGenerationExecutor(provider: ReplicateGeneration(client: client), pollInterval: .milliseconds(5))]),
                 options: BuildOptions(jobs: 1), events: { _ in }
             ).run()
             await fake.stop()
-            let node = try #require(result.nodes.first { $0.id == .generate(0) })
+            let node = try #require(result.nodes.first { $0.id.local == .generate(0) })
             #expect(node.state == .failed)
             #expect(node.message?.contains("rocket.jpg' changed during the build") == true)
             #expect(fake.createCount == 0)

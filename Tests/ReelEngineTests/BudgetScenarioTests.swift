@@ -130,7 +130,7 @@ struct BudgetScenarioTests {
         let ledger = try Ledger(path: project.appending(".reel/ledger.sqlite"))
         let token = Secret(variable: "REPLICATE_API_TOKEN", value: fake.token)
         let http = HTTPClient(transport: URLSessionTransport(), policy: RetryPolicy(maxAttempts: 6, baseDelay: .milliseconds(5), maxDelay: .milliseconds(50)))
-        let replicate = ReplicateExecutor(client: ReplicateClient(http: http, baseURL: fake.baseURL, token: token), pollInterval: .milliseconds(5))
+        let replicate = RemoteGenerationExecutor(provider: ReplicateGeneration(client: ReplicateClient(http: http, baseURL: fake.baseURL, token: token)), pollInterval: .milliseconds(5))
         var scripts: [FakeReplicate.Script] = []
         for index in scenario.pairs.indices { scripts.append(scenario.failing.contains(index) ? .fails("scenario failure", afterPolls: 1) : .succeeds(afterPolls: 1)) }
 
@@ -142,7 +142,7 @@ struct BudgetScenarioTests {
                 campaign: campaign, environment: .live(), store: store, assetDigests: digests, toolVersion: "ffmpeg test", registry: campaign.registry)
             let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, runID: "run-\(run)", caps: scenario.caps)
             let engine = BuildEngine(
-                workspace: workspace, executors: ExecutorSet(replicate: replicate, combine: RecordingExecutor.contentAddressed()),
+                workspace: workspace, executors: ExecutorSet(generators: ["replicate": replicate], combine: RecordingExecutor.contentAddressed()),
                 options: BuildOptions(jobs: scenario.concurrency, keepGoing: true), spend: gate, events: { _ in })
             let result = await engine.run()
             tally.refused += result.nodes.filter { $0.message?.hasPrefix("not started: would exceed") == true }.count

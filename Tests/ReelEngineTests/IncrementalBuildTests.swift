@@ -40,7 +40,7 @@ import Testing
             let workspace = Workspace(
                 campaign: relocated(campaign), environment: environment, store: store,
                 assetDigests: CampaignFixtures.digests(campaign, overriding: digests), toolVersion: "ffmpeg test")
-            let executors = ExecutorSet(llmSelect: selector, animatic: generator, replicate: generator, combine: combiner)
+            let executors = ExecutorSet(llmSelect: selector, animatic: generator, generators: ["replicate": generator], combine: combiner)
             return await BuildEngine(workspace: workspace, executors: executors, options: BuildOptions(jobs: 2, forced: forced), events: { _ in }).run()
         }
 
@@ -69,7 +69,7 @@ import Testing
             let harness = try Harness(directory: directory)
             let first = try await harness.build(Self.llmCampaign)
             #expect(first.succeeded)
-            #expect(harness.generator.ran.count == 2 && harness.combiner.ran == [.combine] && harness.selector.ran == [.select])
+            #expect(harness.generator.ran.count == 2 && harness.combiner.ran.map(\.local) == [.combine] && harness.selector.ran.map(\.local) == [.select])
             harness.reset()
             let second = try await harness.build(Self.llmCampaign)
             #expect(second.succeeded)
@@ -87,7 +87,7 @@ import Testing
             let edited = Self.llmCampaign.replacingOccurrences(of: "voice: calm", with: "voice: bold")
             let result = try await harness.build(edited)
             #expect(result.succeeded)
-            #expect(harness.selector.ran == [.select])  // its key changed
+            #expect(harness.selector.ran.map(\.local) == [.select])  // its key changed
             #expect(harness.generator.ran.isEmpty)  // early cutoff: same pairs, same clips
             #expect(harness.combiner.ran.isEmpty)
             #expect(states(result)["select"] == .built && states(result)["generate/0"] == .cached)
@@ -103,8 +103,8 @@ import Testing
             // c appears only in the second pair (b -> c).
             let result = try await harness.build(yaml, digests: ["c": "c, retouched"])
             #expect(result.succeeded)
-            #expect(harness.generator.ran == [.generate(1)])
-            #expect(harness.combiner.ran == [.combine])
+            #expect(harness.generator.ran.map(\.local) == [.generate(1)])
+            #expect(harness.combiner.ran.map(\.local) == [.combine])
             #expect(states(result)["generate/0"] == .cached)
         }
     }
@@ -117,7 +117,7 @@ import Testing
             let result = try await harness.build(CampaignFixtures.explicitPairs + "\noutput: {transition: {type: wipeleft, duration: 0.5}}")
             #expect(result.succeeded)
             #expect(harness.generator.ran.isEmpty)
-            #expect(harness.combiner.ran == [.combine])
+            #expect(harness.combiner.ran.map(\.local) == [.combine])
         }
     }
 
@@ -125,24 +125,24 @@ import Testing
         try await withTemporaryDirectory { directory in
             let harness = try Harness(directory: directory)
             let first = try await harness.build(CampaignFixtures.explicitPairs)
-            let clip = try #require(first.nodes.first { $0.id == .generate(0) }?.outputDigest)
+            let clip = try #require(first.nodes.first { $0.id.local == .generate(0) }?.outputDigest)
             let blob = harness.store.content.path(for: clip).pathString
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: blob)
             try Data("bit rot".utf8).write(to: URL(fileURLWithPath: blob))
             harness.reset()
             let second = try await harness.build(CampaignFixtures.explicitPairs)
             #expect(second.succeeded)
-            #expect(harness.generator.ran == [.generate(0)])
+            #expect(harness.generator.ran.map(\.local) == [.generate(0)])
             // The clip came back byte-identical, so the video is still cached (early cutoff).
             #expect(harness.combiner.ran.isEmpty)
-            #expect(harness.store.content.verify(clip) == .present)
+            #expect(try harness.store.content.verify(clip) == .present)
         }
     }
 
     @Test func failedClipFailsTheBuildAndKeepsTheOthers() async throws {
         try await withTemporaryDirectory { directory in
             let failing = RecordingExecutor { spec, _ in
-                if spec.id == .generate(0) { throw GenerationError.predictionEnded(id: "p1", status: "failed", message: "NSFW") }
+                if spec.id.local == .generate(0) { throw GenerationError.predictionEnded(id: "p1", status: "failed", message: "NSFW") }
                 return (Data("clip \(spec.id)".utf8), [:])
             }
             let store = try CacheStore(root: directory.appending("cache"), fileSystem: LocalFileSystem())
@@ -159,13 +159,13 @@ import Testing
                 options: BuildOptions(jobs: 1, keepGoing: true), events: { event in events.withLock { $0.append(event) } }
             ).run()
             #expect(!result.succeeded)
-            let byID = Dictionary(uniqueKeysWithValues: result.nodes.map { ($0.id, $0) })
+            let byID = Dictionary(uniqueKeysWithValues: result.nodes.map { ($0.id.local, $0) })
             #expect(byID[.generate(0)]?.state == .failed)
             #expect(byID[.generate(0)]?.message?.contains("NSFW") == true)
             #expect(byID[.generate(1)]?.state == .built)  // --keep-going
             #expect(byID[.combine]?.state == .skipped)
             #expect(result.video == nil)
-            #expect(events.withLock { $0 }.contains { if case .failed(.generate(0), _, _) = $0 { return true } else { return false } })
+            #expect(events.withLock { $0 }.contains { if case .failed(let id, _, _) = $0 { return id.local == .generate(0) } else { return false } })
         }
     }
 }

@@ -1,4 +1,5 @@
 import ReelBasics
+import ReelEngine
 import ReelGraph
 import ReelManifest
 import ReelTestSupport
@@ -7,7 +8,7 @@ import Testing
 @Suite struct KeyTests {
     func builder(_ yaml: String = CampaignFixtures.explicitPairs, digests: [String: String] = [:], tool: String = "ffmpeg 5.1") throws -> GraphBuilder {
         let campaign = try CampaignFixtures.resolve(yaml)
-        return GraphBuilder(campaign: campaign, assetDigests: CampaignFixtures.digests(campaign, overriding: digests), toolVersion: tool)
+        return GraphBuilder(campaign: campaign, assetDigests: CampaignFixtures.digests(campaign, overriding: digests), toolVersion: tool, selectorRequest: LLMSelectExecutor.requestShape)
     }
 
     func generateKeys(_ builder: GraphBuilder) throws -> [Digest] {

@@ -19,7 +19,7 @@ public final class RecordingExecutor: NodeExecutor {
     public func execute(_ spec: NodeSpec, in context: ExecutionContext) async throws -> ActionOutcome {
         runs.withLock { $0.append(spec.id) }
         let (data, metadata) = try produce(spec, context)
-        return ActionOutcome(outputs: [try context.storeData(data, as: spec.kind.outputName)], metadata: metadata)
+        return ActionOutcome(outputs: [try await context.storeData(data, as: spec.kind.outputName)], metadata: metadata)
     }
 
     /// The nodes run so far, in order.

@@ -39,7 +39,3 @@ enum Console {
     }
 }
 
-/// Formats money for people: always labelled as an estimate where it is one.
-func usd(_ value: Double) -> String {
-    String(format: "$%.2f", value)
-}

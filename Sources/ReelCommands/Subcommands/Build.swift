@@ -5,6 +5,7 @@ import ReelEngine
 import ReelGraph
 import ReelLedger
 import ReelManifest
+import Synchronization
 
 extension ReelCommand {
     /// `reel build`: renders the campaign, rebuilding only what is stale.
@@ -55,7 +56,7 @@ extension ReelCommand {
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
             if let maxUSD, maxUSD < 0 || !maxUSD.isFinite { throw ValidationError("--max-usd must be a non-negative amount") }
-            for id in forced where !ReelCommand.Explain.isNodeID(id) {
+            for id in forced where !ReelCommand.Explain.isNodeID(NodeID(parsing: id).rawValue) {
                 throw ValidationError("--force takes a node id such as select, generate/0 or combine, not '\(id)'")
             }
             if frozen && (forceAll || !forced.isEmpty) { throw ValidationError("--frozen cannot be combined with --force or --force-all") }
@@ -63,51 +64,38 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let campaign = try CommandSupport.loadCampaign(manifestOptions, environment: environment, quiet: output.quiet)
-            let workspace = try await CommandSupport.openWorkspace(campaign, options: manifestOptions, environment: environment)
             let printer = ProgressPrinter(json: output.json, quiet: output.quiet, verbose: output.verbose)
-            let options = BuildOptions(jobs: jobs, keepGoing: keepGoing, forced: Set(forced.map { NodeID($0) }), forceAll: forceAll, frozen: frozen)
-            let plan = workspace.plan(forced: options.forced, forceAll: options.forceAll)
-            if frozen { try FrozenCheck.require(plan, workspace: workspace) }
-            let executors: ExecutorSet
-            let spend: SpendGate?
-            do {
-                executors = try ProviderSetup.executors(
-                    for: plan, campaign: campaign, environment: environment,
-                    options: .from(environment: environment.variables, cancelOnInterrupt: cancelOnInterrupt))
-                spend = try BudgetCheck.gate(
-                    for: plan, campaign: campaign, ledgerPath: manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables),
-                    maxUSD: maxUSD, keepGoing: keepGoing)
-            } catch {
-                Console.err("error: \(error)")
-                throw ExitCode.failure
-            }
-            let engine = BuildEngine(workspace: workspace, executors: executors, options: options, spend: spend, events: printer.handle)
-            let result = await InterruptHandler.run { await engine.run(plan: plan) }
-            printer.summary(result, campaign: campaign)
-            if !result.interrupted { await writeStoryboard(result, workspace: workspace, environment: environment) }
-            if result.interrupted { throw ExitCode(130) }
-            if frozen && result.lockfileChanged {
-                Console.err("error: --frozen: the lockfile \(campaign.lockfilePath.relative(to: AbsolutePath.currentDirectory)) would change; it was not written")
-                throw ExitCode.failure
-            }
-            if !result.succeeded { throw ExitCode.failure }
-        }
-
-        /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists).
-        func writeStoryboard(_ result: BuildResult, workspace: Workspace, environment: BuildEnvironment) async {
-            // Nothing changed and the storyboard exists: it already shows this build.
-            let index = ReportData.directory(for: workspace.campaign).appending("index.html")
-            if result.succeeded, result.count(.built) == 0, !result.lockfileChanged, environment.fileSystem.exists(index) { return }
-            do {
-                let data = ReportData.make(result, workspace: workspace, now: environment.now())
-                let written = try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)
-                if !output.quiet && !output.json {
-                    Console.err("storyboard: \(written.relative(to: AbsolutePath.currentDirectory))")
+            let request = BuildRequest(
+                manifests: [CommandSupport.manifestRef(manifestOptions)], paths: manifestOptions.overrides, forced: forced, forceAll: forceAll,
+                frozen: frozen, keepGoing: keepGoing, jobs: jobs, maxUSD: maxUSD, cancelOnInterrupt: cancelOnInterrupt)
+            let quiet = output.quiet
+            let storyboards = Mutex<[AbsolutePath]>([])
+            let service = BuildService(environment: environment)
+            let outcome: Result<ServiceResult, any Error> = await InterruptHandler.run {
+                do {
+                    return .success(try await service.build(request) { event in
+                        if case .storyboard(let path) = event { storyboards.withLock { $0.append(path) } }
+                        CommandSupport.render(event, quiet: quiet, printer: printer)
+                    })
+                } catch {
+                    return .failure(error)
                 }
-            } catch {
-                Console.err("warning: could not write the storyboard: \(error)")
             }
+            let result: ServiceResult
+            switch outcome {
+            case .success(let value): result = value
+            case .failure(let error): throw CommandSupport.fail(error)
+            }
+            for build in result.campaigns { printer.summary(build.result, campaign: build.campaign) }
+            if !output.quiet && !output.json {
+                for path in storyboards.withLock({ $0 }) { Console.err("storyboard: \(path.relative(to: AbsolutePath.currentDirectory))") }
+            }
+            if result.interrupted { throw ExitCode(130) }
+            for build in result.campaigns where frozen && build.result.lockfileChanged {
+                Console.err("error: --frozen: the lockfile \(build.campaign.lockfilePath.relative(to: AbsolutePath.currentDirectory)) would change; it was not written")
+                throw ExitCode.failure
+            }
+            if !result.succeeded || result.campaigns.count < request.manifests.count { throw ExitCode.failure }
         }
     }
 }

@@ -15,14 +15,14 @@ extension ReelCommand {
 
 /// Options shared by the cache commands: which cache.
 struct CacheLocation: ParsableArguments {
-    @Option(name: .customLong("cache-dir"), help: "The cache folder (default: ./.reel/cache, or $REEL_CACHE_DIR).")
+    @Option(name: .customLong("cache-dir"), help: "The cache folder (default: <project>/.reel/cache, or $REEL_CACHE_DIR).")
     var cacheDir: String?
 
+    /// The project's cache, found from the current folder as `reel build` finds it from a manifest.
     func open() throws -> CacheStore {
-        let environment = ProcessInfo.processInfo.environment
-        let root = cacheDir.map { AbsolutePath($0, relativeTo: AbsolutePath.currentDirectory) }
-            ?? environment["REEL_CACHE_DIR"].flatMap { $0.isEmpty ? nil : AbsolutePath($0, relativeTo: AbsolutePath.currentDirectory) }
-            ?? AbsolutePath.currentDirectory.appending(".reel/cache")
+        let root = ProjectPaths.resolve(
+            from: AbsolutePath.currentDirectory, overrides: ProjectPaths.Overrides(cacheDir: cacheDir), environment: .live()
+        ).cache
         guard FileManager.default.fileExists(atPath: root.appending("CACHEDIR.TAG").pathString) else {
             throw ValidationError("no Reel cache at \(root.relative(to: AbsolutePath.currentDirectory)); run from the project folder or pass --cache-dir")
         }
@@ -48,7 +48,7 @@ extension ReelCommand.Cache {
 
         func run() async throws {
             let store = try location.open()
-            let report = CacheMaintenance(store: store).verify()
+            let report = try CacheMaintenance(store: store).verify()
             if json {
                 Console.json(["blobs": report.blobs, "corrupt": report.corrupt, "records": report.records, "broken_records": report.brokenRecords])
             } else {
@@ -83,7 +83,7 @@ extension ReelCommand.Cache {
 
         func run() async throws {
             let store = try location.open()
-            let report = CacheMaintenance(store: store).collect(olderThanDays: olderThan)
+            let report = try CacheMaintenance(store: store).collect(olderThanDays: olderThan)
             if json {
                 Console.json(["records_removed": report.records, "blobs_removed": report.blobs, "bytes_freed": report.bytes])
             } else {

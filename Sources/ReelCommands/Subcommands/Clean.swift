@@ -24,8 +24,8 @@ extension ReelCommand {
         func run() async throws {
             let environment = BuildEnvironment.live()
             let campaign = try CommandSupport.loadCampaign(manifestOptions, environment: environment, quiet: true)
-            let root = manifestOptions.cacheRoot(environment: environment.variables)
-                ?? CacheStore.defaultRoot(projectRoot: campaign.projectRoot)
+            let paths = CommandSupport.paths(campaign, options: manifestOptions, environment: environment)
+            let root = paths.cache
             let fileSystem = LocalFileSystem()
             guard fileSystem.exists(root) else {
                 Console.out("no cache at \(root.relative(to: AbsolutePath.currentDirectory)); nothing to remove")
@@ -35,7 +35,7 @@ extension ReelCommand {
                 Console.err("error: \(root) has no CACHEDIR.TAG, so it is not a Reel cache; not removing it")
                 throw ExitCode.failure
             }
-            let ledger = manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables)
+            let ledger = paths.ledger
             if ledger.isDescendant(ofOrEqualTo: root) {
                 Console.err("error: the ledger \(ledger) is inside the cache \(root); move it (--ledger) before cleaning")
                 throw ExitCode.failure

@@ -28,7 +28,7 @@ extension ReelCommand {
         var json = false
 
         func validate() throws {
-            guard Self.isNodeID(node) else { throw ValidationError("'\(node)' is not a node id (select, generate/<n>, combine, features/<asset>)") }
+            guard Self.isNodeID(NodeID(parsing: node).rawValue) else { throw ValidationError("'\(node)' is not a node id (select, generate/<n>, combine, features/<asset>)") }
         }
 
         /// Whether `id` is written as a node id: `select`, `combine`, `generate/<n>` or `features/<asset>`
@@ -46,12 +46,12 @@ extension ReelCommand {
         func run() async throws {
             let environment = BuildEnvironment.live()
             let (_, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: true)
-            guard let planned = plan.node(NodeID(node)) else {
+            guard let planned = plan.node(NodeID(parsing: node)) else {
                 let known = plan.nodes.map(\.id.rawValue).joined(separator: ", ")
                 Console.err("error: no node '\(node)' in this campaign (nodes: \(known))")
                 throw ExitCode.failure
             }
-            let explanation = Explanation.make(planned, plan: plan, workspace: workspace)
+            let explanation = try await Explanation.make(planned, plan: plan, workspace: workspace)
             if json {
                 Console.json(explanation.json)
             } else {
@@ -77,7 +77,7 @@ struct Explanation {
         return object
     }
 
-    static func make(_ node: PlannedNode, plan: ReelGraph.Plan, workspace: Workspace) -> Explanation {
+    static func make(_ node: PlannedNode, plan: ReelGraph.Plan, workspace: Workspace) async throws -> Explanation {
         var lines = ["\(node.id) (\(node.label)) is \(node.state.rawValue): \(node.reason)"]
         var changes: [String] = []
         var chain: [String] = []
@@ -88,7 +88,7 @@ struct Explanation {
         }
         if let key = node.key {
             lines.append("key: \(key)")
-            if let record = workspace.store.actions.lookup(key) {
+            if let record = try await workspace.store.record(key) {
                 lines.append("action cache: built \(record.createdAt) in \(String(format: "%.2f", record.durationSeconds)) s")
             } else {
                 lines.append("action cache: no result for this key")

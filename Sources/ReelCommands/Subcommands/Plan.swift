@@ -36,8 +36,8 @@ extension ReelCommand {
         func run() async throws {
             let environment = BuildEnvironment.live()
             let (campaign, _, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
-            let caps = BudgetCheck.caps(campaign.budget, maxUSD: maxUSD)
-            let ledgerPath = manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables)
+            let caps = BudgetPolicy.caps(campaign.budget, maxUSD: maxUSD)
+            let ledgerPath = CommandSupport.paths(campaign, options: manifestOptions, environment: environment).ledger
             let committed = FileManager.default.fileExists(atPath: ledgerPath.pathString)
                 ? ((try? Ledger(path: ledgerPath).committed(campaign: campaign.campaign.id)) ?? 0) : 0
             let budget = PlanRenderer.BudgetView(caps: caps, committed: committed)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelBasics
+import ReelEngine
 import ReelLedger
 
 extension ReelCommand {
@@ -18,7 +19,7 @@ extension ReelCommand {
                   reel spend --ledger ci/ledger.sqlite
                 """)
 
-        @Option(name: .customLong("ledger"), help: "The ledger file (default: ./.reel/ledger.sqlite, or $REEL_LEDGER).")
+        @Option(name: .customLong("ledger"), help: "The ledger file (default: <project>/.reel/ledger.sqlite, or $REEL_LEDGER).")
         var ledger: String?
 
         @Option(help: "Only this campaign.")
@@ -28,10 +29,10 @@ extension ReelCommand {
         var json = false
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
-            let path = ledger.map { AbsolutePath($0, relativeTo: AbsolutePath.currentDirectory) }
-                ?? environment["REEL_LEDGER"].flatMap { $0.isEmpty ? nil : AbsolutePath($0, relativeTo: AbsolutePath.currentDirectory) }
-                ?? AbsolutePath.currentDirectory.appending(".reel/ledger.sqlite")
+            // The project's ledger, found from the current folder as `reel build` finds it from a manifest.
+            let path = ProjectPaths.resolve(
+                from: AbsolutePath.currentDirectory, overrides: ProjectPaths.Overrides(ledger: ledger), environment: .live()
+            ).ledger
             guard FileManager.default.fileExists(atPath: path.pathString) else {
                 if json { Console.json(["total_usd": 0, "rows": 0, "by_campaign": [:], "by_model": [:], "by_day": [:]]) } else {
                     Console.out("no spend recorded (no ledger at \(path.relative(to: AbsolutePath.currentDirectory)))")

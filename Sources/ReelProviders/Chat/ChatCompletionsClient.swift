@@ -40,7 +40,7 @@ public struct ChatMessage: Sendable, Equatable {
         self.init(role: role, parts: [.text(text)])
     }
 
-    var json: [String: Any] {
+    public var json: [String: Any] {
         if parts.count == 1, case .text(let text) = parts[0] { return ["role": role, "content": text] }
         return [
             "role": role,
@@ -77,6 +77,12 @@ public struct ChatCompletionsClient: Sendable {
         self.key = key
     }
 
+    /// The sampling temperature of every selection request (part of the select key).
+    public static let temperature = 0
+
+    /// The JSON-schema name the reply is requested under.
+    public static let schemaName = "image_pairs"
+
     /// Sends one chat completion with a JSON-schema response format (portable profile).
     /// Retried on 429, 5xx and transport errors: a selection call is cheap and side-effect free.
     public func complete(
@@ -86,7 +92,7 @@ public struct ChatCompletionsClient: Sendable {
         let body: [String: Any] = [
             "model": model,
             "messages": messages.map(\.json),
-            "temperature": 0,
+            "temperature": ChatCompletionsClient.temperature,
             "response_format": ["type": "json_schema", "json_schema": ["name": schemaName, "strict": true, "schema": schema]],
         ]
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])

@@ -1,36 +1,38 @@
 import Foundation
 import ReelBasics
-import ReelEngine
 import ReelGraph
 import ReelLedger
 import ReelManifest
 
-/// Budget checks before a build: the caps in force, the headroom left in the ledger, and a refusal
+/// Budget policy before a build: the caps in force, the headroom left in the ledger, and a refusal
 /// (with the numbers) when the plan's estimate does not fit.
-enum BudgetCheck {
+public enum BudgetPolicy {
     /// Caps from the manifest and `--max-usd` (the lower of the run caps wins).
-    static func caps(_ budget: ReelManifest.Budget, maxUSD: Double?) -> BudgetCaps {
+    public static func caps(_ budget: ReelManifest.Budget, maxUSD: Double?) -> BudgetCaps {
         let run = [budget.runMaxUSD, maxUSD].compactMap { $0 }.min()
         return BudgetCaps(campaign: budget.maxUSD, run: run, node: budget.clipMaxUSD)
     }
 
     /// The ledger gate when the plan calls a paid provider (`nil` for free builds).
-    /// - Throws: `BudgetRefusal` when the estimate exceeds the headroom (unless `keepGoing`,
-    ///   which builds what fits).
-    static func gate(for plan: ReelGraph.Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool) throws -> SpendGate? {
+    /// - Parameter warn: receives the refusal when `keepGoing` builds what fits anyway.
+    /// - Throws: `BudgetRefusal` when the estimate exceeds the headroom (unless `keepGoing`).
+    static func gate(
+        for plan: Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool,
+        warn: (String) -> Void
+    ) async throws -> SpendGate? {
         let needs = ProviderSetup.needs(plan, campaign: campaign)
         guard plan.estimatedUSD > 0 || needs.selector || needs.generator else { return nil }
         let ledger = try Ledger(path: ledgerPath)
         let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, caps: caps(campaign.budget, maxUSD: maxUSD))
-        let (committed, campaignHeadroom, runCap) = gate.headroom()
+        let (committed, campaignHeadroom, runCap) = try await gate.headroom()
         // Work an interrupted run already reserved is taken over, not paid again: don't count it twice.
-        let resumable = (try? ledger.reserved(campaign: campaign.campaign.id, nodeKeys: plan.staleNodes.compactMap { $0.key?.hex })) ?? 0
+        let resumable = try await ledger.reserved(campaign: campaign.campaign.id, nodeKeys: plan.staleNodes.compactMap { $0.key?.hex })
         let estimate = max(0, plan.estimatedUSD - resumable)
         let limits = [campaignHeadroom.map { ("budget.max_usd", $0) }, runCap.map { ("the run cap", $0) }].compactMap { $0 }
         for (name, headroom) in limits where estimate > headroom + 1e-9 {
             let refusal = BudgetRefusal(cap: name, estimate: estimate, headroom: headroom, committed: committed)
             if keepGoing {
-                Console.err("warning: \(refusal); --keep-going: building what fits")
+                warn("\(refusal); --keep-going: building what fits")
             } else {
                 throw refusal
             }
@@ -40,21 +42,22 @@ enum BudgetCheck {
 }
 
 /// The plan does not fit the budget.
-struct BudgetRefusal: Error, CustomStringConvertible {
-    let cap: String
-    let estimate: Double
-    let headroom: Double
-    let committed: Double
+public struct BudgetRefusal: Error, Sendable, CustomStringConvertible {
+    public let cap: String
+    public let estimate: Double
+    public let headroom: Double
+    public let committed: Double
 
-    var description: String {
+    public var description: String {
         String(format: "the plan is estimated at $%.2f but %@ leaves $%.2f ($%.2f already spent or reserved); "
             + "raise the cap, build fewer clips, or use --keep-going to build what fits", estimate, cap, max(0, headroom), committed)
     }
 }
 
 /// `--frozen`: CI must not spend or change the lockfile.
-enum FrozenCheck {
-    static func require(_ plan: ReelGraph.Plan, workspace: Workspace) throws {
+public enum FrozenPolicy {
+    /// The reasons this plan would spend or change the lockfile (empty when it may run frozen).
+    public static func problems(_ plan: Plan, workspace: Workspace) -> [String] {
         let locked = workspace.previous
         var problems: [String] = []
         if workspace.lockfile == nil { problems.append("there is no lockfile (\(workspace.campaign.lockfilePath.basename)); build once without --frozen and commit it") }
@@ -67,12 +70,6 @@ enum FrozenCheck {
                 problems.append("\(node.id) is not in the lockfile: \(node.reason)")
             }
         }
-        guard problems.isEmpty else {
-            Console.err("error: --frozen: this build would spend or change the lockfile:")
-            for problem in problems { Console.err("  \(problem)") }
-            throw ExitCode.failure
-        }
+        return problems
     }
 }
-
-import ArgumentParser

@@ -1,0 +1,115 @@
+import Foundation
+import ReelBasics
+import ReelGraph
+import ReelManifest
+
+/// What a caller asks the build service for: one or several manifests and how to build them.
+public struct BuildRequest: Sendable {
+    /// A manifest as the user named it.
+    public struct ManifestRef: Sendable, Equatable {
+        public var path: AbsolutePath
+        /// How diagnostics name it (what the user typed).
+        public var display: String
+
+        public init(path: AbsolutePath, display: String) {
+            self.path = path
+            self.display = display
+        }
+    }
+
+    public var manifests: [ManifestRef]
+    public var paths: ProjectPaths.Overrides
+    /// Node ids to rebuild whatever the cache says: `generate/3` (every campaign) or `campaign:generate/3`.
+    public var forced: [String]
+    public var forceAll: Bool
+    /// For CI: refuse to spend or to change a lockfile.
+    public var frozen: Bool
+    public var keepGoing: Bool
+    /// Most local nodes at once (`nil`: the number of cores).
+    public var jobs: Int?
+    /// A further cap on this run's spending.
+    public var maxUSD: Double?
+    public var cancelOnInterrupt: Bool
+    /// Write each campaign's HTML storyboard after its build.
+    public var storyboard: Bool
+
+    public init(
+        manifests: [ManifestRef], paths: ProjectPaths.Overrides = ProjectPaths.Overrides(), forced: [String] = [], forceAll: Bool = false,
+        frozen: Bool = false, keepGoing: Bool = false, jobs: Int? = nil, maxUSD: Double? = nil, cancelOnInterrupt: Bool = false,
+        storyboard: Bool = true
+    ) {
+        self.manifests = manifests
+        self.paths = paths
+        self.forced = forced
+        self.forceAll = forceAll
+        self.frozen = frozen
+        self.keepGoing = keepGoing
+        self.jobs = jobs
+        self.maxUSD = maxUSD
+        self.cancelOnInterrupt = cancelOnInterrupt
+        self.storyboard = storyboard
+    }
+}
+
+/// What the build service reports as it goes. Commands render these; the library never prints.
+public enum ServiceEvent: Sendable {
+    /// A manifest's diagnostics (warnings, and errors when it is invalid).
+    case diagnostics([Diagnostic])
+    /// Something the user should know that does not stop the build.
+    case warning(String)
+    /// A build event of one campaign.
+    case build(BuildEvent)
+    /// A campaign's storyboard was written.
+    case storyboard(AbsolutePath)
+}
+
+/// Receives service events.
+public typealias ServiceEventSink = @Sendable (ServiceEvent) -> Void
+
+/// One campaign of a build.
+public struct CampaignBuild: Sendable {
+    public var campaign: ResolvedCampaign
+    public var workspace: Workspace
+    public var plan: Plan
+    public var result: BuildResult
+}
+
+/// What a build through the service did.
+public struct ServiceResult: Sendable {
+    public var campaigns: [CampaignBuild]
+
+    /// Whether every campaign built.
+    public var succeeded: Bool { campaigns.allSatisfy { $0.result.succeeded } }
+    /// Whether the build was interrupted.
+    public var interrupted: Bool { campaigns.contains { $0.result.interrupted } }
+}
+
+/// Why the service refused to build, before or instead of building. Each says what to do.
+public enum BuildServiceError: Error, Sendable, CustomStringConvertible {
+    /// The manifest has errors (they were reported as diagnostics).
+    case invalidManifest(display: String, errors: Int)
+    /// The workspace could not be opened, or a provider could not be set up.
+    case setup(String)
+    /// `--frozen`, and the build would spend or change a lockfile.
+    case frozen([String])
+    /// The plan does not fit a budget cap.
+    case budget(BudgetRefusal)
+    /// A node id on the command line names no node.
+    case unknownNode(String, known: [String])
+
+    public var description: String {
+        switch self {
+        case .invalidManifest(let display, let count):
+            return "\(display): \(count) error\(count == 1 ? "" : "s")"
+        case .setup(let message):
+            return message
+        case .frozen(let problems):
+            return "--frozen: this build would spend or change the lockfile:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+        case .budget(let refusal):
+            return "\(refusal)"
+        case .unknownNode(let id, let known):
+            let shown = known.prefix(8).joined(separator: ", ")
+            return "no node '\(id)' in this build; nodes are: \(shown)\(known.count > 8 ? ", …" : "") (see `reel plan`)"
+        }
+    }
+}

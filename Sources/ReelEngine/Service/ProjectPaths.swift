@@ -1,0 +1,42 @@
+import Foundation
+import ReelBasics
+import ReelManifest
+
+/// Where a project's shared state lives: the one place every command resolves the project root,
+/// the cache and the ledger. Flags win over the environment (`REEL_CACHE_DIR`, `REEL_LEDGER`),
+/// which wins over the project defaults `<project>/.reel/cache` and `<project>/.reel/ledger.sqlite`.
+public struct ProjectPaths: Sendable, Equatable {
+    /// The nearest folder at or above the start holding `.git` or `.reel`.
+    public var root: AbsolutePath
+    public var cache: AbsolutePath
+    public var ledger: AbsolutePath
+
+    /// Explicit locations from the command line; relative paths are taken from `workingDirectory`.
+    public struct Overrides: Sendable, Equatable {
+        public var cacheDir: String?
+        public var ledger: String?
+
+        public init(cacheDir: String? = nil, ledger: String? = nil) {
+            self.cacheDir = cacheDir
+            self.ledger = ledger
+        }
+    }
+
+    /// The paths of the project at or above `folder` (a manifest's folder, or the working
+    /// directory for `reel spend` and `reel cache`).
+    public static func resolve(
+        from folder: AbsolutePath, overrides: Overrides = Overrides(), environment: BuildEnvironment,
+        workingDirectory: AbsolutePath = AbsolutePath.currentDirectory
+    ) -> ProjectPaths {
+        let root = ProjectRoot.find(from: folder, fileSystem: environment.fileSystem)
+        func chosen(_ flag: String?, _ variable: String) -> AbsolutePath? {
+            if let flag, !flag.isEmpty { return AbsolutePath(flag, relativeTo: workingDirectory) }
+            if let value = environment.variables[variable], !value.isEmpty { return AbsolutePath(value, relativeTo: workingDirectory) }
+            return nil
+        }
+        return ProjectPaths(
+            root: root,
+            cache: chosen(overrides.cacheDir, "REEL_CACHE_DIR") ?? CacheStore.defaultRoot(projectRoot: root),
+            ledger: chosen(overrides.ledger, "REEL_LEDGER") ?? root.appending(".reel/ledger.sqlite"))
+    }
+}

@@ -1,0 +1,100 @@
+import ReelBasics
+import ReelManifest
+
+/// A node whose inputs are not known yet, because an upstream node has no output.
+public enum PendingNode: Sendable, Equatable {
+    /// The selector, waiting for `blocker` (a features node).
+    case select(SelectorSettings, dependencies: [NodeID], blocker: NodeID)
+    /// The clips, before the selector has chosen the pairs.
+    case generates(blocker: NodeID)
+    /// The final video, waiting for a clip (or the selection).
+    case combine(label: String, dependencies: [NodeID], blocker: NodeID)
+}
+
+/// Drives one walk of a campaign's graph. Planning answers from the cache; a build runs nodes.
+public protocol GraphDriver: Sendable {
+    /// Evaluates one stage (its nodes are independent of each other) and returns the main output
+    /// digest of each node that has one afterwards.
+    func evaluate(_ specs: [NodeSpec], stage: NodeKind) async -> [NodeID: Digest]
+    /// The selection stored in the select node's output; `nil` when it cannot be read.
+    func selection(in digest: Digest) async -> Selection?
+    /// The select node's output could not be read as a selection: select again (a build) or
+    /// mark it stale (a plan). Returns the selection if one is now readable.
+    func selectionUnreadable(_ spec: NodeSpec, digest: Digest) async -> Selection?
+    /// A node whose inputs are not known yet.
+    func pending(_ node: PendingNode) async
+}
+
+/// What a walk found.
+public struct GraphWalkResult: Sendable {
+    public var selection: Selection?
+    public var generateSpecs: [NodeSpec]
+    public var combineSpec: NodeSpec?
+}
+
+/// The campaign's pipeline, written once: features → select → generate → combine (the graph's
+/// topological levels). Each level's node specs (and so keys) are made from the outputs of the
+/// level before, which gives early cutoff. `Planner` and `BuildEngine` both walk it.
+public struct GraphWalk: Sendable {
+    public let builder: GraphBuilder
+
+    public init(builder: GraphBuilder) {
+        self.builder = builder
+    }
+
+    public func run(_ driver: some GraphDriver) async -> GraphWalkResult {
+        let featureSpecs = builder.featureNodes()
+        let featureOutputs = await driver.evaluate(featureSpecs, stage: .features)
+
+        var selection: Selection?
+        var selectBlocker: NodeID?
+        if let settings = builder.selectorSettings {
+            var features: [String: Digest] = [:]
+            for spec in featureSpecs {
+                if let digest = featureOutputs[spec.id] { features[spec.id.suffix ?? ""] = digest }
+            }
+            if let spec = builder.selectNode(features: features) {
+                if let digest = await driver.evaluate([spec], stage: .select)[spec.id] {
+                    selection = await driver.selection(in: digest)
+                    if selection == nil { selection = await driver.selectionUnreadable(spec, digest: digest) }
+                }
+                if selection == nil { selectBlocker = spec.id }
+            } else {
+                let blocker = featureSpecs.first { featureOutputs[$0.id] == nil }?.id ?? builder.selectID
+                await driver.pending(.select(settings, dependencies: settings.candidates.map(builder.featuresID), blocker: blocker))
+                selectBlocker = builder.selectID
+            }
+        } else {
+            selection = builder.explicitSelection()
+        }
+
+        var generateSpecs: [NodeSpec] = []
+        var clips: [Digest] = []
+        var clipBlocker: NodeID?
+        if let selection {
+            generateSpecs = builder.generateNodes(for: selection)
+            let outputs = await driver.evaluate(generateSpecs, stage: .generate)
+            for spec in generateSpecs {
+                if let clip = outputs[spec.id] {
+                    clips.append(clip)
+                } else if clipBlocker == nil {
+                    clipBlocker = spec.id
+                }
+            }
+        } else {
+            clipBlocker = selectBlocker ?? builder.selectID
+            await driver.pending(.generates(blocker: clipBlocker ?? builder.selectID))
+        }
+
+        var combineSpec: NodeSpec?
+        let label = builder.campaign.output.path.relative(to: builder.campaign.projectRoot)
+        if let blocker = clipBlocker ?? (generateSpecs.isEmpty ? builder.selectID : nil) {
+            await driver.pending(.combine(label: label, dependencies: generateSpecs.map(\.id), blocker: blocker))
+        } else {
+            let spec = builder.combineNode(clips: clips, generateIDs: generateSpecs.map(\.id))
+            combineSpec = spec
+            _ = await driver.evaluate([spec], stage: .combine)
+        }
+        return GraphWalkResult(selection: selection, generateSpecs: generateSpecs, combineSpec: combineSpec)
+    }
+}
