@@ -107,8 +107,8 @@ let package = Package(
         .target(
             name: "ReelCommands",
             dependencies: [
-                "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia", "ReelProviders", "ReelLedger", "ReelEngine",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelRemoteCache", "ReelMedia", "ReelProviders", "ReelLedger",
+                "ReelEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),

@@ -39,6 +39,8 @@ struct ProgressPrinter: Sendable {
             Console.err("[\(stamp)] start   \(id)  \(label)")
         case .cached(let id, let label):
             if verbose || id.kind != .features { Console.err("[\(stamp)] cached  \(id)  \(label)") }
+        case .fetched(let id, let label, let seconds):
+            Console.err("[\(stamp)] fetched \(id)  \(label)  (remote cache, \(String(format: "%.2f", seconds)) s)")
         case .built(let id, let label, let seconds):
             Console.err("[\(stamp)] built   \(id)  \(label)  (\(String(format: "%.2f", seconds)) s)")
         case .failed(let id, let label, let message):
@@ -62,6 +64,8 @@ struct ProgressPrinter: Sendable {
         case .planned(let total, let stale): return ["event": "planned", "time": time, "total": total, "stale": stale]
         case .started(let id, let label): return ["event": "started", "time": time, "node": id.rawValue, "label": label]
         case .cached(let id, let label): return ["event": "cached", "time": time, "node": id.rawValue, "label": label]
+        case .fetched(let id, let label, let seconds):
+            return ["event": "cached", "source": "remote", "time": time, "node": id.rawValue, "label": label, "seconds": seconds]
         case .built(let id, let label, let seconds):
             return ["event": "built", "time": time, "node": id.rawValue, "label": label, "seconds": seconds]
         case .failed(let id, let label, let message):
@@ -93,6 +97,7 @@ struct ProgressPrinter: Sendable {
                 "interrupted": result.interrupted,
                 "nodes": result.nodes.map { node -> [String: Any] in
                     var entry: [String: Any] = ["id": node.id.rawValue, "kind": node.kind.rawValue, "state": node.state.rawValue, "label": node.label]
+                    if node.state == .cached { entry["source"] = node.result?.fromRemote == true ? "remote" : "local" }
                     if let message = node.message { entry["message"] = message }
                     if let digest = node.outputDigest { entry["output_digest"] = digest.description }
                     if node.state == .built { entry["seconds"] = node.seconds; entry["reason"] = node.reason.description }
@@ -100,13 +105,15 @@ struct ProgressPrinter: Sendable {
                 },
                 "clips": result.clips.map(\.pathString),
                 "lockfile_changed": result.lockfileChanged,
+                "remote_hits": result.remoteHits,
             ]
             object["output"] = result.video?.pathString ?? NSNull()
             if let digest = result.videoDigest { object["output_digest"] = digest.description }
             Console.json(object)
             return
         }
-        let counts = "\(result.count(.built)) built, \(result.count(.cached)) cached, \(result.count(.failed)) failed, \(result.count(.skipped)) skipped"
+        let remote = result.remoteHits > 0 ? " (\(result.remoteHits) from the remote cache)" : ""
+        let counts = "\(result.count(.built)) built, \(result.count(.cached)) cached\(remote), \(result.count(.failed)) failed, \(result.count(.skipped)) skipped"
         if result.succeeded, let video = result.video {
             let shown = video.relative(to: AbsolutePath.currentDirectory)
             if !quiet { Console.out("\(shown)  (\(counts))") }

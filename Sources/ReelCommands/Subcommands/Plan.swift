@@ -35,16 +35,16 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let (campaign, _, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
+            let (campaign, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
             let caps = BudgetPolicy.caps(campaign.budget, maxUSD: maxUSD)
             let ledgerPath = CommandSupport.paths(campaign, options: manifestOptions, environment: environment).ledger
             let committed = FileManager.default.fileExists(atPath: ledgerPath.pathString)
                 ? ((try? Ledger(path: ledgerPath).committed(campaign: campaign.campaign.id)) ?? 0) : 0
             let budget = PlanRenderer.BudgetView(caps: caps, committed: committed)
             if output.json {
-                Console.json(PlanRenderer.json(plan, campaign: campaign, budget: budget))
+                Console.json(PlanRenderer.json(plan, campaign: campaign, budget: budget, remote: workspace.store.remote?.configuration))
             } else {
-                PlanRenderer.printText(plan, campaign: campaign, budget: budget, verbose: output.verbose)
+                PlanRenderer.printText(plan, campaign: campaign, budget: budget, verbose: output.verbose, remote: workspace.store.remote?.configuration)
             }
             // Credentials are checked now, before anyone runs `reel build` and spends.
             do {

@@ -4,6 +4,7 @@ import ReelGraph
 import ReelLedger
 import ReelManifest
 import ReelProviders
+import ReelRemoteCache
 
 /// The build as a library service: a `BuildRequest` in, a stream of `ServiceEvent`s and a
 /// `ServiceResult` out. It owns loading, planning, the frozen and budget policies, credentials,
@@ -40,9 +41,13 @@ public struct BuildService: Sendable {
 
     /// Opens a campaign's workspace (cache, asset digests, ffmpeg identity, lockfile).
     /// - Throws: `BuildServiceError.setup` naming what failed.
+    /// With a remote cache configured (`REEL_REMOTE_CACHE` / `--remote-cache`), it is the local
+    /// cache's second tier; nothing is sent to it until a node misses locally.
     public func open(_ campaign: ResolvedCampaign, overrides: ProjectPaths.Overrides) async throws -> Workspace {
         do {
-            return try await Workspace.open(campaign, cacheRoot: paths(for: campaign, overrides: overrides).cache, environment: environment)
+            let remote = try RemoteCacheConfiguration.from(environment: environment.variables, flags: overrides.remote).map(RemoteTier.init)
+            return try await Workspace.open(
+                campaign, cacheRoot: paths(for: campaign, overrides: overrides).cache, environment: environment, remote: remote)
         } catch {
             throw BuildServiceError.setup("\(error)")
         }
@@ -50,10 +55,11 @@ public struct BuildService: Sendable {
 
     /// Loads, opens and plans one manifest: what `plan`, `graph`, `explain` and `report` start with.
     public func plan(
-        _ manifest: BuildRequest.ManifestRef, overrides: ProjectPaths.Overrides, events: ServiceEventSink
+        _ manifest: BuildRequest.ManifestRef, overrides: ProjectPaths.Overrides, events: @escaping ServiceEventSink
     ) async throws -> (campaign: ResolvedCampaign, workspace: Workspace, plan: Plan) {
         let campaign = try load(manifest, events: events)
         let workspace = try await open(campaign, overrides: overrides)
+        workspace.store.remote?.report(to: { events(.warning($0)) })
         let plan = await workspace.plan()
         workspace.store.flush()
         return (campaign, workspace, plan)
@@ -68,11 +74,18 @@ public struct BuildService: Sendable {
         for manifest in request.manifests {
             let campaign = try load(manifest, events: events)
             let workspace = try await open(campaign, overrides: request.paths)
+            workspace.store.remote?.report(to: { events(.warning($0)) })
             prepared.append(Prepared(campaign: campaign, workspace: workspace, plan: Plan(nodes: [], selection: nil)))
         }
         let forced = try await resolveForced(request.forced, in: prepared)
         for index in prepared.indices {
-            prepared[index].plan = await prepared[index].workspace.plan(forced: forced, forceAll: request.forceAll)
+            let workspace = prepared[index].workspace
+            prepared[index].plan = await workspace.plan(forced: forced, forceAll: request.forceAll)
+            // Remote hits are downloaded now, so providers, budget and --frozen are checked against
+            // what could really be had (a corrupt or lost remote blob makes its node stale).
+            if await workspace.store.pullRemoteHits(of: prepared[index].plan) {
+                prepared[index].plan = await workspace.plan(forced: forced, forceAll: request.forceAll)
+            }
         }
         if request.frozen {
             let problems = prepared.flatMap { FrozenPolicy.problems($0.plan, workspace: $0.workspace) }
