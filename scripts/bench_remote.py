@@ -3,6 +3,8 @@
 - 100 blobs of ~2 MB fetched through the client (streamed to disk, hashed while streaming, verified),
   against `curl --parallel` fetching the same URLs to disk (no verification): target ≤ 1.5×.
 - Peak RSS of the client process while it downloads one 1 GiB blob: target ≤ 64 MiB.
+- The no-op build of the `noop` section (200 assets / 100 pairs) again, with the remote configured:
+  target ≤ 50 ms and 0 requests (nginx's access log is counted). Needs `--only noop,remote`.
 
 The client is driven by `remote-cache-bench` (Benchmarks/RemoteCacheBench), built in release mode
 beside reel. nginx is started here, in the foreground, on a free loopback port, with the same WebDAV
@@ -57,7 +59,7 @@ pid {work}/nginx.pid;
 error_log {work}/logs/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log off;
+    access_log {work}/logs/access.log;
     client_body_temp_path {work}/temp/body;
     proxy_temp_path {work}/temp/proxy;
     fastcgi_temp_path {work}/temp/fastcgi;
@@ -145,6 +147,7 @@ def bench_remote(args, reel, root, report, bench):
     try:
         fetch_many(args, client, nginx, work, report, bench)
         fetch_huge(args, client, nginx, work, report, bench)
+        noop_with_remote(args, reel, root, nginx, report, bench)
     finally:
         nginx.stop()
 
@@ -233,3 +236,38 @@ def fetch_huge(args, client, nginx, work, report, bench):
     report.add("remote", f"peak RSS downloading a {label} blob (streamed, hashed, verified)", f"{rss:.1f} MiB in {seconds:.2f} s",
                f"≤ {RSS_TARGET_MIB} MiB", report.verdict(rss <= RSS_TARGET_MIB), load)
     report.add("remote", f"  same blob with curl -o (no verification)", f"{curl_rss:.1f} MiB in {curl_seconds:.2f} s", "(info)", "", load)
+
+
+def access_log_lines(nginx):
+    path = os.path.join(nginx.work, "logs", "access.log")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as handle:
+        return sum(1 for _ in handle)
+
+
+def noop_with_remote(args, reel, root, nginx, report, bench):
+    work = os.path.join(root, "noop")
+    path, cache, ledger = os.path.join(work, "reel.yaml"), os.path.join(work, "cache"), os.path.join(work, "ledger.sqlite")
+    if not os.path.exists(path):
+        report.notes.append("remote: the no-op with a remote configured reuses the noop section's campaign: run --only noop,remote")
+        return
+    saved = dict(bench.ENV)
+    bench.ENV["REEL_REMOTE_CACHE"] = nginx.base
+    bench.ENV.pop("CI", None)
+    try:
+        requests_before = access_log_lines(nginx)
+        commands = {"build": reel.args("build", path, cache, ledger, "-q")}
+        bench.wait_for_quiet(args, "the no-op runs with a remote")
+        before = bench.loadavg()
+        stats = bench.time_commands(args, commands, work)
+        after = bench.loadavg()
+        requests = access_log_lines(nginx) - requests_before
+    finally:
+        bench.ENV.clear()
+        bench.ENV.update(saved)
+    b = stats["build"]
+    ok = b["median"] <= bench.NOOP_TARGET_MS and requests == 0
+    report.add("remote", "no-op reel build (noop campaign) with REEL_REMOTE_CACHE set",
+               f"median {b['median']:.1f} ms, min {b['min']:.1f} ms, {requests} requests to the remote", f"≤ {bench.NOOP_TARGET_MS:.0f} ms, 0 requests",
+               report.verdict(ok), (before[0], after[0]))

@@ -16,10 +16,8 @@ public final class RemoteTier: Sendable {
 
     private struct State {
         var disabled = false
-        /// Records found by lookups, for the pull that follows.
-        var records: [Digest: ActionRecord] = [:]
-        /// Keys whose remote record turned out unusable on pulling (a corrupt blob): misses now.
-        var refused: Set<Digest> = []
+        /// What each key's lookup found, asked once per run (a hit's record serves the pull).
+        var lookups: [Digest: RemoteLookup] = [:]
         var warn: (@Sendable (String) -> Void)?
         var pending: [String] = []
         /// Keys pulled into the local tier in this run, with how long each took.
@@ -70,12 +68,11 @@ public final class RemoteTier: Sendable {
 
     /// What the remote has for `key` (a miss when the tier is off or the remote fails).
     func lookup(_ key: Digest) async -> RemoteLookup {
-        let skip = state.withLock { $0.disabled || $0.refused.contains(key) }
-        if skip { return .miss }
-        if let known = state.withLock({ $0.records[key] }) { return .hit(known) }
+        let known = state.withLock { state -> RemoteLookup? in state.disabled ? .miss : state.lookups[key] }
+        if let known { return known }
         do {
             let result = try await client.lookup(key)
-            if case .hit(let record) = result { state.withLock { $0.records[key] = record } }
+            state.withLock { $0.lookups[key] = result }
             return result
         } catch {
             give(up: error)
@@ -106,7 +103,7 @@ public final class RemoteTier: Sendable {
     /// - Returns: the seconds the copy took (the first time; a key pulled already answers at once).
     func pull(_ key: Digest, into content: DiskContentStore, actions: DiskActionCache) async -> Double? {
         if let seconds = state.withLock({ $0.pulled[key] }) { return seconds }
-        guard let record = state.withLock({ $0.records[key] }), !isDisabled else { return nil }
+        guard case .hit(let record)? = state.withLock({ $0.lookups[key] }), !isDisabled else { return nil }
         let clock = ContinuousClock()
         let started = clock.now
         do {
@@ -162,11 +159,9 @@ public final class RemoteTier: Sendable {
         }
     }
 
+    /// A remote result that could not be had is a miss for the rest of the run.
     private func refuse(_ key: Digest) {
-        state.withLock {
-            $0.refused.insert(key)
-            $0.records[key] = nil
-        }
+        state.withLock { $0.lookups[key] = .miss }
     }
 
     /// One warning, then local-only for the rest of the run.

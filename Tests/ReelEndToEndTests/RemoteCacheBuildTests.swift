@@ -51,6 +51,7 @@ struct RemoteCacheBuildTests {
             #expect(first.lastJSON?["remote_hits"] as? Int == 0)
             let uploads = nginx.accessLog().filter { $0.hasPrefix("PUT ") }
             #expect(uploads.contains { $0.contains("/cache/ac/") } && uploads.allSatisfy { $0.contains("te=- ") && !$0.contains("cl=- ") })
+            #expect(first.stdout.contains("\"event\":\"built\""))
 
             try checkout(runnerA, to: runnerB)
             let lockBefore = try Data(contentsOf: URL(fileURLWithPath: runnerB.appending("reel.lock").pathString))
@@ -83,6 +84,18 @@ struct RemoteCacheBuildTests {
             #expect(third.exitCode == 0)
             #expect(third.lastJSON?["remote_hits"] as? Int == 0)
             #expect(nginx.accessLog().count == requestsBefore, "no-op build asked the remote")
+            #expect(nginx.accessLog().filter { $0.hasPrefix("PUT ") }.count == uploads.count, "read-only runner B uploaded")
+
+            // The server evicts the clip: a third runner's plan says the paid clip would be made again.
+            let clip = try #require((first.lastJSON?["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == "generate/0" }?["output_digest"] as? String)
+            try FileManager.default.removeItem(atPath: nginx.entryPath("cas", String(clip.dropFirst("sha256:".count))).pathString)
+            let runnerC = runnerB.parent.appending("runner-c")
+            try checkout(runnerA, to: runnerC)
+            let lost = try await ReelBinary.run(["plan", "reel.yaml"], in: runnerC, environment: environment)
+            #expect(lost.exitCode == 0, "\(lost.stderr)")
+            #expect(lost.stdout.contains("generate/0  remote record lost its clip"), "\(lost.stdout)")
+            #expect(lost.stdout.contains("select      cached (remote)"), "\(lost.stdout)")
+            #expect(lost.stderr.contains("warning: remote record lost its clip"), "\(lost.stderr)")
 
             // The credential went only to the remote: not into any file or output of either runner.
             for directory in [runnerA.directory, runnerB] {
