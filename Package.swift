@@ -32,10 +32,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        /** scripts/bench's driver for the remote cache client (fetches a list of blobs); not shipped. */
+        .executableTarget(
+            name: "remote-cache-bench",
+            dependencies: ["ReelBasics", "ReelRemoteCache"],
+            path: "Benchmarks/RemoteCacheBench",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Libraries
 
         /** glibc's posix_spawn extensions (closefrom, chdir) for the process runner. */
         .target(name: "CReelSpawn"),
+        /** libcurl (Debian's libcurl4-openssl-dev) with typed wrappers for its variadic calls: the remote cache transport. */
+        .target(name: "CReelCurl", linkerSettings: [.linkedLibrary("curl")]),
         /** Digests, canonical encoding, file system / process / clock seams, diagnostics. */
         .target(
             name: "ReelBasics",
@@ -79,18 +89,26 @@ let package = Package(
             dependencies: ["ReelBasics", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
+        /** The shared remote cache: a Bazel HTTP cache protocol client (CAS blobs, ActionResult records). */
+        .target(
+            name: "ReelRemoteCache",
+            dependencies: ["CReelCurl", "ReelBasics", "ReelCache", "ReelProviders"],
+            swiftSettings: strictSettings
+        ),
         /** Actions, the scheduler and the build engine that carries a plan out. */
         .target(
             name: "ReelEngine",
-            dependencies: ["ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia", "ReelProviders", "ReelLedger"],
+            dependencies: [
+                "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelRemoteCache", "ReelMedia", "ReelProviders", "ReelLedger",
+            ],
             swiftSettings: strictSettings
         ),
         /** ArgumentParser commands and terminal rendering. Only this module prints. */
         .target(
             name: "ReelCommands",
             dependencies: [
-                "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelMedia", "ReelProviders", "ReelLedger", "ReelEngine",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelRemoteCache", "ReelMedia", "ReelProviders", "ReelLedger",
+                "ReelEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
@@ -131,6 +149,11 @@ let package = Package(
         .testTarget(
             name: "ReelProvidersTests",
             dependencies: ["ReelProviders", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelRemoteCacheTests",
+            dependencies: ["ReelRemoteCache", "ReelCache", "ReelProviders", "ReelTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReelBasics
 import ReelEngine
+import ReelRemoteCache
 
 /// Options every command that reads a manifest takes.
 struct ManifestOptions: ParsableArguments {
@@ -16,6 +17,17 @@ struct ManifestOptions: ParsableArguments {
 
     @Option(name: .customLong("ledger"), help: "The spend ledger (default: <project>/.reel/ledger.sqlite, or $REEL_LEDGER).")
     var ledger: String?
+
+    @Option(name: .customLong("remote-cache"), help: "A shared Bazel HTTP remote cache (default: $REEL_REMOTE_CACHE), e.g. https://cache.example.com/reel.")
+    var remoteCache: String?
+
+    @Flag(
+        name: .customLong("remote-upload"), inversion: .prefixedNo,
+        help: "Write results to the remote cache (default: only when $CI is set; reading is always on).")
+    var remoteUpload: Bool?
+
+    @Flag(name: .customLong("no-remote-cache"), help: "Ignore any configured remote cache.")
+    var noRemoteCache = false
 
     /// The manifest as an absolute path.
     var manifestPath: AbsolutePath {
@@ -34,7 +46,8 @@ struct ManifestOptions: ParsableArguments {
 
     /// The cache and ledger flags, resolved with the environment by `ProjectPaths`.
     var overrides: ProjectPaths.Overrides {
-        ProjectPaths.Overrides(cacheDir: cacheDir, ledger: ledger)
+        ProjectPaths.Overrides(
+            cacheDir: cacheDir, ledger: ledger, remote: RemoteCacheFlags(url: remoteCache, upload: remoteUpload, disabled: noRemoteCache))
     }
 }
 

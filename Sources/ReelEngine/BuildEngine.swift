@@ -183,11 +183,7 @@ public struct BuildEngine: Sendable {
             book.fail(spec, message: BuildEngine.failClosed(why), reason: reason, events: events)
             return nil
         }
-        if let cached {
-            book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: cached))
-            events(.cached(spec.id, label: spec.label))
-            return nil
-        }
+        if let cached, await adopt(cached, spec: spec, book: book) { return nil }
         let layout = workspace.store.layout
         let label = spec.label
         let lock: NodeLock
@@ -201,9 +197,7 @@ public struct BuildEngine: Sendable {
         if reason != .forced {
             switch await workspace.store.lookup(spec.key) {
             case .hit(let result):
-                book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: result))
-                events(.cached(spec.id, label: spec.label))
-                return nil
+                if await adopt(result, spec: spec, book: book) { return nil }
             case .unavailable(let why) where isPaid(spec):
                 book.fail(spec, message: BuildEngine.failClosed(why), reason: .cacheUnavailable(why), events: events)
                 return nil
@@ -276,6 +270,8 @@ public struct BuildEngine: Sendable {
             book.record(NodeOutcome(
                 id: spec.id, kind: spec.kind, label: spec.label, state: .built, reason: reason, seconds: seconds, spec: spec, result: result))
             events(.built(spec.id, label: spec.label, seconds: seconds))
+            // Shared with other machines once recorded here (when uploads are on); never fails the node.
+            await workspace.store.publish(record)
         } catch {
             var message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             if let reservation, let spend {
@@ -308,6 +304,21 @@ public struct BuildEngine: Sendable {
         } catch {
             return true
         }
+    }
+
+    /// Takes a cache hit. A remote one is first pulled into the local cache (blobs verified while
+    /// they stream, then the record); false when that fails, and the node is built instead.
+    private func adopt(_ result: CachedResult, spec: NodeSpec, book: OutcomeBook) async -> Bool {
+        guard result.fromRemote else {
+            book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: result))
+            events(.cached(spec.id, label: spec.label))
+            return true
+        }
+        guard let seconds = await workspace.store.pull(spec.key) else { return false }
+        book.record(NodeOutcome(
+            id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, seconds: seconds, spec: spec, result: result))
+        events(.fetched(spec.id, label: spec.label, seconds: seconds))
+        return true
     }
 
     /// Why a paid node does not run when the cache cannot be read.

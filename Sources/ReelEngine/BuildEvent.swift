@@ -10,6 +10,8 @@ public enum BuildEvent: Sendable, Equatable {
     case started(NodeID, label: String)
     /// A node's result came from the cache.
     case cached(NodeID, label: String)
+    /// A node's result came from the remote cache: downloaded (verified) into the local one.
+    case fetched(NodeID, label: String, seconds: Double)
     /// A node finished.
     case built(NodeID, label: String, seconds: Double)
     /// A node failed.

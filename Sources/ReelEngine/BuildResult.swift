@@ -94,4 +94,9 @@ public struct BuildResult: Sendable, Equatable {
     public func count(_ state: NodeOutcomeState) -> Int {
         nodes.filter { $0.state == state }.count
     }
+
+    /// Cached nodes whose result came from the remote cache in this build.
+    public var remoteHits: Int {
+        nodes.filter { $0.state == .cached && $0.result?.fromRemote == true }.count
+    }
 }

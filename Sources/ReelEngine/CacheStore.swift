@@ -2,6 +2,7 @@ import Foundation
 import ReelBasics
 import ReelCache
 import ReelGraph
+import ReelRemoteCache
 import Synchronization
 
 /// The project cache as the engine uses it: every access to blobs and action records goes through
@@ -18,11 +19,13 @@ public struct CacheStore: CacheView {
     public let actions: DiskActionCache
     /// Images known to decode completely, by digest.
     public let imageChecks: ImageCheckMemo
+    /// The second tier, a shared remote cache, when one is configured.
+    public let remote: RemoteTier?
     /// Verified hits already seen in this process: a build plans, then assesses each node again.
     private let hits = HitMemo()
 
     /// Opens (creating if needed) the cache at `root`.
-    public init(root: AbsolutePath, fileSystem: any FileSystem) throws {
+    public init(root: AbsolutePath, fileSystem: any FileSystem, remote: RemoteTier? = nil) throws {
         let layout = CacheLayout(root: root)
         try layout.prepare(on: fileSystem)
         self.layout = layout
@@ -31,6 +34,7 @@ public struct CacheStore: CacheView {
         self.content = DiskContentStore(layout: layout, fileSystem: fileSystem, statCache: statCache)
         self.actions = DiskActionCache(layout: layout, fileSystem: fileSystem)
         self.imageChecks = ImageCheckMemo(path: layout.imageChecksPath, fileSystem: fileSystem)
+        self.remote = remote
     }
 
     /// The default cache of a project: `<project>/.reel/cache`.
@@ -38,7 +42,82 @@ public struct CacheStore: CacheView {
         projectRoot.appending(".reel/cache")
     }
 
+    /// The local tier's answer; after a local miss (or a missing or damaged blob), the remote's.
+    /// A remote hit is marked `fromRemote` and must be `pull`ed before it is used.
     public func lookup(_ key: Digest) async -> CacheLookup {
+        let local = await localLookup(key)
+        guard let remote else { return local }
+        switch local {
+        case .hit(var result):
+            // Pulled from the remote earlier in this run: still counted as a remote hit.
+            if remote.wasPulled(key) { result.fromRemote = true }
+            return .hit(result)
+        case .unavailable, .remoteLost: return local
+        case .miss, .outputMissing, .outputCorrupt:
+            switch await remote.lookup(key) {
+            case .hit(let record):
+                return .hit(CachedResult(
+                    outputs: Dictionary(record.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
+                    metadata: record.metadata, fromRemote: true))
+            case .lostOutputs: return .remoteLost
+            case .miss, .unusable: return local
+            }
+        }
+    }
+
+    /// Looks the keys planning is about to walk up in the remote at once (those the local tier
+    /// does not have), so a cold local cache does not wait on one round trip after another.
+    public func prefetch(_ keys: [Digest]) async {
+        guard let remote else { return }
+        var missing: [Digest] = []
+        for key in keys {
+            if case .hit = await localLookup(key) { continue }
+            missing.append(key)
+        }
+        await remote.prefetch(missing)
+    }
+
+    /// Copies a remote hit into the local tier (blobs verified, then the record).
+    /// - Returns: the seconds it took; nil when it could not (the node is built instead).
+    public func pull(_ key: Digest) async -> Double? {
+        guard let remote else { return nil }
+        hits.forget(key)
+        return await remote.pull(key, into: content, actions: actions)
+    }
+
+    /// Pulls every remote hit of `plan` into the local tier, at most the remote's transfer bound
+    /// at once. Done before a build is set up, so the plan it is checked against (providers,
+    /// budget, `--frozen`) knows which remote results could really be had.
+    /// - Returns: whether anything was pulled or refused (then the plan is out of date).
+    public func pullRemoteHits(of plan: Plan) async -> Bool {
+        guard let remote else { return false }
+        let keys = plan.nodes.compactMap { node -> Digest? in
+            guard node.state == .cached, node.cached?.fromRemote == true, let key = node.key, !remote.wasPulled(key) else { return nil }
+            return key
+        }
+        guard !keys.isEmpty else { return false }
+        let limit = max(1, remote.configuration.maxConcurrentTransfers)
+        await withTaskGroup(of: Void.self) { group in
+            var pending = keys[...]
+            var running = 0
+            while let key = pending.popFirst() {
+                if running == limit {
+                    await group.next()
+                    running -= 1
+                }
+                group.addTask { _ = await self.pull(key) }
+                running += 1
+            }
+        }
+        return true
+    }
+
+    /// Uploads a result just recorded locally, when uploads are on.
+    public func publish(_ record: ActionRecord) async {
+        await remote?.publish(record, from: content)
+    }
+
+    private func localLookup(_ key: Digest) async -> CacheLookup {
         if let known = hits.result(for: key) { return .hit(known) }
         do {
             guard let record = try actions.outputs(for: key) else { return .miss }
@@ -60,7 +139,9 @@ public struct CacheStore: CacheView {
     }
 
     public func selection(_ digest: Digest) async -> Selection? {
-        guard let data = try? await content.data(digest) else { return nil }
+        if let data = try? await content.data(digest) { return try? Selection(data: data) }
+        // A remote hit not pulled yet (planning): read the blob from the remote, verified.
+        guard let data = await remote?.blobData(digest, in: content) else { return nil }
         return try? Selection(data: data)
     }
 
@@ -112,5 +193,9 @@ final class HitMemo: Sendable {
 
     func remember(_ result: CachedResult, for key: Digest) {
         hits.withLock { $0[key] = result }
+    }
+
+    func forget(_ key: Digest) {
+        _ = hits.withLock { $0.removeValue(forKey: key) }
     }
 }

@@ -61,11 +61,13 @@ public struct Workspace: Sendable {
     /// Opens `campaign` with its cache at `cacheRoot` (the project default when `nil`).
     /// - Throws: when the cache cannot be created, an asset cannot be read or ffmpeg is missing;
     ///   `AssetProblems` when an image does not decode completely.
+    /// - Parameter remote: the shared remote cache, as the local cache's second tier.
     public static func open(
-        _ campaign: ResolvedCampaign, cacheRoot: AbsolutePath?, environment: BuildEnvironment, registry: ModelRegistry? = nil
+        _ campaign: ResolvedCampaign, cacheRoot: AbsolutePath?, environment: BuildEnvironment, registry: ModelRegistry? = nil,
+        remote: RemoteTier? = nil
     ) async throws -> Workspace {
         let root = cacheRoot ?? CacheStore.defaultRoot(projectRoot: campaign.projectRoot)
-        let store = try CacheStore(root: root, fileSystem: environment.fileSystem)
+        let store = try CacheStore(root: root, fileSystem: environment.fileSystem, remote: remote)
         let (digests, hashed) = try AssetHasher(statCache: store.statCache).digests(of: campaign.assets)
         try await AssetImageCheck(runner: environment.runner, fileSystem: environment.fileSystem, memo: store.imageChecks)
             .verify(campaign.assets, digests: digests)

@@ -27,6 +27,9 @@ public enum RunReason: Sendable, Equatable, CustomStringConvertible {
     /// The cache could not be read, so whether the result exists is unknown (a paid node fails
     /// closed on this rather than paying again).
     case cacheUnavailable(String)
+    /// The remote cache has a record for the key but no longer its output (evicted): a paid node
+    /// would be paid for again.
+    case remoteLost
 
     public var description: String {
         switch self {
@@ -42,6 +45,7 @@ public enum RunReason: Sendable, Equatable, CustomStringConvertible {
         case .waitingFor(let node): return "inputs come from \(node), which runs first"
         case .forced: return "forced"
         case .cacheUnavailable(let reason): return "the cache cannot be read: \(reason)"
+        case .remoteLost: return "remote record lost its clip (the remote cache no longer has its output)"
         }
     }
 
@@ -57,6 +61,7 @@ public enum RunReason: Sendable, Equatable, CustomStringConvertible {
         case .waitingFor: return "upstream_stale"
         case .forced: return "forced"
         case .cacheUnavailable: return "cache_unavailable"
+        case .remoteLost: return "remote_lost"
         }
     }
 }
@@ -65,10 +70,13 @@ public enum RunReason: Sendable, Equatable, CustomStringConvertible {
 public struct CachedResult: Sendable, Equatable {
     public var outputs: [String: Digest]
     public var metadata: [String: CanonicalValue]
+    /// Found in the remote cache (the second tier), not yet in the local one.
+    public var fromRemote: Bool
 
-    public init(outputs: [String: Digest], metadata: [String: CanonicalValue]) {
+    public init(outputs: [String: Digest], metadata: [String: CanonicalValue], fromRemote: Bool = false) {
         self.outputs = outputs
         self.metadata = metadata
+        self.fromRemote = fromRemote
     }
 }
 
@@ -80,6 +88,8 @@ public enum CacheLookup: Sendable, Equatable {
     case outputCorrupt
     /// The cache could not be read (an I/O error, an unreadable record): neither a hit nor a miss.
     case unavailable(String)
+    /// Not in the local cache, and the remote cache has a record whose blobs are gone.
+    case remoteLost
 }
 
 /// Read-only access to the caches during planning (the engine adapts the real stores).
@@ -88,6 +98,12 @@ public protocol CacheView: Sendable {
     func lookup(_ key: Digest) async -> CacheLookup
     /// The selection stored in blob `digest`; `nil` when it is missing or unreadable.
     func selection(_ digest: Digest) async -> Selection?
+    /// Told the keys about to be looked up, so a slow tier can ask for them at once.
+    func prefetch(_ keys: [Digest]) async
+}
+
+extension CacheView {
+    public func prefetch(_ keys: [Digest]) async {}
 }
 
 /// What the lockfile says about the last build, for explaining rebuilds.

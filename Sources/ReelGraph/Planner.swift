@@ -45,6 +45,7 @@ public struct Planner: Sendable {
         case .outputMissing: return (.stale, .outputMissing, nil)
         case .outputCorrupt: return (.stale, .outputCorrupt, nil)
         case .unavailable(let reason): return (.stale, .cacheUnavailable(reason), nil)
+        case .remoteLost: return (.stale, .remoteLost, nil)
         case .miss: return (.stale, missReason(spec), nil)
         }
     }
@@ -95,6 +96,7 @@ final class PlanningDriver: GraphDriver {
 
     func evaluate(_ specs: [NodeSpec], stage: NodeKind) async -> [NodeID: Digest] {
         var outputs: [NodeID: Digest] = [:]
+        if specs.count > 1 { await planner.cache.prefetch(specs.map(\.key)) }
         for spec in specs {
             let node = await planner.planned(spec)
             append(node)

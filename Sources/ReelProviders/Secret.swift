@@ -5,7 +5,8 @@ import Foundation
 public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The environment variable it came from (safe to show).
     public let variable: String
-    let value: String
+    /// The credential itself: readable inside the package only (HTTP clients building headers).
+    package let value: String
 
     public init(variable: String, value: String) {
         self.variable = variable

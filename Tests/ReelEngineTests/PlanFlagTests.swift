@@ -32,7 +32,7 @@ struct PlanFlagTests {
             setup.caps = BudgetCaps(run: 0.40)  // room for one 4 s clip at $0.10/s
             setup.fake.failing = [1]  // the first generation fails (and costs nothing)
             let result = await setup.engine("run-1", keepGoing: true).run()
-            let states = Dictionary(uniqueKeysWithValues: result.nodes.map { ($0.id, $0.state) })
+            let states = Dictionary(uniqueKeysWithValues: result.nodes.map { ($0.id.local, $0.state) })
             #expect(states[.generate(0)] == .failed || states[.generate(1)] == .failed)
             #expect(states[.generate(0)] == .built || states[.generate(1)] == .built, "\(result.nodes.map { "\($0.id): \($0.message ?? "")" })")
             #expect(setup.fake.createCount == 2)

@@ -60,6 +60,10 @@ final class LiveProgress: Sendable {
             case .cached:
                 state.done += 1
                 state.cached += 1
+            case .fetched(let id, let label, let seconds):
+                state.done += 1
+                state.cached += 1
+                permanent = paint("fetched", "36") + " \(id)  \(label)  (remote cache, \(String(format: "%.1f", seconds)) s)"
             case .built(let id, let label, let seconds):
                 state.running.removeAll { $0.id == id }
                 state.done += 1

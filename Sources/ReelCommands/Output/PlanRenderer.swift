@@ -3,6 +3,7 @@ import ReelBasics
 import ReelGraph
 import ReelLedger
 import ReelManifest
+import ReelRemoteCache
 
 /// Prints plans for people and for scripts.
 enum PlanRenderer {
@@ -39,8 +40,8 @@ enum PlanRenderer {
     }
 
     /// The `reel plan --json` object.
-    static func json(_ plan: ReelGraph.Plan, campaign: ResolvedCampaign, budget: BudgetView) -> [String: Any] {
-        [
+    static func json(_ plan: ReelGraph.Plan, campaign: ResolvedCampaign, budget: BudgetView, remote: RemoteCacheConfiguration? = nil) -> [String: Any] {
+        var object: [String: Any] = [
             "campaign": campaign.campaign.id,
             "quality": campaign.quality.rawValue,
             "nodes": plan.nodes.map { node -> [String: Any] in
@@ -55,6 +56,7 @@ enum PlanRenderer {
                     entry["prediction_id"] = prediction
                     entry["reason"] = "resuming, paid (prediction \(prediction))"
                 }
+                if node.state == .cached { entry["source"] = node.cached?.fromRemote == true ? "remote" : "local" }
                 if case .keyChanged(let changes) = node.reason { entry["changes"] = changes }
                 return entry
             },
@@ -65,6 +67,10 @@ enum PlanRenderer {
             "warnings": budget.warnings(plan),
             "costs_are_estimates": true,
         ]
+        if let remote {
+            object["remote_cache"] = ["url": remote.displayURL, "uploads": remote.uploads, "uploads_reason": remote.uploadsReason]
+        }
+        return object
     }
 
     static func rounded(_ value: Double) -> Double {
@@ -72,8 +78,9 @@ enum PlanRenderer {
     }
 
     /// The human-readable plan.
-    static func printText(_ plan: ReelGraph.Plan, campaign: ResolvedCampaign, budget: BudgetView, verbose: Bool) {
+    static func printText(_ plan: ReelGraph.Plan, campaign: ResolvedCampaign, budget: BudgetView, verbose: Bool, remote: RemoteCacheConfiguration? = nil) {
         Console.out("Campaign '\(campaign.campaign.id)' at quality \(campaign.quality.rawValue)")
+        if let remote { Console.out("Remote cache: \(remote.displayURL) (\(remote.uploads ? "read-write" : "read-only"): \(remote.uploadsReason))") }
         Console.out("")
         Console.out("Settings:")
         let width = campaign.settings.map(\.key.count).max() ?? 0
@@ -90,7 +97,7 @@ enum PlanRenderer {
             if let prediction = budget.resuming[node.id] {
                 line += "resuming, paid (prediction \(prediction))"
             } else {
-                line += node.state == .cached ? "cached" : node.reason.description
+                line += node.state == .cached ? (node.cached?.fromRemote == true ? "cached (remote)" : "cached") : node.reason.description
             }
             if node.estimatedUSD > 0 { line += "  ~\(usd(node.estimatedUSD))" }
             if verbose || node.kind != .features { line += "  [\(node.label)]" }

@@ -45,6 +45,8 @@ struct ProgressPrinter: Sendable {
             Console.err("[\(stamp)] start   \(name(id))  \(label)")
         case .cached(let id, let label):
             if verbose || id.kind != .features { Console.err("[\(stamp)] cached  \(name(id))  \(label)") }
+        case .fetched(let id, let label, let seconds):
+            Console.err("[\(stamp)] fetched \(name(id))  \(label)  (remote cache, \(String(format: "%.2f", seconds)) s)")
         case .built(let id, let label, let seconds):
             Console.err("[\(stamp)] built   \(name(id))  \(label)  (\(String(format: "%.2f", seconds)) s)")
         case .failed(let id, let label, let message):
@@ -69,6 +71,8 @@ struct ProgressPrinter: Sendable {
         case .planned(let total, let stale): return ["event": "planned", "time": time, "total": total, "stale": stale]
         case .started(let id, let label): return ["event": "started", "time": time, "node": name(id), "label": label]
         case .cached(let id, let label): return ["event": "cached", "time": time, "node": name(id), "label": label]
+        case .fetched(let id, let label, let seconds):
+            return ["event": "cached", "source": "remote", "time": time, "node": name(id), "label": label, "seconds": seconds]
         case .built(let id, let label, let seconds):
             return ["event": "built", "time": time, "node": name(id), "label": label, "seconds": seconds]
         case .failed(let id, let label, let message):
@@ -131,6 +135,7 @@ struct ProgressPrinter: Sendable {
             "interrupted": result.interrupted,
             "nodes": result.nodes.map { node -> [String: Any] in
                 var entry: [String: Any] = ["id": name(node.id), "kind": node.kind.rawValue, "state": node.state.rawValue, "label": node.label]
+                if node.state == .cached { entry["source"] = node.result?.fromRemote == true ? "remote" : "local" }
                 if let message = node.message { entry["message"] = message }
                 if let detail = node.detail { entry["detail"] = detail }
                 if let digest = node.outputDigest { entry["output_digest"] = digest.description }
@@ -139,6 +144,7 @@ struct ProgressPrinter: Sendable {
             },
             "clips": result.clips.map(\.pathString),
             "lockfile_changed": result.lockfileChanged,
+            "remote_hits": result.remoteHits,
         ]
         if let placementError = result.placementError { object["error"] = placementError }
         object["output"] = result.video?.pathString ?? NSNull()
@@ -148,7 +154,8 @@ struct ProgressPrinter: Sendable {
 
     private func summaryText(_ result: BuildResult, campaign: String?) {
         let prefix = campaign.map { "\($0): " } ?? ""
-        var counts = "\(result.count(.built)) built, \(result.count(.cached)) cached, \(result.failureCount) failed, \(result.count(.skipped)) skipped"
+        let remote = result.remoteHits > 0 ? " (\(result.remoteHits) from the remote cache)" : ""
+        var counts = "\(result.count(.built)) built, \(result.count(.cached)) cached\(remote), \(result.failureCount) failed, \(result.count(.skipped)) skipped"
         let deferred = result.count(.deferred)
         if deferred > 0 { counts += ", \(deferred) left to other jobs" }
         if result.succeeded, let video = result.video {

@@ -82,9 +82,9 @@ extension ReelCommand {
             let single = planned.count == 1 && shard == nil
             if single, let only = planned.first {
                 if output.json {
-                    Console.json(PlanRenderer.json(only.plan, campaign: only.campaign, budget: only.budget))
+                    Console.json(PlanRenderer.json(only.plan, campaign: only.campaign, budget: only.budget, remote: only.workspace.store.remote?.configuration))
                 } else {
-                    PlanRenderer.printText(only.plan, campaign: only.campaign, budget: only.budget, verbose: output.verbose)
+                    PlanRenderer.printText(only.plan, campaign: only.campaign, budget: only.budget, verbose: output.verbose, remote: only.workspace.store.remote?.configuration)
                 }
             } else {
                 printBatch(planned.map { ($0.campaign, $0.workspace, $0.plan, $0.budget) })

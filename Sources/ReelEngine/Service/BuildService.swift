@@ -4,6 +4,7 @@ import ReelGraph
 import ReelLedger
 import ReelManifest
 import ReelProviders
+import ReelRemoteCache
 
 /// The build as a library service: a `BuildRequest` in, a stream of `ServiceEvent`s and a
 /// `ServiceResult` out. It owns loading, planning, the frozen and budget policies, credentials,
@@ -39,9 +40,11 @@ public struct BuildService: Sendable {
     }
 
     /// Opens a campaign's workspace (cache, asset digests, image checks, ffmpeg identity, lockfile).
+    /// With a remote cache configured (`REEL_REMOTE_CACHE` / `--remote-cache`), it is the local
+    /// cache's second tier; nothing is sent to it until a node misses locally.
     /// - Throws: `BuildServiceError.invalidManifest` (reported as diagnostics) when the output would
     ///   overlap the cache or an image does not decode; `BuildServiceError.setup` naming what failed.
-    public func open(_ campaign: ResolvedCampaign, overrides: ProjectPaths.Overrides, events: ServiceEventSink) async throws -> Workspace {
+    public func open(_ campaign: ResolvedCampaign, overrides: ProjectPaths.Overrides, events: @escaping ServiceEventSink) async throws -> Workspace {
         let display = campaign.manifestPath.relative(to: AbsolutePath.currentDirectory)
         let cache = paths(for: campaign, overrides: overrides).cache
         if let problem = OutputConflicts.problem(
@@ -52,7 +55,10 @@ public struct BuildService: Sendable {
             throw BuildServiceError.invalidManifest(display: display, errors: 1)
         }
         do {
-            return try await Workspace.open(campaign, cacheRoot: cache, environment: environment)
+            let remote = try RemoteCacheConfiguration.from(environment: environment.variables, flags: overrides.remote).map(RemoteTier.init)
+            let workspace = try await Workspace.open(campaign, cacheRoot: cache, environment: environment, remote: remote)
+            workspace.store.remote?.report(to: { events(.warning($0)) })
+            return workspace
         } catch let problems as AssetProblems {
             events(.diagnostics(problems.diagnostics))
             throw BuildServiceError.invalidManifest(display: display, errors: problems.diagnostics.filter { $0.severity == .error }.count)
@@ -63,7 +69,7 @@ public struct BuildService: Sendable {
 
     /// Loads, opens and plans one manifest: what `plan`, `graph`, `explain` and `report` start with.
     public func plan(
-        _ manifest: BuildRequest.ManifestRef, overrides: ProjectPaths.Overrides, events: ServiceEventSink
+        _ manifest: BuildRequest.ManifestRef, overrides: ProjectPaths.Overrides, events: @escaping ServiceEventSink
     ) async throws -> (campaign: ResolvedCampaign, workspace: Workspace, plan: Plan) {
         let campaign = try load(manifest, events: events)
         let workspace = try await open(campaign, overrides: overrides, events: events)
@@ -85,7 +91,13 @@ public struct BuildService: Sendable {
         }
         let forced = try await resolveForced(request.forced, in: prepared)
         for index in prepared.indices {
-            prepared[index].plan = await prepared[index].workspace.plan(forced: forced, forceAll: request.forceAll)
+            let workspace = prepared[index].workspace
+            prepared[index].plan = await workspace.plan(forced: forced, forceAll: request.forceAll)
+            // Remote hits are downloaded now, so providers, budget and --frozen are checked against
+            // what could really be had (a corrupt or lost remote blob makes its node stale).
+            if await workspace.store.pullRemoteHits(of: prepared[index].plan) {
+                prepared[index].plan = await workspace.plan(forced: forced, forceAll: request.forceAll)
+            }
         }
         if request.noSpend {
             let assignment = request.shardCount.map { ShardAssignment(plans: prepared.map { ($0.plan, CostEstimator(registry: $0.workspace.registry)) }, count: $0) }

@@ -1,6 +1,7 @@
 import Foundation
 import ReelBasics
 import ReelManifest
+import ReelRemoteCache
 
 /// Where a project's shared state lives: the one place every command resolves the project root,
 /// the cache and the ledger. Flags win over the environment (`REEL_CACHE_DIR`, `REEL_LEDGER`),
@@ -15,10 +16,14 @@ public struct ProjectPaths: Sendable, Equatable {
     public struct Overrides: Sendable, Equatable {
         public var cacheDir: String?
         public var ledger: String?
+        /// The remote cache flags (`--remote-cache`, `--remote-upload`…), read with the environment
+        /// by `RemoteCacheConfiguration` when the workspace opens.
+        public var remote: RemoteCacheFlags
 
-        public init(cacheDir: String? = nil, ledger: String? = nil) {
+        public init(cacheDir: String? = nil, ledger: String? = nil, remote: RemoteCacheFlags = RemoteCacheFlags()) {
             self.cacheDir = cacheDir
             self.ledger = ledger
+            self.remote = remote
         }
     }
 
