@@ -52,6 +52,10 @@ public final class URLSessionTransport: HTTPTransport {
 
     public init() {}
 
+    /// Above any concurrency a build may use (`generate.concurrency` is at most 64; polls and
+    /// downloads of running nodes share the host too).
+    static let maxConnectionsPerHost = 256
+
     func session(timeout: TimeInterval) -> URLSession {
         let key = Int(timeout.rounded(.up))
         return sessions.withLock { sessions in
@@ -61,6 +65,11 @@ public final class URLSessionTransport: HTTPTransport {
             configuration.urlCache = nil
             configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
             configuration.timeoutIntervalForRequest = TimeInterval(key)
+            // URLSession allows six connections per host by default (libcurl's
+            // CURLMOPT_MAX_HOST_CONNECTIONS on Linux): with `generate.concurrency: 8` only six
+            // creates reached the provider at once and the rest queued inside the HTTP stack. Reel's
+            // own limits (per provider, per batch) decide the concurrency; the transport must not.
+            configuration.httpMaximumConnectionsPerHost = URLSessionTransport.maxConnectionsPerHost
             let session = URLSession(configuration: configuration)
             sessions[key] = session
             return session

@@ -85,6 +85,9 @@ struct BatchShardTests {
                 // The fake returns a 2 s clip for every prediction: eight of them, no transitions.
                 #expect(video.width == 320 && abs(video.duration - 8 * 2) < 0.5, "\(output)")
             }
+            // A page links the three storyboards.
+            let index = try String(contentsOfFile: directory.appending(".reel/storyboards.html").pathString, encoding: .utf8)
+            #expect(index.components(separatedBy: ">storyboard</a>").count - 1 == 3, "\(index)")
             // The ledger holds exactly what the provider billed.
             let spend = try await ReelBinary.run(["spend", "--json"], in: directory, environment: environment)
             let total = try #require(spend.lastJSON?["total_usd"] as? Double)

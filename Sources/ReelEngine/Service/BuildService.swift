@@ -155,6 +155,15 @@ public struct BuildService: Sendable {
             for await build in group { collected.append(build) }
             return collected.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        if builds.count > 1, request.storyboard, scope == .all, let first = builds.first {
+            let index = BatchIndex.path(projectRoot: first.campaign.projectRoot)
+            do {
+                try BatchIndex(fileSystem: environment.fileSystem).write(builds, at: index)
+                events(.storyboard(index))
+            } catch {
+                events(.warning("could not write the index of storyboards: \(error)"))
+            }
+        }
         return ServiceResult(campaigns: builds)
     }
 
