@@ -40,6 +40,8 @@ public struct RemoteGeneration: Sendable, Equatable {
     public var error: String?
     /// When it was created (ISO 8601), if the provider says.
     public var createdAt: String?
+    /// When it ended (ISO 8601), if the provider says.
+    public var completedAt: String?
     /// The provider deleted the outputs.
     public var outputsRemoved: Bool
     /// Seconds of compute the provider reports (not queueing).

@@ -101,10 +101,12 @@ public struct ReplicateGeneration: GenerationProvider {
         case .canceled, .aborted: status = .canceled
         case .unknown: status = .unknown(prediction.statusText)
         }
-        return RemoteGeneration(
+        var generation = RemoteGeneration(
             id: prediction.id, model: prediction.model, status: status, providerStatus: prediction.statusText, outputs: prediction.outputURLs,
             error: prediction.error, createdAt: prediction.createdAt, outputsRemoved: prediction.dataRemoved, computeSeconds: prediction.predictTime,
             fingerprint: fingerprint)
+        generation.completedAt = prediction.completedAt
+        return generation
     }
 
     /// Identifies a request by model and its input (frames included), from the JSON body sent or
