@@ -17,11 +17,14 @@ public struct RemoteGenerationExecutor: NodeExecutor {
     public let pollDeadline: Duration
     public let cancelOnInterrupt: Bool
     public let clock: any Clock<Duration>
+    /// How long to let a provider register a create whose reply was lost before looking for it.
+    public let reconcileDelay: Duration
 
     public init(
         provider: any GenerationProvider, pollInterval: Duration = .seconds(2), pollDeadline: Duration = .seconds(3600),
-        cancelOnInterrupt: Bool = false, clock: any Clock<Duration> = ContinuousClock()
+        cancelOnInterrupt: Bool = false, clock: any Clock<Duration> = ContinuousClock(), reconcileDelay: Duration = .seconds(1)
     ) {
+        self.reconcileDelay = reconcileDelay
         self.provider = provider
         self.pollInterval = pollInterval
         self.pollDeadline = pollDeadline
@@ -179,7 +182,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         } catch {
             switch provider.classifyCreateFailure(error) {
             case .ambiguous:
-                try await clock.sleep(for: .seconds(1))
+                try await clock.sleep(for: reconcileDelay)
                 let found: RemoteGeneration?
                 do {
                     found = try await reconcile(entry, frameFields: [request.firstFrameField, request.lastFrameField], spec: spec, journal: journal)
