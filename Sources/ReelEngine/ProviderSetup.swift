@@ -96,6 +96,24 @@ public struct ProviderSetup: Sendable {
         return executors
     }
 
+    /// The campaign's remote generation provider (for `reel status`: look at, cancel or settle
+    /// journaled work), with the same credential and host checks as a build.
+    public static func generationProvider(
+        campaign: ResolvedCampaign, environment: BuildEnvironment, options: Options, transport: any HTTPTransport = URLSessionTransport(),
+        providers: [String: GenerationProviderFactory] = GenerationProviderFactory.builtIn
+    ) throws -> any GenerationProvider {
+        let name = campaign.generator.modelSpec?.provider ?? campaign.generator.kind.rawValue
+        guard campaign.generator.kind != .local, let factory = providers[name] else {
+            throw EngineError.providerUnavailable("the campaign's generator has no remote provider to ask")
+        }
+        let secret = try Secret.fromEnvironment(factory.credentialVariable, in: environment.variables, prefix: factory.credentialPrefix)
+        let baseURL = try url(campaign.generator.baseURL, what: "generate.base_url")
+        try CredentialHosts(environment: environment.variables, allowed: options.allowedHosts)
+            .check(baseURL, variable: secret.variable, setting: "generate.base_url", baseURLVariable: factory.baseURLVariable)
+        let http = HTTPClient(transport: transport, policy: options.retry, clock: environment.clock)
+        return factory.make(http, baseURL, secret, options)
+    }
+
     static func url(_ text: String, what: String) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             throw EngineError.providerUnavailable("\(what) '\(text)' is not an http(s) URL")

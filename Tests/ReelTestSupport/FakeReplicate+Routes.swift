@@ -323,7 +323,9 @@ extension FakeReplicate {
             prediction.error = message
             prediction.logs += "Error: \(message)\n"
         case .canceled, .aborted:
-            break
+            if prices.billsCanceledAfterStart, prediction.startedAt != nil {
+                prediction.billedUSD = prices.cost(model: prediction.model, input: prediction.input)
+            }
         }
         prediction.status = outcome.status
         prediction.completedAt = now
