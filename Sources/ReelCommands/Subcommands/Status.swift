@@ -47,10 +47,11 @@ extension ReelCommand {
         func run() async throws {
             let environment = BuildEnvironment.live()
             let campaign = try CommandSupport.loadCampaign(manifestOptions, environment: environment, quiet: true)
-            let root = manifestOptions.cacheRoot(environment: environment.variables) ?? CacheStore.defaultRoot(projectRoot: campaign.projectRoot)
+            let paths = CommandSupport.paths(campaign, options: manifestOptions, environment: environment)
+            let root = paths.cache
             let layout = CacheLayout(root: root)
             let journal = PredictionJournal(layout: layout, fileSystem: environment.fileSystem)
-            let ledgerPath = manifestOptions.ledgerPath(projectRoot: campaign.projectRoot, environment: environment.variables)
+            let ledgerPath = paths.ledger
             do {
                 let entries = try journal.all()
                 let ledger: Ledger? = FileManager.default.fileExists(atPath: ledgerPath.pathString) ? try Ledger(path: ledgerPath) : nil
@@ -131,11 +132,15 @@ struct StatusSettler {
             }
             predictions.append(item)
         }
+        var recorded: Set<String> = []
+        for row in open {
+            if let key = Digest(row.nodeKey), try await actions.lookup(key) != nil { recorded.insert(row.nodeKey) }
+        }
         let reservations: [[String: Any]] = open.map { row in
             [
                 "node": row.nodeID, "estimated_usd": row.estimatedUSD, "age": StatusSettler.age(row.startedAt, now: now),
                 "prediction_id": row.predictionID ?? NSNull(), "journaled": entries.contains { $0.nodeKey.hex == row.nodeKey },
-                "recorded": Digest(row.nodeKey).flatMap(actions.lookup) != nil,
+                "recorded": recorded.contains(row.nodeKey),
             ]
         }
         if json {
@@ -201,7 +206,7 @@ struct StatusSettler {
                 throw Refusal(description: "\(node)'s prediction is journaled (it may still run and be billed): resume it with `reel build` or `reel status --cancel \(node)`")
             }
             let reservation = Reservation(id: rowID, nodeKey: row.nodeKey, estimatedUSD: row.estimatedUSD, provider: row.provider)
-            if let record = actions.lookup(key) {
+            if let record = try await actions.lookup(key) {
                 let usd = record.metadata["cost_usd"]?.doubleValue ?? row.estimatedUSD
                 try ledger.settle(reservation, actualUSD: usd, predictionID: record.metadata["prediction_id"]?.stringValue, status: "settled", now: iso8601Now())
                 said.append(String(format: "settled at $%.2f from its recorded result", usd))
