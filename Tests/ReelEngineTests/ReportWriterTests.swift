@@ -54,9 +54,11 @@ import Testing
     }
 
     /// Every `src`, `href` and `poster` value on the page.
+    /// Every link of the page but the product's (the one link that leaves the folder, on purpose).
     static func links(in html: String) throws -> [String] {
         let regex = try Regex(#"(?:src|href|poster)="([^"]*)""#)
-        return html.matches(of: regex).compactMap { match in match.output[1].substring.map(String.init) }
+        let product = try Regex(#"<a class="product" href="[^"]*""#)
+        return html.replacing(product, with: "").matches(of: regex).compactMap { match in match.output[1].substring.map(String.init) }
     }
 
     @Test func escapesEveryPieceOfText() async throws {
@@ -77,6 +79,8 @@ import Testing
         #expect(html.components(separatedBy: "<script>").count == 2)
         #expect(!html.contains("url("))
         #expect(try Self.links(in: html).allSatisfy { !$0.contains("://") })
+        // The product URL is a link, escaped like any text.
+        #expect(html.contains(#"<a class="product" href="https://example.com/?a=1&amp;b=&lt;2&gt;" rel="noopener">"#), "\(html)")
         #expect(html.contains("background:#1F6FEB"))
         #expect(html.contains("Cost (estimate)"))
     }
@@ -85,7 +89,8 @@ import Testing
         let fileSystem = InMemoryFileSystem()
         let data = try Self.data(video: true, fileSystem: fileSystem)
         let runner = Self.ffmpeg(fileSystem)
-        let index = try await ReportWriter(runner: runner, fileSystem: fileSystem).write(data)
+        let state = try #require(AbsolutePath("/cache/v1/reports/r.tsv"))
+        let index = try await ReportWriter(runner: runner, fileSystem: fileSystem, stateFile: state).write(data)
         let html = try fileSystem.readText(index)
         let links = try Self.links(in: html)
         #expect(Set(links).isSuperset(of: [
@@ -105,8 +110,11 @@ import Testing
 
         // A second report remakes nothing whose source is unchanged.
         let again = Self.ffmpeg(fileSystem)
-        _ = try await ReportWriter(runner: again, fileSystem: fileSystem).write(data)
+        _ = try await ReportWriter(runner: again, fileSystem: fileSystem, stateFile: state).write(data)
         #expect(again.recorded.isEmpty)
+        // What it remembers is in the cache, not in the self-contained folder.
+        #expect(!fileSystem.exists(data.directory.appending(".stamps")))
+        #expect(ReportWriter(runner: again, fileSystem: fileSystem, stateFile: state).isCurrent(data))
     }
 
     @Test func rendersWithoutAVideoAndSaysSo() async throws {

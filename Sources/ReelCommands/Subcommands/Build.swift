@@ -84,9 +84,10 @@ extension ReelCommand {
                 throw ExitCode.failure
             }
             let engine = BuildEngine(workspace: workspace, executors: executors, options: options, spend: spend, events: printer.handle)
+            let started = ContinuousClock.now
             let result = await InterruptHandler.run { await engine.run(plan: plan) }
             printer.summary(result, campaign: campaign)
-            if !result.interrupted { await writeStoryboard(result, workspace: workspace, environment: environment) }
+            if !result.interrupted { await writeStoryboard(result, workspace: workspace, seconds: (ContinuousClock.now - started).inSeconds) }
             if result.interrupted { throw ExitCode(130) }
             if frozen && result.lockfileChanged {
                 Console.err("error: --frozen: the lockfile \(campaign.lockfilePath.relative(to: AbsolutePath.currentDirectory)) would change; it was not written")
@@ -95,14 +96,11 @@ extension ReelCommand {
             if !result.succeeded { throw ExitCode.failure }
         }
 
-        /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists).
-        func writeStoryboard(_ result: BuildResult, workspace: Workspace, environment: BuildEnvironment) async {
-            // Nothing changed and the storyboard exists: it already shows this build.
-            let index = ReportData.directory(for: workspace.campaign).appending("index.html")
-            if result.succeeded, result.count(.built) == 0, !result.lockfileChanged, environment.fileSystem.exists(index) { return }
+        /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists),
+        /// unless it already shows this build.
+        func writeStoryboard(_ result: BuildResult, workspace: Workspace, seconds: Double) async {
             do {
-                let data = ReportData.make(result, workspace: workspace, now: environment.now())
-                let written = try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)
+                guard let written = try await Storyboard.afterBuild(result, workspace: workspace, seconds: seconds) else { return }
                 if !output.quiet && !output.json {
                     Console.err("storyboard: \(written.relative(to: AbsolutePath.currentDirectory))")
                 }
