@@ -146,6 +146,9 @@ struct ReportBrowserTests {
             #expect(page.contains("Build time"))
             #expect(page.contains("What changed in this build") && page.contains("<code>generate/0</code>") && page.contains("<code>combine</code>"))
             #expect(!FileManager.default.fileExists(atPath: folder.appending(".stamps").pathString))
+            // The contact sheet: a full 4×3 grid of 320-pixel tiles, made in one pass.
+            let sheet = try await runProcess("ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", folder.appending("contact-sheet.jpg").pathString])
+            #expect(sheet.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1320,572", "\(sheet.stdout)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder.pathString).allSatisfy { !$0.hasPrefix(".") })
 
             // A no-op build leaves the page alone.

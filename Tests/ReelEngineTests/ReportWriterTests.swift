@@ -107,6 +107,9 @@ import Testing
         let poster = try #require(commands.first { $0.last?.hasSuffix("poster.jpg") == true })
         #expect(poster.contains("2.000"))
         #expect(commands.contains { $0.contains { $0.contains("tile=4x3") } })
+        // The contact sheet reads the video once, with one decoder (issue 10, item 16).
+        let sheet = try #require(commands.first { $0.last?.hasSuffix("contact-sheet.jpg") == true })
+        #expect(sheet.filter { $0 == "-i" }.count == 1)
 
         // A second report remakes nothing whose source is unchanged.
         let again = Self.ffmpeg(fileSystem)

@@ -26,22 +26,18 @@ enum ReportFrames {
         ])
     }
 
-    /// Evenly spaced frames of `video` in a `columns`×`rows` grid: one fast seek per tile, so a
-    /// long video is never decoded whole.
+    /// Evenly spaced frames of `video` (at the middle of each twelfth) in a `columns`×`rows` grid,
+    /// in one pass with one decoder: `select` keeps frame n once its time reaches the n-th mark, and
+    /// ffmpeg stops when the grid is full. (Twelve inputs with a seek each kept twelve decoders
+    /// running to the end of the video: 12 full decodes and 1.5 GB for a 1 GiB video.)
     static func contactSheet(of video: AbsolutePath, duration: Double, to output: AbsolutePath) -> ProcessSpec {
         let count = columns * rows
-        var arguments = quiet
-        var filters: [String] = []
-        var labels = ""
-        for index in 0..<count {
-            let time = max(duration, 0) * (Double(index) + 0.5) / Double(count)
-            arguments += ["-ss", timestamp(time), "-i", video.pathString]
-            filters.append("[\(index):v]trim=end_frame=1,setpts=PTS-STARTPTS,scale=\(thumbnailWidth):-2,setsar=1[f\(index)]")
-            labels += "[f\(index)]"
-        }
-        filters.append("\(labels)concat=n=\(count):v=1:a=0,tile=\(columns)x\(rows):margin=8:padding=8:color=0xF4F1EA[sheet]")
-        arguments += ["-filter_complex", filters.joined(separator: ";"), "-map", "[sheet]", "-frames:v", "1", "-q:v", "3", output.pathString]
-        return ProcessSpec("ffmpeg", arguments)
+        let step = max(duration, 0) / Double(count)
+        let select = "select='lt(selected_n,\(count))*gte(t,\(timestamp(step / 2))+selected_n*\(timestamp(step)))'"
+        let filters = "\(select),scale=\(thumbnailWidth):-2,setsar=1,tile=\(columns)x\(rows):margin=8:padding=8:color=0xF4F1EA"
+        return ProcessSpec("ffmpeg", quiet + [
+            "-i", video.pathString, "-map", "0:v:0", "-vf", filters, "-frames:v", "1", "-q:v", "3", output.pathString,
+        ])
     }
 
     /// Seconds as ffmpeg reads them, with a dot whatever the locale.
