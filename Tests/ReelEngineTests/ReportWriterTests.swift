@@ -10,15 +10,16 @@ import Testing
 @Suite struct ReportWriterTests {
     static let evil = #"<script>alert("x")</script> & 'quoted' <img src=x onerror=alert(1)>"#
 
-    /// A runner whose ffmpeg "succeeds" by creating its output (the last argument) in `fileSystem`,
-    /// and fails for outputs whose path contains `failing`.
+    /// A runner whose ffmpeg "succeeds" by creating its outputs (each path after `-q:v N`) in
+    /// `fileSystem`, and fails when one of them contains `failing` (making none, as ffmpeg would).
     static func ffmpeg(_ fileSystem: InMemoryFileSystem, failing: String? = nil) -> FakeProcessRunner {
         FakeProcessRunner { spec in
-            let output = spec.arguments.last ?? ""
-            if let failing, output.contains(failing) {
+            let arguments = spec.arguments
+            let outputs = arguments.indices.filter { $0 >= 2 && arguments[$0 - 2] == "-q:v" }.map { arguments[$0] }
+            if let failing, outputs.contains(where: { $0.contains(failing) }) {
                 return ProcessResult(exitCode: 1, standardError: Data("broken <input>\n".utf8))
             }
-            fileSystem.addFile(output, "jpeg of \(output)")
+            for output in outputs { fileSystem.addFile(output, "jpeg of \(output)") }
             return ProcessResult(exitCode: 0)
         }
     }
@@ -103,7 +104,10 @@ import Testing
         #expect(try fileSystem.readText(data.directory.appending("clips/01.mp4")) == "clip 1")
         #expect(try fileSystem.readText(data.directory.appending("video.mp4")) == "video")
         let commands = runner.recorded.map(\.arguments)
-        #expect(commands.filter { $0.contains("scale=320:-2:flags=lanczos") }.count == 3)
+        // Three thumbnails, made by one ffmpeg process.
+        let scales: [String] = commands.flatMap { $0 }.filter { $0 == "scale=320:-2:flags=lanczos" }
+        #expect(scales.count == 3)
+        #expect(commands.filter { $0.contains("scale=320:-2:flags=lanczos") }.count == 1)
         let poster = try #require(commands.first { $0.last?.hasSuffix("poster.jpg") == true })
         #expect(poster.contains("2.000"))
         #expect(commands.contains { $0.contains { $0.contains("tile=4x3") } })

@@ -161,14 +161,43 @@ extension ReportWriter {
             prune("clips", keeping: kept)
         }
 
+        /// Thumbnails of every image in a pair: only those whose source changed are made, several
+        /// per ffmpeg process and several processes at once (one process per image was most of a
+        /// cold storyboard's time).
         mutating func addThumbnails(_ pairs: [ReportData.Pair]) async {
             var kept: Set<String> = []
             var tried: Set<String> = []
+            var pending: [(id: String, name: String, source: AbsolutePath, signature: String)] = []
             for asset in pairs.flatMap({ [$0.first, $0.last] }) where tried.insert(asset.id).inserted {
                 let name = "thumbs/" + HTMLText.fileName(for: asset.id) + ".jpg"
-                if await derive(name, from: asset.path, what: "the thumbnail of '\(asset.id)'", { ReportFrames.thumbnail(of: asset.path, to: $0) }) {
+                kept.insert(name)
+                let signature = self.signature(of: asset.path)
+                if stamps[name] == signature && fileSystem.exists(directory.appending(name)) {
                     files.thumbnails[asset.id] = name
-                    kept.insert(name)
+                } else {
+                    pending.append((asset.id, name, asset.path, signature))
+                }
+            }
+            if !pending.isEmpty { try? fileSystem.createDirectory(directory.appending("thumbs")) }
+            let jobs = pending.map { (source: $0.source, output: directory.appending("thumbs/.tmp-" + directory.appending($0.name).basename)) }
+            let failures = await ReportFrames.makeThumbnails(jobs, runner: writer.runner)
+            for (index, item) in pending.enumerated() {
+                let temporary = jobs[index].output
+                if let failure = failures[index] {
+                    try? fileSystem.remove(temporary)
+                    note("the thumbnail of '\(item.id)' could not be made", failure)
+                    remove(item.name)
+                    kept.remove(item.name)
+                    continue
+                }
+                do {
+                    try fileSystem.rename(temporary, to: directory.appending(item.name))
+                    stamps[item.name] = item.signature
+                    files.thumbnails[item.id] = item.name
+                } catch {
+                    note("the thumbnail of '\(item.id)' could not be made", error)
+                    remove(item.name)
+                    kept.remove(item.name)
                 }
             }
             prune("thumbs", keeping: kept)
