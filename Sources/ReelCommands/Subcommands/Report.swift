@@ -34,7 +34,10 @@ extension ReelCommand {
             let data = ReportData.make(plan, workspace: workspace, now: environment.now())
             let index: AbsolutePath
             do {
-                index = try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)
+                index = try await ReportWriter(
+                    runner: environment.runner, fileSystem: environment.fileSystem,
+                    stateFile: ReportWriter.stateFile(for: data.directory, in: workspace.store.layout)
+                ).write(data)
             } catch {
                 Console.err("error: \(error)")
                 throw ExitCode.failure

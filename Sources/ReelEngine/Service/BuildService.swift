@@ -145,9 +145,12 @@ public struct BuildService: Sendable {
                     let engine = BuildEngine(
                         workspace: item.workspace, executors: item.executors, options: options, spend: item.spend,
                         events: { events(.build($0)) })
+                    let started = ContinuousClock.now
                     let result = await engine.run(plan: item.plan)
                     if !result.completedItsPart && !result.interrupted { shared.stop() }
-                    if !result.interrupted && request.storyboard && scope == .all { await writeStoryboard(result, workspace: item.workspace, events: events) }
+                    if !result.interrupted && request.storyboard && scope == .all {
+                        await writeStoryboard(result, workspace: item.workspace, seconds: (ContinuousClock.now - started).inSeconds, events: events)
+                    }
                     return (index, CampaignBuild(campaign: item.campaign, workspace: item.workspace, plan: item.plan, result: result))
                 }
             }
@@ -254,16 +257,14 @@ public struct BuildService: Sendable {
         }
     }
 
-    /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists).
-    func writeStoryboard(_ result: BuildResult, workspace: Workspace, events: ServiceEventSink) async {
-        // Nothing changed and the storyboard exists: it already shows this build.
-        let index = ReportData.directory(for: workspace.campaign).appending("index.html")
-        if result.succeeded, result.count(.built) == 0, !result.lockfileChanged, environment.fileSystem.exists(index) { return }
+    /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists),
+    /// unless it already shows this build.
+    func writeStoryboard(_ result: BuildResult, workspace: Workspace, seconds: Double, events: ServiceEventSink) async {
         do {
-            let data = ReportData.make(result, workspace: workspace, now: environment.now())
-            events(.storyboard(try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)))
+            if let written = try await Storyboard.afterBuild(result, workspace: workspace, seconds: seconds) { events(.storyboard(written)) }
         } catch {
             events(.warning("could not write the storyboard: \(error)"))
         }
     }
+
 }
