@@ -20,6 +20,8 @@ public struct ProviderSetup: Sendable {
         public var rateLimitDeadline: Duration = .seconds(30 * 60)
         /// Hosts approved on the command line (`--allow-host`) to receive credentials.
         public var allowedHosts: [String] = []
+        /// Throttles shared by every campaign of a build (one per provider and host).
+        public var throttles = Throttles()
 
         public init(
             cancelOnInterrupt: Bool = false, pollInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 30,
@@ -87,7 +89,8 @@ public struct ProviderSetup: Sendable {
             try hosts.check(baseURL, variable: secret.variable, setting: "generate.base_url", baseURLVariable: factory.baseURLVariable)
             // One throttle per provider: a 429 slows every create to it down, not one node.
             let paced = HTTPClient(
-                transport: transport, policy: options.retry, clock: environment.clock, throttle: Throttle(), rateLimitDeadline: options.rateLimitDeadline)
+                transport: transport, policy: options.retry, clock: environment.clock,
+                throttle: options.throttles.throttle(provider: name, host: baseURL.host ?? ""), rateLimitDeadline: options.rateLimitDeadline)
             let provider = factory.make(paced, baseURL, secret, options)
             executors.generators[name] = RemoteGenerationExecutor(
                 provider: provider, pollInterval: options.pollInterval, pollDeadline: options.pollDeadline,

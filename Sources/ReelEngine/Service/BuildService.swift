@@ -126,8 +126,11 @@ public struct BuildService: Sendable {
             let problems = prepared.flatMap { FrozenPolicy.problems($0.plan, workspace: $0.workspace) }
             if !problems.isEmpty { throw BuildServiceError.frozen(problems) }
         }
+        // One throttle per provider and host for the whole batch: a 429 slows that provider down
+        // for every campaign, not for each on its own.
+        let throttles = Throttles()
         for index in prepared.indices {
-            try await setUpProviders(&prepared[index], request: request, events: events)
+            try await setUpProviders(&prepared[index], request: request, throttles: throttles, events: events)
         }
 
         // One scheduler for the whole batch: the campaigns run at once, sharing the cores for local
@@ -241,10 +244,11 @@ public struct BuildService: Sendable {
     }
 
     /// Credentials and the ledger gate, checked before anything is spent.
-    func setUpProviders(_ item: inout Prepared, request: BuildRequest, events: ServiceEventSink) async throws {
+    func setUpProviders(_ item: inout Prepared, request: BuildRequest, throttles: Throttles, events: ServiceEventSink) async throws {
         do {
             var options = ProviderSetup.Options.from(environment: environment.variables, cancelOnInterrupt: request.cancelOnInterrupt)
             options.allowedHosts = request.allowedHosts
+            options.throttles = throttles
             item.executors = try ProviderSetup.executors(
                 for: item.plan, campaign: item.campaign, environment: environment, options: options, transport: transport)
             item.spend = try await BudgetPolicy.gate(
