@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "ReelTestSupport",
             dependencies: [
-                "ReelBasics", "ReelManifest", "ReelCache", "ReelEngine", "ReelProviders",
+                "ReelBasics", "ReelManifest", "ReelCache", "ReelEngine", "ReelProviders", "ReelLedger",
                 .product(name: "FlyingFox", package: "FlyingFox"),
             ],
             path: "Tests/ReelTestSupport",

@@ -204,9 +204,13 @@ extension CanonicalValue {
         }
     }
 
-    /// A short human form for messages: strings bare, everything else canonical.
+    /// A short human form for messages: strings bare, numbers as people write them (`0.5`, not
+    /// the canonical `0.500000`), everything else canonical.
     public var displayText: String {
-        if case .string(let value) = self { return value }
-        return canonicalText
+        switch self {
+        case .string(let value): return value
+        case .number(let text): return Double(text).map { NumberText.decimal($0, places: 6) } ?? text
+        default: return canonicalText
+        }
     }
 }

@@ -85,7 +85,7 @@ public struct LocalFileSystem: FileSystem {
             close(fd)
             closed = true
             try rename(temporary, to: path)
-            if durable { LocalFileSystem.syncDirectory(directory) }
+            if durable { try LocalFileSystem.syncDirectory(directory) }
         } catch {
             unlink(temporary.pathString)
             throw error
@@ -93,12 +93,12 @@ public struct LocalFileSystem: FileSystem {
     }
 
     /// Flushes a directory entry so a rename survives a crash.
-    public static func syncDirectory(_ directory: AbsolutePath) {
+    /// - Throws: when the directory cannot be opened or flushed (the rename may not survive a crash).
+    public static func syncDirectory(_ directory: AbsolutePath) throws {
         let fd = open(directory.pathString, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
+        guard fd >= 0 else { throw FileSystemError.posix(op: "open directory for fsync", path: directory.pathString, errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw FileSystemError.posix(op: "fsync", path: directory.pathString, errno: errno) }
     }
 
     public func createDirectory(_ path: AbsolutePath) throws {

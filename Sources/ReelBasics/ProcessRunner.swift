@@ -78,9 +78,17 @@ public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
             let hint = name == "ffmpeg" || name == "ffprobe" ? " (install it: sudo apt-get install -y ffmpeg)" : ""
             return "'\(name)' was not found on PATH\(hint)"
         case .terminated(let command, let status, let tail):
-            let body = tail.isEmpty ? "" : ":\n" + tail
-            return "command failed with exit status \(status): \(command)\(body)"
+            // One line naming the cause; the command and the whole error output are in `detail`.
+            let program = command.split(separator: " ").first.map { String($0.split(separator: "/").last ?? $0) } ?? "a command"
+            let cause = tail.split(separator: "\n").last.map { ": " + $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            return "\(program) failed with exit status \(status)\(cause)"
         }
+    }
+
+    /// The command line and its error output, for `--verbose`; `nil` when there is nothing more.
+    public var detail: String? {
+        guard case .terminated(let command, _, let tail) = self else { return nil }
+        return "command: \(command)" + (tail.isEmpty ? "" : "\n" + tail)
     }
 
     /// The last `lines` lines of `text`.

@@ -7,6 +7,7 @@ import ReelBasics
 /// <root>/v1/cas/sha256/ab/cdef…      blobs, read-only, named by their SHA-256
 /// <root>/v1/ac/ab/<key>.json         action cache: node key → outputs and metadata
 /// <root>/v1/stat-cache.tsv           path, size, mtime, inode → digest
+/// <root>/v1/image-checks.tsv         digests of images that decoded completely
 /// <root>/v1/locks/<key>.lock         per-node locks between processes
 /// <root>/v1/journal/<key>.json       in-flight remote work (prediction ids)
 /// <root>/v1/tmp/                     temporary files, same file system as the blobs
@@ -25,6 +26,7 @@ public struct CacheLayout: Sendable, Equatable {
     public var casRoot: AbsolutePath { versionRoot.appending("cas/sha256") }
     public var actionCacheRoot: AbsolutePath { versionRoot.appending("ac") }
     public var statCachePath: AbsolutePath { versionRoot.appending("stat-cache.tsv") }
+    public var imageChecksPath: AbsolutePath { versionRoot.appending("image-checks.tsv") }
     public var locksRoot: AbsolutePath { versionRoot.appending("locks") }
     public var journalRoot: AbsolutePath { versionRoot.appending("journal") }
     public var temporaryRoot: AbsolutePath { versionRoot.appending("tmp") }

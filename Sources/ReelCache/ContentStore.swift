@@ -77,7 +77,7 @@ public struct DiskContentStore: ContentStore {
         try fileSystem.createDirectory(destination.parent)
         try fileSystem.rename(file, to: destination)
         try fileSystem.makeReadOnly(destination)
-        LocalFileSystem.syncDirectory(destination.parent)
+        try LocalFileSystem.syncDirectory(destination.parent)
         if let info = fileSystem.info(destination) { statCache.remember(destination, info: info, digest: digest) }
         return digest
     }
@@ -154,13 +154,13 @@ public struct DiskContentStore: ContentStore {
     /// A fresh temporary path on the store's file system, for an action to write into.
     public func temporaryPath(named name: String) throws -> AbsolutePath {
         try fileSystem.createDirectory(layout.temporaryRoot)
-        return layout.temporaryRoot.appending("\(UUID().uuidString.lowercased())-\(name)")
+        return layout.temporaryRoot.appending(TemporaryFiles.name(name))
     }
 
     static func sync(_ file: AbsolutePath) throws {
         let fd = open(file.pathString, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError.posix(op: "open", path: file.pathString, errno: errno) }
         defer { close(fd) }
-        fsync(fd)
+        guard fsync(fd) == 0 else { throw FileSystemError.posix(op: "fsync", path: file.pathString, errno: errno) }
     }
 }

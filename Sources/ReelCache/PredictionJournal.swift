@@ -19,14 +19,18 @@ public struct JournalEntry: Sendable, Equatable, Codable {
     public var predictionID: String?
     /// SHA-256 of the fields that identify the request (model, prompt, frames).
     public var fingerprint: String
+    /// SHA-256 of the request without its frames (what a provider certainly echoes back), to
+    /// recognise a candidate whose frames cannot be compared (absent in older entries).
+    public var looseFingerprint: String?
     /// When the create was sent (ISO 8601), to search recent predictions after a lost response.
     public var createdAfter: String
     public var updatedAt: String
 
     public init(
         nodeKey: Digest, nodeID: String, provider: String, model: String, state: State, predictionID: String?, fingerprint: String,
-        createdAfter: String, updatedAt: String
+        createdAfter: String, updatedAt: String, looseFingerprint: String? = nil
     ) {
+        self.looseFingerprint = looseFingerprint
         self.nodeKey = nodeKey
         self.nodeID = nodeID
         self.provider = provider
@@ -52,9 +56,11 @@ public struct PredictionJournal: Sendable {
         self.fileSystem = fileSystem
     }
 
-    /// The entry for a node key, if any.
-    public func entry(for key: Digest) -> JournalEntry? {
-        fileSystem.readJSON(JournalEntry.self, from: layout.journalPath(key))
+    /// The entry for a node key; `nil` only when there is no entry.
+    /// - Throws: `JournalUnavailable` when an entry exists but cannot be read or decoded (an older
+    ///   format, a damaged file): it may record paid work in flight, so it is never taken as none.
+    public func entry(for key: Digest) throws -> JournalEntry? {
+        try read(layout.journalPath(key))
     }
 
     /// Writes (durably) an entry.
@@ -63,13 +69,60 @@ public struct PredictionJournal: Sendable {
     }
 
     /// Drops the entry once its result is in the cache (or the prediction is definitely over).
-    public func remove(_ key: Digest) {
-        try? fileSystem.remove(layout.journalPath(key))
+    /// - Throws: when an existing entry cannot be removed.
+    public func remove(_ key: Digest) throws {
+        let path = layout.journalPath(key)
+        guard fileSystem.info(path) != nil else { return }
+        do {
+            try fileSystem.remove(path)
+        } catch {
+            throw JournalUnavailable(path: path.pathString, reason: "cannot remove it: \(error)")
+        }
     }
 
-    /// Every entry (for `reel status` and tests).
-    public func all() -> [JournalEntry] {
-        guard let names = try? fileSystem.list(layout.journalRoot) else { return [] }
-        return names.filter { $0.hasSuffix(".json") }.compactMap { fileSystem.readJSON(JournalEntry.self, from: layout.journalRoot.appending($0)) }
+    /// Every entry (for `reel status`, `reel clean` and tests).
+    /// - Throws: `JournalUnavailable` when the folder or an entry cannot be read.
+    public func all() throws -> [JournalEntry] {
+        guard fileSystem.info(layout.journalRoot) != nil else { return [] }
+        let names: [String]
+        do {
+            names = try fileSystem.list(layout.journalRoot)
+        } catch {
+            throw JournalUnavailable(path: layout.journalRoot.pathString, reason: "cannot list it: \(error)")
+        }
+        return try names.filter { $0.hasSuffix(".json") }.sorted().compactMap { try read(layout.journalRoot.appending($0)) }
+    }
+
+    func read(_ path: AbsolutePath) throws -> JournalEntry? {
+        guard fileSystem.info(path) != nil else { return nil }
+        let data: Data
+        do {
+            data = try fileSystem.read(path)
+        } catch {
+            throw JournalUnavailable(path: path.pathString, reason: "cannot read it: \(error)")
+        }
+        do {
+            return try JSONDecoder().decode(JournalEntry.self, from: data)
+        } catch {
+            throw JournalUnavailable(path: path.pathString, reason: "it is not a journal entry this version can read (\(error))")
+        }
+    }
+}
+
+/// A journal entry exists but cannot be used. It may record a paid prediction still in flight,
+/// so Reel does not create a new one for the node.
+public struct JournalUnavailable: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String {
+        "the prediction journal entry \(path) is unavailable: \(reason). It may record a paid prediction still in flight, "
+            + "so nothing new was created for this node. Check the file (its prediction id, if any, can be looked up with the provider); "
+            + "if that prediction is finished or never existed, delete the file and build again"
     }
 }

@@ -27,11 +27,15 @@ enum CommandSupport {
         }
     }
 
-    /// Prints a refusal and exits 1.
+    /// Prints a refusal; the exit code to throw (64 for a usage error, else 1).
     static func fail(_ error: any Error) -> ExitCode {
-        if case BuildServiceError.invalidManifest = error {
+        switch error {
+        case BuildServiceError.invalidManifest:
             Console.err("\(error)")
-        } else {
+        case BuildServiceError.unknownNode:
+            Console.err("error: \(error)")
+            return ExitCode(64)
+        default:
             Console.err("error: \(error)")
         }
         return ExitCode.failure
@@ -53,6 +57,17 @@ enum CommandSupport {
     ) async throws -> (campaign: ResolvedCampaign, workspace: Workspace, plan: ReelGraph.Plan) {
         do {
             return try await BuildService(environment: environment).plan(manifestRef(options), overrides: options.overrides) { render($0, quiet: quiet) }
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// The same for one manifest of several.
+    static func plan(
+        _ ref: BuildRequest.ManifestRef, options: ManifestOptions, environment: BuildEnvironment, quiet: Bool
+    ) async throws -> (campaign: ResolvedCampaign, workspace: Workspace, plan: ReelGraph.Plan) {
+        do {
+            return try await BuildService(environment: environment).plan(ref, overrides: options.overrides) { render($0, quiet: quiet) }
         } catch {
             throw fail(error)
         }

@@ -6,8 +6,11 @@ import ReelRemoteCache
 
 /// Options every command that reads a manifest takes.
 struct ManifestOptions: ParsableArguments {
-    @Argument(help: "The campaign manifest (default: reel.yaml in the current folder).")
-    var manifest: String = "reel.yaml"
+    @Argument(help: "Campaign manifests or quoted globs such as 'campaigns/**/reel.yaml', relative to the current folder.")
+    var manifests: [String] = ["reel.yaml"]
+
+    /// The first manifest (commands that take one).
+    var manifest: String { manifests.first ?? "reel.yaml" }
 
     @Option(name: .customLong("cache-dir"), help: "The cache folder (default: <project>/.reel/cache, or $REEL_CACHE_DIR).")
     var cacheDir: String?
@@ -29,6 +32,16 @@ struct ManifestOptions: ParsableArguments {
     /// The manifest as an absolute path.
     var manifestPath: AbsolutePath {
         AbsolutePath(manifest, relativeTo: AbsolutePath.currentDirectory)
+    }
+
+    /// Every manifest named, globs expanded by Reel.
+    func manifestRefs() throws -> [BuildRequest.ManifestRef] {
+        try ManifestSelection.expand(manifests, fileSystem: LocalFileSystem())
+    }
+
+    /// For commands that take one manifest.
+    func requireOne(_ command: String) throws {
+        if manifests.count > 1 { throw ValidationError("reel \(command) takes one manifest; got \(manifests.count)") }
     }
 
     /// The cache and ledger flags, resolved with the environment by `ProjectPaths`.

@@ -18,9 +18,18 @@ public struct BuildOptions: Sendable {
     public var forceAll: Bool
     /// Never write the lockfile (CI); report whether it would have changed.
     public var frozen: Bool
+    /// Limits and the stop signal shared with the other campaigns of the same build.
+    public var shared: SharedRun?
+    /// Which clips this job builds (all; one shard's; none before selection is done).
+    public var clips: ClipScope = .all
 
-    public init(jobs: Int? = nil, keepGoing: Bool = false, forced: Set<NodeID> = [], forceAll: Bool = false, frozen: Bool = false) {
+    public init(
+        jobs: Int? = nil, keepGoing: Bool = false, forced: Set<NodeID> = [], forceAll: Bool = false, frozen: Bool = false,
+        shared: SharedRun? = nil, clips: ClipScope = .all
+    ) {
         self.frozen = frozen
+        self.shared = shared
+        self.clips = clips
         self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         self.jobsExplicit = jobs != nil
         self.keepGoing = keepGoing
@@ -56,25 +65,40 @@ public struct BuildEngine: Sendable {
         let plan: Plan
         if let known { plan = known } else { plan = await planner.plan() }
         events(.planned(total: plan.nodes.count, stale: plan.staleNodes.count))
+        if let spend {
+            do {
+                try await SpendRecovery.settleRecorded(ledger: spend.ledger, campaign: spend.campaign, actions: workspace.store.actions, now: workspace.environment.now())
+            } catch {
+                events(.note("could not settle reservations left open by an earlier build: \(error)"))
+            }
+        }
 
         let walk = await GraphWalk(builder: workspace.builder).run(ExecutionDriver(engine: self, planner: planner, book: book))
 
         let materialiser = Materialiser(workspace: workspace)
         let clipPaths = await materialiser.materialiseClips(walk.generateSpecs.map { ($0, book.outcome($0.id)?.outputDigest) })
         var video: AbsolutePath?
+        var placementError: String?
         let videoDigest = walk.combineSpec.flatMap { book.outcome($0.id)?.outputDigest }
         if let videoDigest {
             do {
                 video = try await materialiser.materialiseVideo(videoDigest)
             } catch {
-                events(.note("could not place the video at \(workspace.campaign.output.path): \(error)"))
+                placementError = Materialiser.placementMessage(workspace.campaign.output.path, error: error, fileSystem: workspace.environment.fileSystem)
             }
         }
         var result = BuildResult(
             nodes: book.all(), selection: walk.selection, video: video, videoDigest: videoDigest, clips: clipPaths, lockfileChanged: false,
             interrupted: Task.isCancelled)
+        result.placementError = placementError
         if result.succeeded {
-            result.lockfileChanged = (try? LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)) ?? false
+            do {
+                result.lockfileChanged = try LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)
+            } catch {
+                // Never reported as "unchanged": the build fails, saying why.
+                result.lockfileError = "\(error)"
+                events(.note("error: could not write the lockfile: \(error)"))
+            }
         }
         workspace.store.flush()
         return result
@@ -97,7 +121,10 @@ public struct BuildEngine: Sendable {
     /// Runs `specs` with at most `limit` at once; stops launching after a failure unless
     /// `keepGoing`, and on cancellation.
     func runStage(_ specs: [NodeSpec], limit: Int, planner: Planner, book: OutcomeBook) async {
-        await withTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: (NodeSpec, String?).self) { group in
+            // With --keep-going, a node refused by a budget cap waits while others run: one that
+            // fails frees its reservation, and the refused node is tried again in that headroom.
+            var deferred: [(spec: NodeSpec, refusal: String)] = []
             var pending = specs[...]
             var running = 0
             func launch() {
@@ -114,14 +141,28 @@ public struct BuildEngine: Sendable {
                         book.skip(id: spec.id, kind: spec.kind, label: spec.label, because: failure, events: events)
                         continue
                     }
+                    if !options.keepGoing, options.shared?.isStopped == true {
+                        book.skipInterrupted(spec, because: "another campaign of this build failed", events: events)
+                        continue
+                    }
                     running += 1
-                    group.addTask { await self.process(spec, planner: planner, book: book) }
+                    group.addTask { (spec, await self.process(spec, planner: planner, book: book)) }
                 }
             }
             launch()
-            while await group.next() != nil {
+            while let (spec, refusal) = await group.next() {
                 running -= 1
+                if let refusal {
+                    deferred.append((spec, refusal))
+                } else if !deferred.isEmpty {
+                    pending = (deferred.map(\.spec) + pending)[...]
+                    deferred = []
+                }
+                if book.hasFailure { options.shared?.stop() }
                 launch()
+            }
+            for (spec, refusal) in deferred {
+                book.fail(spec, message: "not started: \(refusal)", reason: await planner.assess(spec).reason, events: events)
             }
         }
     }
@@ -134,13 +175,15 @@ public struct BuildEngine: Sendable {
     }
 
     /// One node: cache hit, or lock → re-check → execute → record.
-    func process(_ spec: NodeSpec, planner: Planner, book: OutcomeBook) async {
+    /// - Returns: with `keepGoing`, the budget refusal of a node that did not start (the caller
+    ///   decides whether freed headroom lets it try again); otherwise `nil`.
+    func process(_ spec: NodeSpec, planner: Planner, book: OutcomeBook) async -> String? {
         let (_, reason, cached) = await planner.assess(spec)
         if case .cacheUnavailable(let why) = reason, isPaid(spec) {
             book.fail(spec, message: BuildEngine.failClosed(why), reason: reason, events: events)
-            return
+            return nil
         }
-        if let cached, await adopt(cached, spec: spec, book: book) { return }
+        if let cached, await adopt(cached, spec: spec, book: book) { return nil }
         let layout = workspace.store.layout
         let label = spec.label
         let lock: NodeLock
@@ -148,16 +191,16 @@ public struct BuildEngine: Sendable {
             lock = try await NodeLock.acquire(spec.key, layout: layout) { [events] in events(.waiting(spec.id, label: label)) }
         } catch {
             book.fail(spec, message: Task.isCancelled ? "interrupted" : "cannot lock \(spec.id): \(error)", events: events)
-            return
+            return nil
         }
         defer { lock.release() }
         if reason != .forced {
             switch await workspace.store.lookup(spec.key) {
             case .hit(let result):
-                if await adopt(result, spec: spec, book: book) { return }
+                if await adopt(result, spec: spec, book: book) { return nil }
             case .unavailable(let why) where isPaid(spec):
                 book.fail(spec, message: BuildEngine.failClosed(why), reason: .cacheUnavailable(why), events: events)
-                return
+                return nil
             default:
                 break
             }
@@ -176,20 +219,30 @@ public struct BuildEngine: Sendable {
             executor = try executors.executor(for: spec)
         } catch {
             book.fail(spec, message: "\(error)", reason: reason, events: events)
-            return
+            return nil
         }
         var reservation: Reservation?
         if let spend, estimate > 0 || executor.isPaid {
             do {
-                let resuming = journal.entry(for: spec.key) != nil
+                let resuming = try journal.entry(for: spec.key) != nil
                 reservation = try await spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
             } catch {
+                if options.keepGoing, error is BudgetExceeded { return "\(error)" }
                 book.fail(spec, message: "not started: \(error)", reason: reason, events: events)
-                return
+                return nil
             }
         }
         do {
-            let outcome = try await executor.execute(spec, in: context)
+            let slots = options.shared?.slots(provider: spec.keyMaterial.provider, paid: executor.isPaid)
+            await slots?.acquire()
+            let outcome: ActionOutcome
+            do {
+                outcome = try await executor.execute(spec, in: context)
+                slots?.release()
+            } catch {
+                slots?.release()
+                throw error
+            }
             let seconds = (clock.now - started).inSeconds
             let record = ActionRecord(
                 key: spec.key, kind: spec.kind.rawValue, outputs: outcome.outputs, metadata: outcome.metadata,
@@ -197,11 +250,19 @@ public struct BuildEngine: Sendable {
             try await workspace.store.store(record)
             // Only now that the result is recorded may the journal forget the prediction, and the
             // spend be settled (a failure before this point keeps both, for the next run).
-            journal.remove(spec.key)
+            try journal.remove(spec.key)
             if let held = reservation, let spend {
                 reservation = nil
-                let usd = await spend.settle(held, outcome: outcome, now: workspace.environment.now())
-                events(.spent(spec.id, usd: usd))
+                do {
+                    let usd = try await spend.settle(held, outcome: outcome, now: workspace.environment.now())
+                    events(.spent(spec.id, usd: usd))
+                } catch {
+                    // Never silent: the clip is recorded, the reservation stays open, and the next
+                    // build settles it from the action record (`SpendRecovery`).
+                    book.fail(spec, message: "its result is recorded, but its cost could not be written to the ledger (\(error)); "
+                        + "the reservation stays open and the next `reel build` settles it", reason: reason, events: events)
+                    return nil
+                }
             }
             let result = CachedResult(
                 outputs: Dictionary(outcome.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
@@ -212,11 +273,26 @@ public struct BuildEngine: Sendable {
             // Shared with other machines once recorded here (when uploads are on); never fails the node.
             await workspace.store.publish(record)
         } catch {
+            var message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             if let reservation, let spend {
-                await spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
+                do {
+                    try await spend.failed(reservation, error: error, inFlight: BuildEngine.inFlight(spec, journal: journal), now: workspace.environment.now())
+                } catch let ledgerError {
+                    message += "; and its spend could not be written to the ledger (\(ledgerError)): its reservation stays open"
+                }
             }
-            let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
-            book.fail(spec, message: message, reason: reason, events: events)
+            book.fail(spec, message: message, detail: (error as? ProcessError)?.detail, reason: reason, events: events)
+        }
+        return nil
+    }
+
+    /// Whether remote work may still run for the node: its journal entry exists, or cannot be
+    /// read (then it is assumed to, and the reservation stays for the next run).
+    static func inFlight(_ spec: NodeSpec, journal: PredictionJournal) -> Bool {
+        do {
+            return try journal.entry(for: spec.key) != nil
+        } catch {
+            return true
         }
     }
 
@@ -258,6 +334,17 @@ struct ExecutionDriver: GraphDriver {
     let book: OutcomeBook
 
     func evaluate(_ specs: [NodeSpec], stage: NodeKind) async -> [NodeID: Digest] {
+        var specs = specs
+        if stage == .generate, engine.options.clips != .all {
+            var mine: [NodeSpec] = []
+            for spec in specs {
+                // A clip already in the cache is taken whoever owns it; the rest only by their owner.
+                let (here, elsewhere) = engine.options.clips.builds(spec.key)
+                let cached = here ? false : (await planner.assess(spec)).cached != nil
+                if here || cached { mine.append(spec) } else { book.deferTo(spec, elsewhere, events: engine.events) }
+            }
+            specs = mine
+        }
         await engine.runStage(specs, limit: engine.limit(for: stage), planner: planner, book: book)
         var outputs: [NodeID: Digest] = [:]
         for spec in specs {
@@ -274,7 +361,7 @@ struct ExecutionDriver: GraphDriver {
         var selection: Selection?
         if book.outcome(spec.id)?.state == .cached {
             // A cached selection this version cannot read: select again.
-            await engine.process(spec, planner: engine.workspace.planner(forced: [spec.id]), book: book)
+            _ = await engine.process(spec, planner: engine.workspace.planner(forced: [spec.id]), book: book)
             if let rebuilt = book.outcome(spec.id)?.outputDigest { selection = await engine.workspace.store.selection(rebuilt) }
         }
         if selection == nil, book.outcome(spec.id)?.state != .failed {
@@ -291,7 +378,11 @@ struct ExecutionDriver: GraphDriver {
         case .generates:
             break
         case .combine(let label, _, let blocker):
-            book.skip(id: builder.combineID, kind: .combine, label: label, because: blocker, events: engine.events)
+            if book.outcome(blocker)?.state == .deferred {
+                book.deferTo(id: builder.combineID, kind: .combine, label: label, "assembled by the final job once every shard is done", events: engine.events)
+            } else {
+                book.skip(id: builder.combineID, kind: .combine, label: label, because: blocker, events: engine.events)
+            }
         }
     }
 }
@@ -314,8 +405,10 @@ final class OutcomeBook: Sendable {
     var hasFailure: Bool { state.withLock { $0.firstFailure != nil } }
     var firstFailure: NodeID? { state.withLock { $0.firstFailure } }
 
-    func fail(_ spec: NodeSpec, message: String, reason: RunReason = .neverBuilt, events: BuildEventSink? = nil) {
-        record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .failed, reason: reason, message: message, spec: spec))
+    func fail(_ spec: NodeSpec, message: String, detail: String? = nil, reason: RunReason = .neverBuilt, events: BuildEventSink? = nil) {
+        var outcome = NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .failed, reason: reason, message: message, spec: spec)
+        outcome.detail = detail
+        record(outcome)
         events?(.failed(spec.id, label: spec.label, message: message))
     }
 
@@ -324,9 +417,19 @@ final class OutcomeBook: Sendable {
         events(.skipped(id, label: label, because: blocker))
     }
 
-    func skipInterrupted(_ spec: NodeSpec, events: BuildEventSink) {
-        record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .skipped, reason: .neverBuilt, message: "not run: interrupted"))
-        events(.note("\(spec.id) not started: interrupted"))
+    /// A node another job of a sharded build makes.
+    func deferTo(_ spec: NodeSpec, _ elsewhere: String, events: BuildEventSink) {
+        deferTo(id: spec.id, kind: spec.kind, label: spec.label, elsewhere, spec: spec, events: events)
+    }
+
+    func deferTo(id: NodeID, kind: NodeKind, label: String, _ elsewhere: String, spec: NodeSpec? = nil, events: BuildEventSink) {
+        record(NodeOutcome(id: id, kind: kind, label: label, state: .deferred, reason: .neverBuilt, message: elsewhere, spec: spec))
+        events(.note("\(id) left to another job: \(elsewhere)"))
+    }
+
+    func skipInterrupted(_ spec: NodeSpec, because why: String = "interrupted", events: BuildEventSink) {
+        record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .skipped, reason: .neverBuilt, message: "not run: \(why)"))
+        events(.note("\(spec.id) not started: \(why)"))
     }
 
     func all() -> [NodeOutcome] {

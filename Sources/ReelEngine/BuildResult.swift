@@ -4,6 +4,8 @@ import ReelGraph
 /// How a node ended in a build.
 public enum NodeOutcomeState: String, Sendable, Equatable, Codable {
     case cached, built, failed, skipped
+    /// Left to another job of a sharded build (another shard, or the final job).
+    case deferred
 }
 
 /// One node's outcome.
@@ -14,8 +16,10 @@ public struct NodeOutcome: Sendable, Equatable {
     public var state: NodeOutcomeState
     /// Why it ran (or `.cached`).
     public var reason: RunReason
-    /// The error, for failed and skipped nodes.
+    /// The error, for failed and skipped nodes: one line naming the cause.
     public var message: String?
+    /// More about a failure (the command that failed and its output), shown with `--verbose`.
+    public var detail: String? = nil
     public var seconds: Double
     public var spec: NodeSpec?
     public var result: CachedResult?
@@ -52,6 +56,10 @@ public struct BuildResult: Sendable, Equatable {
     public var lockfileChanged: Bool
     /// Whether the build was interrupted (Ctrl-C).
     public var interrupted: Bool
+    /// Why the finished video could not be put at `output.path` (every node may have succeeded).
+    public var placementError: String? = nil
+    /// Why the lockfile could not be written (or compared), if it could not: the build failed.
+    public var lockfileError: String? = nil
 
     public init(
         nodes: [NodeOutcome], selection: Selection?, video: AbsolutePath?, videoDigest: Digest?, clips: [AbsolutePath],
@@ -66,9 +74,20 @@ public struct BuildResult: Sendable, Equatable {
         self.interrupted = interrupted
     }
 
+    /// Failed nodes, plus the video's placement when that failed: what the summary counts as failed.
+    public var failureCount: Int {
+        count(.failed) + (placementError == nil ? 0 : 1)
+    }
+
     /// Whether every node is cached or built.
     public var succeeded: Bool {
-        !interrupted && video != nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
+        !interrupted && video != nil && lockfileError == nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
+    }
+
+    /// Whether this job did all of its part: every node cached, built or left to another job of a
+    /// sharded build, none failed or skipped.
+    public var completedItsPart: Bool {
+        !interrupted && placementError == nil && lockfileError == nil && nodes.allSatisfy { $0.state != .failed && $0.state != .skipped }
     }
 
     /// Nodes in a state.

@@ -35,8 +35,19 @@ public struct CacheMaintenance: Sendable {
         return records
     }
 
+    /// Files in `tmp/` that no live process owns: left by a process that was killed (`TemporaryFiles`).
+    public func leftovers(now: Date = Date()) -> [(path: AbsolutePath, size: Int64)] {
+        let temporary = store.layout.temporaryRoot
+        return ((try? fileSystem.list(temporary)) ?? []).sorted().compactMap { name in
+            let path = temporary.appending(name)
+            guard let info = fileSystem.info(path) else { return nil }
+            let modified = Date(timeIntervalSince1970: Double(info.modificationNanos) / 1e9)
+            return TemporaryFiles.isLeftover(name, modified: modified, now: now) ? (path, info.size) : nil
+        }
+    }
+
     /// Rehashes every blob (removing corrupt ones) and drops records whose blobs are gone.
-    public func verify() throws -> (blobs: Int, corrupt: Int, records: Int, brokenRecords: Int) {
+    public func verify(now: Date = Date()) throws -> (blobs: Int, corrupt: Int, records: Int, brokenRecords: Int, leftovers: Int, leftoverBytes: Int64) {
         let all = blobs()
         var corrupt = 0
         for digest in all where try store.content.verifyThoroughly(digest) == .corrupt {
@@ -50,11 +61,12 @@ public struct CacheMaintenance: Sendable {
             try? store.actions.remove(record.key)
         }
         store.flush()
-        return (all.count, corrupt, records.count, broken)
+        let leftovers = leftovers(now: now)
+        return (all.count, corrupt, records.count, broken, leftovers.count, leftovers.reduce(0) { $0 + $1.size })
     }
 
     /// Removes old records (when asked), unreferenced blobs and leftover temporary files.
-    public func collect(olderThanDays days: Int?, now: Date = Date()) throws -> (records: Int, blobs: Int, bytes: Int64) {
+    public func collect(olderThanDays days: Int?, now: Date = Date()) throws -> (records: Int, blobs: Int, temporaryFiles: Int, bytes: Int64) {
         var removedRecords = 0
         var live: Set<Digest> = []
         let cutoff = days.map { now.addingTimeInterval(-Double($0) * 86_400) }
@@ -76,14 +88,12 @@ public struct CacheMaintenance: Sendable {
             try? store.content.remove(digest)
             removedBlobs += 1
         }
-        let temporary = store.layout.temporaryRoot
-        for name in (try? fileSystem.list(temporary)) ?? [] {
-            let path = temporary.appending(name)
-            if let info = fileSystem.info(path), Double(info.modificationNanos) / 1e9 < now.timeIntervalSince1970 - 86_400 {
-                try? fileSystem.remove(path)
-            }
+        var removedTemporary = 0
+        for leftover in leftovers(now: now) where (try? fileSystem.remove(leftover.path)) != nil {
+            bytes += leftover.size
+            removedTemporary += 1
         }
         store.flush()
-        return (removedRecords, removedBlobs, bytes)
+        return (removedRecords, removedBlobs, removedTemporary, bytes)
     }
 }

@@ -17,6 +17,8 @@ public struct CacheStore: CacheView {
     public let content: DiskContentStore
     /// The local tier's action records.
     public let actions: DiskActionCache
+    /// Images known to decode completely, by digest.
+    public let imageChecks: ImageCheckMemo
     /// The second tier, a shared remote cache, when one is configured.
     public let remote: RemoteTier?
     /// Verified hits already seen in this process: a build plans, then assesses each node again.
@@ -31,6 +33,7 @@ public struct CacheStore: CacheView {
         self.statCache = StatCache(path: layout.statCachePath, fileSystem: fileSystem)
         self.content = DiskContentStore(layout: layout, fileSystem: fileSystem, statCache: statCache)
         self.actions = DiskActionCache(layout: layout, fileSystem: fileSystem)
+        self.imageChecks = ImageCheckMemo(path: layout.imageChecksPath, fileSystem: fileSystem)
         self.remote = remote
     }
 

@@ -27,7 +27,7 @@ struct ImagePreparer: Sendable {
             return (original, ext == "png" ? "image/png" : "image/jpeg", ext == "png" ? "png" : "jpg")
         }
         try fileSystem.createDirectory(temporaryRoot)
-        let output = temporaryRoot.appending("\(UUID().uuidString.lowercased()).jpg")
+        let output = temporaryRoot.appending(TemporaryFiles.name("image.jpg"))
         defer { try? fileSystem.remove(output) }
         var filters = "format=yuvj420p"
         if let maxEdge {

@@ -48,6 +48,17 @@ public struct LocalPairScorer: Sendable {
         return pairs.enumerated().map { position, pair in describe(pair.0, pair.1, position: position) }
     }
 
+    /// Whether any unused pair other than `avoiding` is left.
+    func hasUnusedPair(avoiding: (Int, Int)?, used: Set<Int>) -> Bool {
+        for a in images.indices {
+            for b in images.indices where a != b && !used.contains(a * images.count + b) {
+                if let avoiding, (a, b) == avoiding { continue }
+                return true
+            }
+        }
+        return false
+    }
+
     /// An image tagged `hero` starts the sequence.
     func heroIndex() -> Int? {
         images.firstIndex { $0.tags.contains("hero") }
@@ -70,14 +81,21 @@ public struct LocalPairScorer: Sendable {
     }
 
     /// More pairs than images allow in one chain: keep going from the last image to the best
-    /// unused pair, then start new runs from the best unused pairs.
+    /// unused pair, then start new runs from the best unused pairs. Never straight back to the image
+    /// just left (`a → b` then `b → a` looks like a rewind) while another image is possible.
     func extend(_ pairs: inout [(Int, Int)], to wanted: Int) {
         var used = Set(pairs.map { $0.0 * images.count + $0.1 })
         while pairs.count < wanted {
             let current = pairs.last?.1 ?? 0
+            let previous = pairs.last?.0
             var next: Int?
-            for candidate in images.indices where candidate != current && !used.contains(current * images.count + candidate) {
-                if next == nil || matrix[current][candidate] > matrix[current][next ?? 0] + 1e-12 { next = candidate }
+            for avoidReversal in [true, false] where next == nil {
+                for candidate in images.indices where candidate != current && !used.contains(current * images.count + candidate) {
+                    if avoidReversal, candidate == previous { continue }
+                    if next == nil || matrix[current][candidate] > matrix[current][next ?? 0] + 1e-12 { next = candidate }
+                }
+                // Going back is still better than starting a new run when no other pair is unused.
+                if next == nil, avoidReversal, hasUnusedPair(avoiding: previous.map { (current, $0) }, used: used) { break }
             }
             if let next {
                 pairs.append((current, next))
@@ -85,8 +103,10 @@ public struct LocalPairScorer: Sendable {
                 continue
             }
             var bestPair: (Int, Int)?
+            let reversal = pairs.last.map { ($0.1, $0.0) }
             for a in images.indices {
                 for b in images.indices where a != b && !used.contains(a * images.count + b) {
+                    if let reversal, (a, b) == reversal, hasUnusedPair(avoiding: reversal, used: used) { continue }
                     if bestPair == nil || matrix[a][b] > matrix[bestPair?.0 ?? 0][bestPair?.1 ?? 0] + 1e-12 { bestPair = (a, b) }
                 }
             }

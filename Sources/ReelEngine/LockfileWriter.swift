@@ -33,7 +33,10 @@ struct LockfileWriter {
     func write(_ result: BuildResult, dryRun: Bool = false) throws -> Bool {
         let text = try lockfile(for: result).yamlText()
         let path = workspace.campaign.lockfilePath
-        if let existing = workspace.lockfileText ?? (try? workspace.environment.fileSystem.readText(path)), existing == text { return false }
+        let existing = try workspace.lockfileText ?? Workspace.readLockfile(path, fileSystem: workspace.environment.fileSystem)
+        if let existing, existing == text { return false }
+        // A lockfile that does not parse (git conflict markers) is the user's to resolve, not ours to overwrite.
+        if existing != nil, let problem = workspace.lockfileProblem { throw LockfileUnreadable(path: path.pathString, reason: problem) }
         if dryRun { return true }
         try workspace.environment.fileSystem.writeAtomically(Data(text.utf8), to: path)
         return true

@@ -37,4 +37,16 @@ struct Materialiser {
         }
         return placed
     }
+
+    /// One line saying why the video could not be placed at `path`, and what to do.
+    static func placementMessage(_ path: AbsolutePath, error: any Error, fileSystem: any FileSystem) -> String {
+        let shown = path.relative(to: AbsolutePath.currentDirectory)
+        if fileSystem.info(path)?.kind == .directory {
+            return "could not place the video at \(shown): a folder is in the way; remove or rename it, or change output.path"
+        }
+        if !fileSystem.isDirectory(path.parent), fileSystem.exists(path.parent) {
+            return "could not place the video at \(shown): \(path.parent.relative(to: AbsolutePath.currentDirectory)) is not a folder; change output.path"
+        }
+        return "could not place the video at \(shown): \(error)"
+    }
 }

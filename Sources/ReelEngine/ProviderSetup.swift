@@ -16,6 +16,10 @@ public struct ProviderSetup: Sendable {
         public var timeout: TimeInterval
         /// Longest time one generation is polled before the node fails (it stays journaled).
         public var pollDeadline: Duration
+        /// How long a create keeps waiting out the provider's rate limit (429s) before it fails.
+        public var rateLimitDeadline: Duration = .seconds(30 * 60)
+        /// Hosts approved on the command line (`--allow-host`) to receive credentials.
+        public var allowedHosts: [String] = []
 
         public init(
             cancelOnInterrupt: Bool = false, pollInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 30,
@@ -29,13 +33,16 @@ public struct ProviderSetup: Sendable {
         }
 
         /// Test and tuning knobs from the environment: `REEL_POLL_INTERVAL_MS`, `REEL_RETRY_BASE_MS`,
-        /// `REEL_RETRY_ATTEMPTS`, `REEL_HTTP_TIMEOUT_S`, `REEL_POLL_DEADLINE_MIN`.
+        /// `REEL_RETRY_ATTEMPTS`, `REEL_HTTP_TIMEOUT_S`, `REEL_POLL_DEADLINE_MIN`, `REEL_RATE_LIMIT_DEADLINE_MIN`.
         public static func from(environment: [String: String], cancelOnInterrupt: Bool) -> Options {
             var options = Options(cancelOnInterrupt: cancelOnInterrupt)
             if let value = environment["REEL_POLL_INTERVAL_MS"].flatMap(Int.init), value > 0 { options.pollInterval = .milliseconds(value) }
             if let value = environment["REEL_RETRY_BASE_MS"].flatMap(Int.init), value > 0 { options.retry.baseDelay = .milliseconds(value) }
             if let value = environment["REEL_RETRY_ATTEMPTS"].flatMap(Int.init), value > 0 { options.retry.maxAttempts = value }
             if let value = environment["REEL_HTTP_TIMEOUT_S"].flatMap(Double.init), value > 0 { options.timeout = value }
+            if let value = environment["REEL_RATE_LIMIT_DEADLINE_MIN"].flatMap(Double.init), value > 0 {
+                options.rateLimitDeadline = .milliseconds(Int(value * 60_000))
+            }
             if let value = environment["REEL_POLL_DEADLINE_MIN"].flatMap(Double.init), value > 0 { options.pollDeadline = .milliseconds(Int(value * 60_000)) }
             return options
         }
@@ -61,9 +68,12 @@ public struct ProviderSetup: Sendable {
         var executors = ExecutorSet()
         let needs = needs(plan, campaign: campaign)
         let http = HTTPClient(transport: transport, policy: options.retry, clock: environment.clock)
+        let hosts = CredentialHosts(environment: environment.variables, allowed: options.allowedHosts)
         if needs.selector, case .selector(let settings) = campaign.pairs {
             let key = try Secret.fromEnvironment(settings.apiKeyEnv, in: environment.variables)
-            let client = ChatCompletionsClient(http: http, baseURL: try url(settings.baseURL, what: "select.base_url"), key: key)
+            let baseURL = try url(settings.baseURL, what: "select.base_url")
+            try hosts.check(baseURL, variable: key.variable, setting: "select.base_url", baseURLVariable: "REEL_SELECTOR_BASE_URL")
+            let client = ChatCompletionsClient(http: http, baseURL: baseURL, key: key)
             executors.llmSelect = LLMSelectExecutor(client: client, registry: campaign.registry)
         }
         if needs.generator {
@@ -73,7 +83,12 @@ public struct ProviderSetup: Sendable {
                     "model \(campaign.generator.model ?? "?") uses provider '\(name)', which this build of Reel does not support")
             }
             let secret = try Secret.fromEnvironment(factory.credentialVariable, in: environment.variables, prefix: factory.credentialPrefix)
-            let provider = factory.make(http, try url(campaign.generator.baseURL, what: "generate.base_url"), secret, options)
+            let baseURL = try url(campaign.generator.baseURL, what: "generate.base_url")
+            try hosts.check(baseURL, variable: secret.variable, setting: "generate.base_url", baseURLVariable: factory.baseURLVariable)
+            // One throttle per provider: a 429 slows every create to it down, not one node.
+            let paced = HTTPClient(
+                transport: transport, policy: options.retry, clock: environment.clock, throttle: Throttle(), rateLimitDeadline: options.rateLimitDeadline)
+            let provider = factory.make(paced, baseURL, secret, options)
             executors.generators[name] = RemoteGenerationExecutor(
                 provider: provider, pollInterval: options.pollInterval, pollDeadline: options.pollDeadline,
                 cancelOnInterrupt: options.cancelOnInterrupt, clock: environment.clock)
@@ -97,20 +112,25 @@ public struct GenerationProviderFactory: Sendable {
     /// The environment variable holding its credential, and a prefix real credentials have.
     public var credentialVariable: String
     public var credentialPrefix: String?
+    /// The environment variable that sets its base URL (an operator's approval of that host).
+    public var baseURLVariable: String
     public var make: @Sendable (HTTPClient, URL, Secret, ProviderSetup.Options) -> any GenerationProvider
 
     public init(
-        name: String, credentialVariable: String, credentialPrefix: String?,
+        name: String, credentialVariable: String, credentialPrefix: String?, baseURLVariable: String,
         make: @escaping @Sendable (HTTPClient, URL, Secret, ProviderSetup.Options) -> any GenerationProvider
     ) {
         self.name = name
         self.credentialVariable = credentialVariable
         self.credentialPrefix = credentialPrefix
+        self.baseURLVariable = baseURLVariable
         self.make = make
     }
 
     /// Replicate (`REPLICATE_API_TOKEN`, `r8_…`).
-    public static let replicate = GenerationProviderFactory(name: "replicate", credentialVariable: "REPLICATE_API_TOKEN", credentialPrefix: "r8_") {
+    public static let replicate = GenerationProviderFactory(name: "replicate", credentialVariable: "REPLICATE_API_TOKEN", credentialPrefix: "r8_",
+        baseURLVariable: "REPLICATE_BASE_URL"
+    ) {
         http, baseURL, token, options in
         ReplicateGeneration(client: ReplicateClient(http: http, baseURL: baseURL, token: token, timeout: options.timeout))
     }

@@ -33,9 +33,11 @@ public struct SpendGate: Sendable {
     }
 
     /// Settles after success: the cost the executor reported, else the estimate.
-    func settle(_ reservation: Reservation, outcome: ActionOutcome, now: Date) async -> Double {
+    /// - Throws: when the ledger cannot be written (the reservation then stays open, and the next
+    ///   build settles it from the action record: `settleRecorded`).
+    func settle(_ reservation: Reservation, outcome: ActionOutcome, now: Date) async throws -> Double {
         let actual = outcome.metadata["cost_usd"]?.doubleValue ?? reservation.estimatedUSD
-        try? await ledger.settle(
+        try await ledger.settle(
             reservation, actualUSD: actual, predictionID: outcome.metadata["prediction_id"]?.stringValue, status: "settled", now: iso8601(now))
         return actual
     }
@@ -43,17 +45,18 @@ public struct SpendGate: Sendable {
     /// After a failure: keep the reservation while remote work may still run or be billed (the
     /// journal holds it); otherwise settle what the error says was billed. An error that reports
     /// no billing (interrupted, or failed before any paid call was sent) spent nothing.
-    func failed(_ reservation: Reservation, error: any Error, inFlight: Bool, now: Date) async {
+    /// - Throws: when the ledger cannot be written (the reservation stays open).
+    func failed(_ reservation: Reservation, error: any Error, inFlight: Bool, now: Date) async throws {
         if inFlight { return }
         let stamp = iso8601(now)
         let report = (error as? any ReportsBilling)?.billing ?? BillingReport(billed: .none, status: "released")
         switch report.billed {
         case .none:
-            try? await ledger.release(reservation, now: stamp)
+            try await ledger.release(reservation, now: stamp)
         case .estimate:
-            try? await ledger.settle(reservation, actualUSD: reservation.estimatedUSD, predictionID: report.predictionID, status: report.status, now: stamp)
+            try await ledger.settle(reservation, actualUSD: reservation.estimatedUSD, predictionID: report.predictionID, status: report.status, now: stamp)
         case .actual(let usd):
-            try? await ledger.settle(reservation, actualUSD: usd, predictionID: report.predictionID, status: report.status, now: stamp)
+            try await ledger.settle(reservation, actualUSD: usd, predictionID: report.predictionID, status: report.status, now: stamp)
         }
     }
 
@@ -61,5 +64,28 @@ public struct SpendGate: Sendable {
     public func headroom() async throws -> (committed: Double, campaign: Double?, run: Double?) {
         let committed = try await ledger.committed(campaign: campaign)
         return (committed, caps.campaign.map { $0 - committed }, caps.run)
+    }
+}
+
+/// Settles what a crash (or a failed ledger write) left open: a reservation whose node's result
+/// is already recorded in the action cache was paid for, and the record knows the prediction and
+/// its cost. Run before each build, so such a reservation is never left open for ever, nor
+/// closed at $0 by a later `--force`.
+public enum SpendRecovery {
+    /// Settles the campaign's open reservations whose node keys have action records.
+    /// - Returns: the rows settled (as they were before settling).
+    /// - Throws: when the ledger cannot be read or written.
+    @discardableResult
+    public static func settleRecorded(ledger: any SpendLedger, campaign: String, actions: any ActionCache, now: Date) async throws -> [SpendRow] {
+        var settled: [SpendRow] = []
+        for row in try await ledger.openReservations(campaign: campaign) {
+            guard let id = row.id, let key = Digest(row.nodeKey), let record = try await actions.lookup(key) else { continue }
+            let actual = record.metadata["cost_usd"]?.doubleValue ?? row.estimatedUSD
+            let reservation = Reservation(id: id, nodeKey: row.nodeKey, estimatedUSD: row.estimatedUSD, provider: row.provider)
+            try await ledger.settle(
+                reservation, actualUSD: actual, predictionID: record.metadata["prediction_id"]?.stringValue, status: "settled", now: iso8601(now))
+            settled.append(row)
+        }
+        return settled
     }
 }

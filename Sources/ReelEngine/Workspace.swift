@@ -24,6 +24,21 @@ public struct Workspace: Sendable {
     /// The previous build's lockfile, parsed on first use (a no-op build never needs it).
     public var lockfile: Lockfile? { parsed.lockfile }
 
+    /// Why the lockfile on disk cannot be used (a merge conflict, a damaged file), if it exists and
+    /// does not parse: never the same as "no lockfile".
+    public var lockfileProblem: String? { parsed.problem }
+
+    /// The lockfile's text; `nil` only when there is none.
+    /// - Throws: `LockfileUnreadable` when it exists but cannot be read.
+    static func readLockfile(_ path: AbsolutePath, fileSystem: any FileSystem) throws -> String? {
+        guard fileSystem.info(path) != nil else { return nil }
+        do {
+            return try fileSystem.readText(path)
+        } catch {
+            throw LockfileUnreadable(path: path.pathString, reason: "\(error)")
+        }
+    }
+
     /// A workspace from parts already at hand (tests, and callers that hashed assets themselves).
     /// - Parameters:
     ///   - lockfile: the previous build's lockfile, already parsed; or
@@ -44,7 +59,8 @@ public struct Workspace: Sendable {
     }
 
     /// Opens `campaign` with its cache at `cacheRoot` (the project default when `nil`).
-    /// - Throws: when the cache cannot be created, an asset cannot be read or ffmpeg is missing.
+    /// - Throws: when the cache cannot be created, an asset cannot be read or ffmpeg is missing;
+    ///   `AssetProblems` when an image does not decode completely.
     /// - Parameter remote: the shared remote cache, as the local cache's second tier.
     public static func open(
         _ campaign: ResolvedCampaign, cacheRoot: AbsolutePath?, environment: BuildEnvironment, registry: ModelRegistry? = nil,
@@ -53,12 +69,14 @@ public struct Workspace: Sendable {
         let root = cacheRoot ?? CacheStore.defaultRoot(projectRoot: campaign.projectRoot)
         let store = try CacheStore(root: root, fileSystem: environment.fileSystem, remote: remote)
         let (digests, hashed) = try AssetHasher(statCache: store.statCache).digests(of: campaign.assets)
+        try await AssetImageCheck(runner: environment.runner, fileSystem: environment.fileSystem, memo: store.imageChecks)
+            .verify(campaign.assets, digests: digests)
         let toolVersion = try await ToolIdentity(
             runner: environment.runner, fileSystem: environment.fileSystem, memoPath: store.layout.versionRoot.appending("tools.tsv")
         ).ffmpegVersion()
         return Workspace(
             campaign: campaign, environment: environment, store: store, assetDigests: digests, hashedAssets: hashed,
-            toolVersion: toolVersion, lockfileText: try? environment.fileSystem.readText(campaign.lockfilePath),
+            toolVersion: toolVersion, lockfileText: try Workspace.readLockfile(campaign.lockfilePath, fileSystem: environment.fileSystem),
             registry: registry ?? campaign.registry)
     }
 
@@ -88,24 +106,40 @@ public struct Workspace: Sendable {
 /// The lockfile, parsed once and only when asked for.
 final class LockfileCache: Sendable {
     private let text: String?
-    private let state: Mutex<(lockfile: Lockfile??, previous: PreviousBuild?)>
+    private let state: Mutex<(lockfile: Lockfile??, previous: PreviousBuild?, problem: String?)>
 
     init(text: String?) {
         self.text = text
-        state = Mutex((nil, nil))
+        state = Mutex((nil, nil, nil))
     }
 
     init(parsed: Lockfile?) {
         self.text = nil
-        state = Mutex((.some(parsed), nil))
+        state = Mutex((.some(parsed), nil, nil))
     }
 
     var lockfile: Lockfile? {
+        parse().lockfile
+    }
+
+    /// The parse error of a lockfile that exists, if any.
+    var problem: String? {
+        parse().problem
+    }
+
+    private func parse() -> (lockfile: Lockfile?, problem: String?) {
         state.withLock { state in
-            if let known = state.lockfile { return known }
-            let parsed = text.flatMap { try? Lockfile(yaml: $0) }
+            if let known = state.lockfile { return (known, state.problem) }
+            var parsed: Lockfile?
+            if let text {
+                do {
+                    parsed = try Lockfile(yaml: text)
+                } catch {
+                    state.problem = "\(error)"
+                }
+            }
             state.lockfile = .some(parsed)
-            return parsed
+            return (parsed, state.problem)
         }
     }
 
@@ -122,5 +156,22 @@ final class LockfileCache: Sendable {
         let computed = previous
         state.withLock { $0.previous = computed }
         return computed
+    }
+}
+
+/// The lockfile exists but cannot be read or parsed: it is never taken as "no lockfile", and never
+/// overwritten silently.
+public struct LockfileUnreadable: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String {
+        "the lockfile \(path) cannot be read (\(reason)); resolve the merge conflict or fix the file "
+            + "(or delete it to write a new one with the next build)"
     }
 }

@@ -98,32 +98,10 @@ struct AssetExpander {
     }
 
     private func walk(_ directory: AbsolutePath, parts: [String], into matches: inout [AbsolutePath]) {
-        guard let first = parts.first, let names = try? fileSystem.list(directory) else { return }
-        let rest = Array(parts.dropFirst())
-        if first == "**" {
-            walk(directory, parts: rest, into: &matches)
-            for name in names where !name.hasPrefix(".") {
-                let child = directory.appending(name)
-                if fileSystem.info(child)?.kind == .directory { walk(child, parts: parts, into: &matches) }
-            }
-            return
-        }
-        for name in names where AssetExpander.matches(first, name) {
-            let child = directory.appending(name)
-            if rest.isEmpty {
-                matches.append(child)
-            } else if fileSystem.isDirectory(child) {
-                walk(child, parts: rest, into: &matches)
-            }
-        }
+        PathGlob(fileSystem: fileSystem).walk(directory, parts: parts, into: &matches)
     }
 
     static func isPattern(_ component: String) -> Bool {
-        component.contains { "*?[".contains($0) }
-    }
-
-    /// Shell-style matching of one path component; a leading `.` must be matched literally.
-    static func matches(_ pattern: String, _ name: String) -> Bool {
-        fnmatch(pattern, name, FNM_PERIOD) == 0
+        PathGlob.isPattern(component)
     }
 }

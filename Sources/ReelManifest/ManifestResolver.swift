@@ -33,6 +33,18 @@ public struct ManifestResolver: Sendable {
         let output = context.resolveOutput(preset: preset, values: presetValues, manifestPath: manifestPath, root: root, generator: generator)
         let pairs = context.resolvePairs(preset: preset, values: presetValues, assets: assets, environment: environment)
         context.checkPrices(pairs: pairs)
+        if let output {
+            var protected = [(path: root.appending(".reel"), name: "the project's .reel folder")]
+            if let cache = environment["REEL_CACHE_DIR"], !cache.isEmpty {
+                protected.append((AbsolutePath(cache, relativeTo: AbsolutePath.currentDirectory), "the cache ($REEL_CACHE_DIR)"))
+            }
+            let lockfile = ResolvedCampaign.lockfilePath(for: manifestPath)
+            if let problem = OutputConflicts.problem(
+                output: output, manifestPath: manifestPath, lockfilePath: lockfile, assets: assets, protectedFolders: protected, projectRoot: root)
+            {
+                context.diagnostics.append(.error(problem, at: manifest.locations["output.path"] ?? manifest.locations["output"]))
+            }
+        }
         let diagnostics = ManifestResolver.sortedByLocation(context.diagnostics)
         if diagnostics.contains(where: { $0.severity == .error }) {
             return (nil, diagnostics)
@@ -100,14 +112,36 @@ public struct ManifestResolver: Sendable {
         return assets
     }
 
-    /// An asset id from a file stem: characters outside `[A-Za-z0-9._-]` become `-`.
+    /// An asset id from a file stem: characters outside `[A-Za-z0-9._-]` become `-`. A stem with
+    /// other than ASCII is first transliterated (`ñandú` → `nandu`, `写真` → `xie-zhen`, runs of `-`
+    /// collapsed); when nothing is left (`☕.jpg`), the id is `asset-` and 8 hex digits of the
+    /// stem's bytes, stable and distinct per name. ASCII stems keep their ids exactly (they are in
+    /// keys and lockfiles).
     static func id(fromStem stem: String) -> String {
-        let mapped = String(stem.unicodeScalars.map { scalar -> Character in
+        guard !stem.unicodeScalars.allSatisfy(\.isASCII) else { return asciiID(stem) ?? "asset" }
+        var latin = stem
+        for transform in [StringTransform.toLatin, .stripDiacritics, StringTransform("Latin-ASCII")] {
+            latin = latin.applyingTransform(transform, reverse: false) ?? latin
+        }
+        var collapsed = ""
+        for character in asciiMapped(latin) where !(character == "-" && collapsed.hasSuffix("-")) {
+            collapsed.append(character)
+        }
+        while collapsed.hasSuffix("-") { collapsed.removeLast() }
+        return asciiID(collapsed) ?? "asset-" + Digest.of(string: stem).hex.prefix(8)
+    }
+
+    private static func asciiMapped(_ text: String) -> String {
+        String(text.unicodeScalars.map { scalar -> Character in
             let ok = CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "._-".unicodeScalars.contains(scalar)
             return ok ? Character(scalar) : "-"
         })
-        let trimmed = mapped.drop { !$0.isLetter && !$0.isNumber }
-        return trimmed.isEmpty ? "asset" : String(trimmed.prefix(128))
+    }
+
+    /// The mapped text from its first letter or digit, at most 128 characters; `nil` when it has none.
+    private static func asciiID(_ text: String) -> String? {
+        let trimmed = asciiMapped(text).drop { !$0.isLetter && !$0.isNumber }
+        return trimmed.isEmpty ? nil : String(trimmed.prefix(128))
     }
 }
 
@@ -195,8 +229,10 @@ struct ResolutionContext {
             guard let found = registry.models[slug] else {
                 let hint = DidYouMean.hint(for: slug, among: Array(registry.models.keys).sorted())
                 let known = registry.models.keys.sorted().joined(separator: ", ")
-                diagnostics.append(.error(
-                    "unknown model '\(slug)'\(hint) (known: \(known))", at: location("generate.model") ?? location("quality")))
+                let message = registry.models.isEmpty && ModelRegistry.builtInProblem != nil
+                    ? "cannot check model '\(slug)': \(ModelRegistry.builtInProblem ?? "")"
+                    : "unknown model '\(slug)'\(hint) (known: \(known))"
+                diagnostics.append(.error(message, at: location("generate.model") ?? location("quality")))
                 return nil
             }
             model = slug

@@ -8,16 +8,36 @@ public struct ModelRegistry: Sendable, Equatable {
     public var models: [String: ModelSpec]
     public var selectors: [String: SelectorPrice]
 
-    /// The registry shipped with Reel.
-    public static let builtIn: ModelRegistry = {
-        guard let url = Bundle.module.url(forResource: "models", withExtension: "json", subdirectory: "Resources"),
-            let data = try? Data(contentsOf: url),
-            let registry = try? ModelRegistry(json: data)
-        else {
-            return ModelRegistry(models: [:], selectors: [:])
+    /// The registry shipped with Reel (empty only when it failed to load: see `builtInProblem`).
+    public static let builtIn: ModelRegistry = (try? builtInLoad.get()) ?? ModelRegistry(models: [:], selectors: [:])
+
+    /// Why the shipped registry failed to load, if it did (a broken install): resolving a model
+    /// then says so instead of calling every model unknown.
+    public static var builtInProblem: String? {
+        if case .failure(let error) = builtInLoad { return error.description }
+        return nil
+    }
+
+    static let builtInLoad: Result<ModelRegistry, RegistryLoadError> = Result {
+        try load(Bundle.module.url(forResource: "models", withExtension: "json", subdirectory: "Resources"))
+    }.mapError { $0 as? RegistryLoadError ?? RegistryLoadError(detail: "\($0)") }
+
+    /// Loads a registry document.
+    /// - Throws: `RegistryLoadError` saying what is wrong (missing resource, unreadable, bad JSON).
+    public static func load(_ url: URL?) throws -> ModelRegistry {
+        guard let url else { throw RegistryLoadError(detail: "the resource models.json is missing from the install") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw RegistryLoadError(detail: "cannot read \(url.path): \(error.localizedDescription)")
         }
-        return registry
-    }()
+        do {
+            return try ModelRegistry(json: data)
+        } catch {
+            throw RegistryLoadError(detail: "\(url.path) is not a valid model registry: \(error)")
+        }
+    }
 
     public init(models: [String: ModelSpec], selectors: [String: SelectorPrice]) {
         self.models = models
@@ -187,4 +207,11 @@ public struct ModelSpec: Sendable, Equatable, Codable {
         }) else { return nil }
         return price.unit == "run" ? rule.usd : rule.usd * Double(duration)
     }
+}
+
+/// The model registry could not be loaded.
+public struct RegistryLoadError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var detail: String
+
+    public var description: String { "the model registry could not be loaded: \(detail); reinstall Reel" }
 }

@@ -131,6 +131,11 @@ public struct OutputSettings: Sendable, Equatable {
     public var clipsDirectory: AbsolutePath {
         path.parent.appending(path.stem + ".clips")
     }
+
+    /// The folder beside the video that holds its storyboard: `final.mp4` → `final.report/`.
+    public var reportDirectory: AbsolutePath {
+        path.parent.appending(path.stem + ".report")
+    }
 }
 
 /// A manifest with presets applied, globs expanded and every path checked: what planning needs.
@@ -155,6 +160,11 @@ public struct ResolvedCampaign: Sendable, Equatable {
 
     /// The lockfile beside the manifest: `campaign.yaml` → `campaign.lock`.
     public var lockfilePath: AbsolutePath {
+        ResolvedCampaign.lockfilePath(for: manifestPath)
+    }
+
+    /// The lockfile of the manifest at `manifestPath`.
+    public static func lockfilePath(for manifestPath: AbsolutePath) -> AbsolutePath {
         let name = manifestPath.basename
         for suffix in [".yaml", ".yml"] where name.lowercased().hasSuffix(suffix) {
             return manifestPath.parent.appending(String(name.dropLast(suffix.count)) + ".lock")

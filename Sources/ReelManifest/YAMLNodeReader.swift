@@ -12,6 +12,8 @@ final class YAMLNodeReader {
     private var visited = 0
     private var exhausted = false
     static let maximumNodes = 100_000
+    /// Unknown keys reported one by one in one mapping; the rest are counted in one line.
+    static let unknownKeysShown = 20
 
     init(file: String) {
         self.file = file
@@ -55,23 +57,60 @@ final class YAMLNodeReader {
             return nil
         }
         var result: [String: Node] = [:]
+        var unknown: [Node] = []
+        let place = path == "" ? "at the top level" : "in '\(path)'"
+        // YAML merge keys (`<<: *defaults`, or a list of them): the merged mappings' keys count as
+        // written here unless written here explicitly (the first merged mapping wins among them).
+        var merged: [(key: Node, value: Node)] = []
         for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode, scalar.string == "<<", scalar.style == .plain else { continue }
+            let sources: [Node]
+            if case .sequence(let list) = value { sources = Array(list) } else { sources = [value] }
+            for source in sources {
+                guard case .mapping(let inner) = source else {
+                    error("a merge key ('<<') \(place) takes a mapping or a list of mappings (e.g. '<<: *defaults'), not \(describe(source))", at: source)
+                    continue
+                }
+                for pair in inner { merged.append((pair.key, pair.value)) }
+            }
+        }
+        var explicit = Set<String>()
+        for (keyNode, _) in mapping {
+            if case .scalar(let scalar) = keyNode, scalar.string != "<<" || scalar.style != .plain { explicit.insert(scalar.string) }
+        }
+        let entries: [(key: Node, value: Node, merged: Bool)] = mapping.map { ($0.key, $0.value, false) }
+            + merged.map { ($0.key, $0.value, true) }
+        var mergedSeen = Set<String>()
+        for (keyNode, value, isMerged) in entries {
             guard case .scalar(let scalar) = keyNode else {
-                error("keys \(path == "" ? "at the top level" : "in '\(path)'") must be plain names, not \(describe(keyNode))", at: keyNode)
+                error("keys \(place) must be plain names, not \(describe(keyNode))", at: keyNode)
                 continue
             }
             let key = scalar.string
+            if !isMerged, key == "<<", scalar.style == .plain { continue }
+            if isMerged {
+                // Written here explicitly, or by an earlier merged mapping: that one wins.
+                if explicit.contains(key) || !mergedSeen.insert(key).inserted { continue }
+            }
+            // `x-…` at the top level: the user's own fields, e.g. to hold anchors (`x-defaults: &defaults`).
+            if path.isEmpty, key.hasPrefix("x-") { continue }
             guard known.contains(key) else {
-                let place = path == "" ? "at the top level" : "in '\(path)'"
-                error("unknown key '\(key)' \(place)\(DidYouMean.hint(for: key, among: known))", at: keyNode)
+                unknown.append(keyNode)
+                if unknown.count <= YAMLNodeReader.unknownKeysShown {
+                    error("unknown key '\(key)' \(place)\(DidYouMean.hint(for: key, among: known))", at: keyNode)
+                }
                 continue
             }
             if result[key] != nil {
-                error("duplicate key '\(key)' \(path == "" ? "at the top level" : "in '\(path)'")", at: keyNode)
+                error("duplicate key '\(key)' \(place)", at: keyNode)
                 continue
             }
             result[key] = value
             locations[join(path, key)] = location(keyNode)
+        }
+        if unknown.count > YAMLNodeReader.unknownKeysShown {
+            let more = unknown.count - YAMLNodeReader.unknownKeysShown
+            error("… and \(more) more unknown key\(more == 1 ? "" : "s") \(place)", at: unknown[YAMLNodeReader.unknownKeysShown])
         }
         for key in required where result[key] == nil {
             let place = path == "" ? "the manifest" : "'\(path)'"

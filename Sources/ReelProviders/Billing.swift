@@ -35,6 +35,8 @@ extension ProviderError: ReportsBilling {
         if case .http(_, _, let status, _) = self, (400..<500).contains(status) {
             return BillingReport(billed: .none, status: "released")
         }
+        // Provably never reached the provider (every attempt failed to connect): nothing to bill.
+        if case .exhausted(_, _, _, _, true) = self { return BillingReport(billed: .none, status: "released") }
         return BillingReport(billed: .estimate, status: "uncertain")
     }
 }

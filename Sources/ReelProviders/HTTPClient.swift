@@ -19,11 +19,21 @@ public struct HTTPClient: Sendable {
     public let transport: any HTTPTransport
     public let policy: RetryPolicy
     public let clock: any Clock<Duration>
+    /// The provider's shared pace for creates (one per provider), if any.
+    public let throttle: Throttle?
+    /// How long a create may keep waiting out 429s (which prove nothing was created) before it
+    /// fails: `REEL_RATE_LIMIT_DEADLINE_MIN`. 429s on a create do not count against `policy`.
+    public let rateLimitDeadline: Duration
 
-    public init(transport: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), clock: any Clock<Duration> = ContinuousClock()) {
+    public init(
+        transport: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), clock: any Clock<Duration> = ContinuousClock(),
+        throttle: Throttle? = nil, rateLimitDeadline: Duration = .seconds(30 * 60)
+    ) {
         self.transport = transport
         self.policy = policy
         self.clock = clock
+        self.throttle = throttle
+        self.rateLimitDeadline = rateLimitDeadline
     }
 
     /// Sends `request`, retrying as `mode` allows. Returns the final response, whatever its
@@ -34,10 +44,51 @@ public struct HTTPClient: Sendable {
     public func send(
         _ request: HTTPRequest, mode: RetryMode, onRetry: @Sendable (Int, String) -> Void = { _, _ in }
     ) async throws -> HTTPResponse {
-        try await retrying(request, mode: mode, onRetry: onRetry) { attempt in
+        var waitedOnRateLimits: Duration = .zero
+        var rateLimited = 0
+        var generator = SystemRandomNumberGenerator()
+        return try await retrying(request, mode: mode, onRetry: onRetry) { attempt in
+            if mode == .createOnce, let throttle {
+                let wait = throttle.reserveSlot()
+                if wait > .zero {
+                    if rateLimited > 0, waitedOnRateLimits + wait > rateLimitDeadline {
+                        throw HTTPClient.rateLimitExpired(request, body: Data(), deadline: rateLimitDeadline)
+                    }
+                    try await clock.sleep(for: wait)
+                    waitedOnRateLimits += wait
+                }
+            }
             let response = try await transport.send(request)
+            if mode == .createOnce, response.status == 429 {
+                // Nothing was created: always safe to wait, until the deadline the user can set.
+                rateLimited += 1
+                let retryAfter = RetryPolicy.parseRetryAfter(response.header("retry-after"))
+                var wait: Duration = .zero
+                if let throttle {
+                    throttle.throttled(retryAfter: retryAfter)  // the next slot carries the wait, for every request
+                } else {
+                    wait = policy.delay(afterAttempt: min(rateLimited, 10), retryAfter: retryAfter, using: &generator)
+                }
+                if waitedOnRateLimits + wait > rateLimitDeadline {
+                    throw HTTPClient.rateLimitExpired(request, body: response.body, deadline: rateLimitDeadline)
+                }
+                if wait > .zero {
+                    try await clock.sleep(for: wait)
+                    waitedOnRateLimits += wait
+                }
+                return .again(response)
+            }
+            if mode == .createOnce, (200..<300).contains(response.status) { throttle?.succeeded() }
             return HTTPClient.isRetryable(response.status, mode: mode) && attempt < policy.maxAttempts ? .retry(response) : .done(response)
         }
+    }
+
+    /// The create was still refused with 429 when the deadline ran out.
+    static func rateLimitExpired(_ request: HTTPRequest, body: Data, deadline: Duration) -> ProviderError {
+        .http(
+            method: request.method, url: display(request.url), status: 429,
+            message: "still rate-limited after waiting \(Int((deadline.inSeconds / 60).rounded(.up))) min (\(ProviderError.message(from: body))); "
+                + "nothing was created. Wait and build again, or set REEL_RATE_LIMIT_DEADLINE_MIN to wait longer")
     }
 
     /// Downloads to `destination` with GET semantics (retried), checking the status.
@@ -61,6 +112,8 @@ public struct HTTPClient: Sendable {
         case done(Value)
         /// Try again after this (retryable) response.
         case retry(HTTPResponse)
+        /// Try again at once (the throttle already paces it), not counted as an attempt.
+        case again(HTTPResponse)
     }
 
     /// The retry loop shared by `send` and `download`: transport errors and retryable answers
@@ -71,6 +124,7 @@ public struct HTTPClient: Sendable {
     ) async throws -> Value {
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
+        var neverSent = true
         while true {
             try Task.checkCancellation()
             let reason: String
@@ -80,15 +134,22 @@ public struct HTTPClient: Sendable {
                 case .done(let value):
                     return value
                 case .retry(let response):
+                    neverSent = false
                     reason = "HTTP \(response.status)"
                     retryAfter = RetryPolicy.parseRetryAfter(response.header("retry-after"))
+                case .again(let response):
+                    neverSent = false
+                    onRetry(attempt + 1, "HTTP \(response.status): waiting for the provider's rate limit")
+                    continue
                 }
             } catch let error as TransportError {
                 if mode == .createOnce && !error.provablyNotSent {
                     throw ProviderError.ambiguousCreate(url: HTTPClient.display(request.url), detail: error.description)
                 }
+                if !error.provablyNotSent { neverSent = false }
                 guard attempt < policy.maxAttempts else {
-                    throw ProviderError.exhausted(method: request.method, url: HTTPClient.display(request.url), attempts: attempt, last: error.description)
+                    throw ProviderError.exhausted(
+                        method: request.method, url: HTTPClient.display(request.url), attempts: attempt, last: error.description, neverSent: neverSent)
                 }
                 reason = error.description
             }

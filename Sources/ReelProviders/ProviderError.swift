@@ -5,8 +5,8 @@ import Foundation
 public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An HTTP error status.
     case http(method: String, url: String, status: Int, message: String)
-    /// Retries ran out.
-    case exhausted(method: String, url: String, attempts: Int, last: String)
+    /// Retries ran out. `neverSent`: no attempt reached the server (every one failed to connect).
+    case exhausted(method: String, url: String, attempts: Int, last: String, neverSent: Bool = false)
     /// The response was not what the API promises.
     case malformedResponse(url: String, detail: String)
     /// A create request failed in a way that may have reached the provider; it is not retried.
@@ -16,7 +16,7 @@ public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .http(let method, let url, let status, let message):
             return "\(method) \(url) failed with HTTP \(status): \(message)\(ProviderError.hint(status))"
-        case .exhausted(let method, let url, let attempts, let last):
+        case .exhausted(let method, let url, let attempts, let last, _):
             return "\(method) \(url) still failing after \(attempts) attempts: \(last)"
         case .malformedResponse(let url, let detail):
             return "unexpected response from \(url): \(detail)"

@@ -164,3 +164,43 @@ struct MoneyTests {
         }
     }
 }
+
+/// Issue 9 item 12: `reel plan` flags a clip cap below the per-clip estimate, and a journaled
+/// (already paid) node as resuming rather than "never built".
+@Suite(.enabled(if: Fixtures.hasFFmpeg, "needs ffmpeg"), .serialized)
+struct PlanFlagEndToEndTests {
+    @Test func planFlagsAClipCapBelowTheEstimate() async throws {
+        try await withTemporaryDirectory { directory in
+            let (result, plan) = try await MoneyTests().plan(MoneyTests.manifest(quality: "balanced", extra: "budget: {clip_max_usd: 0.10}"), in: directory)
+            #expect(result.exitCode == 0)
+            let warnings = plan["warnings"] as? [String] ?? []
+            #expect(warnings.count == 3, "\(warnings)")
+            #expect(warnings.first?.contains("above budget.clip_max_usd") == true)
+            let text = try await ReelBinary.run(["plan", "reel.yaml"], in: directory, environment: MoneyTests.keys)
+            #expect(text.stdout.contains("warning: generate/0 is estimated at"))
+        }
+    }
+
+    @Test func planShowsAJournaledNodeAsResumingAndPaid() async throws {
+        try await withTemporaryDirectory { directory in
+            let harness = ProviderHarness(directory: directory)
+            try await harness.start()
+            harness.replicate.enqueue(.manual, .manual)
+            let process = try harness.launch()
+            let created = await harness.waitUntil { harness.replicate.createCount == 2 }
+            try await Task.sleep(for: .milliseconds(300))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let plan = try await ReelBinary.run(["plan", "reel.yaml", "--json"], in: directory, environment: harness.environment)
+            await harness.stop()
+            #expect(created)
+            let nodes = plan.lastJSON?["nodes"] as? [[String: Any]] ?? []
+            let generate = nodes.filter { ($0["id"] as? String)?.hasPrefix("generate/") == true }
+            #expect(generate.count == 2)
+            for node in generate {
+                #expect(node["resuming"] as? Bool == true, "\(node)")
+                #expect((node["reason"] as? String)?.hasPrefix("resuming, paid (prediction ") == true)
+            }
+        }
+    }
+}

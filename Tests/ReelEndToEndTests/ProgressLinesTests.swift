@@ -16,10 +16,10 @@ struct ProgressLinesTests {
     }
 
     /// Builds the campaign once (everything built), then changes coffee (so generate/1 is rebuilt)
-    /// and adds a third pair ending on a file no decoder reads (so generate/2 fails, and combine is
+    /// and adds a third pair ending on an image ffmpeg fails on (so generate/2 fails, and combine is
     /// skipped). generate/0 stays cached.
     static func prepareMixedBuild(_ campaign: SeeingCampaign) async throws {
-        try campaign.addUndecodableImage("broken")
+        try campaign.addImageTheAnimaticFailsOn("broken")
         try await campaign.buildSucceeds()
         try campaign.replace("coffee", withPhoto: "chelsea.jpg")
         try campaign.writeManifest(pairs: SeeingCampaign.defaultPairs + [("coffee", "broken")])
@@ -175,7 +175,7 @@ struct ProgressLinesTests {
     @Test func jsonIsOneEventPerLineThenASummary() async throws {
         try await withTemporaryDirectory { directory in
             let campaign = try SeeingCampaign(directory: directory)
-            try campaign.addUndecodableImage("broken")
+            try campaign.addImageTheAnimaticFailsOn("broken")
             let clean = try await campaign.build(["--json"])
             #expect(clean.exitCode == 0, "\(clean.stderr)")
             #expect(!clean.stderr.contains("built"), "with --json, progress goes to standard output only")

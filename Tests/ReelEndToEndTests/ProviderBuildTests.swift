@@ -161,15 +161,18 @@ struct ProviderBuildTests {
         }
     }
 
-    @Test func interruptKeepsPredictionsForTheNextRun() async throws {
+    /// Ctrl-C, and (issue 9 item 4) SIGTERM and SIGHUP — what CI runners send on timeout.
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+    func interruptKeepsPredictionsForTheNextRun(_ signalNumber: Int32) async throws {
         try await withHarness { harness in
             harness.replicate.enqueue(.manual, .manual)
             let process = try harness.launch()
             #expect(await harness.waitUntil { harness.replicate.createCount == 2 })
             try await Task.sleep(for: .milliseconds(300))
-            kill(process.processIdentifier, SIGINT)
+            kill(process.processIdentifier, signalNumber)
             #expect(await waitForExit(process) == 130)
             #expect(harness.replicate.predictions.allSatisfy { !$0.canceledByClient })
+            #expect(harness.allFiles().filter { $0.contains("/journal/") }.count == 2, "both predictions stay journaled")
             for prediction in harness.replicate.predictions { _ = harness.replicate.complete(id: prediction.id) }
             #expect(try await harness.build().exitCode == 0)
             #expect(harness.replicate.createCount == 2)

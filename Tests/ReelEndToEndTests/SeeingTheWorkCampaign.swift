@@ -52,9 +52,26 @@ struct SeeingCampaign {
         try FileManager.default.copyItem(atPath: Fixtures.photos.appending(photo).pathString, toPath: destination)
     }
 
-    /// Writes `assets/<asset>.jpg` with bytes no decoder accepts: the local animatic fails on it.
-    func addUndecodableImage(_ asset: String) throws {
-        try writeFile("this is not a JPEG, whatever its name says\n", to: directory.appending("assets/\(asset).jpg"))
+    /// Adds `assets/<asset>.jpg` (a real photo, so it passes the plan-time image check) and an
+    /// `ffmpeg` first on the `PATH` that fails, as ffmpeg does on bad input, whenever it is given
+    /// that file: the local animatic of any pair with it fails mid-build.
+    func addImageTheAnimaticFailsOn(_ asset: String) throws {
+        try Fixtures.copyPhotos(["hubble_deep_field.jpg"], to: directory.appending(".scratch"))
+        try FileManager.default.moveItem(
+            atPath: directory.appending(".scratch/hubble_deep_field.jpg").pathString, toPath: directory.appending("assets/\(asset).jpg").pathString)
+        guard let real = ExecutableSearch.find("ffmpeg") else { throw InternalError("ffmpeg is not on the PATH") }
+        let wrapper = directory.appending(".bin/ffmpeg")
+        let script = [
+            "#!/bin/sh",
+            "for argument in \"$@\"; do",
+            "  case \"$argument\" in",
+            "    */\(asset).jpg) echo \"[mjpeg @ 0x0] \(asset).jpg: Invalid data found when processing input\" >&2; exit 1 ;;",
+            "  esac",
+            "done",
+            "exec '\(real.pathString)' \"$@\"",
+        ]
+        try writeFile(script.joined(separator: "\n") + "\n", to: wrapper)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.pathString)
     }
 
     /// The digest of an asset's bytes, as keys and `reel explain` show it.
@@ -66,6 +83,8 @@ struct SeeingCampaign {
         [
             "REEL_CACHE_DIR": directory.appending(".reel/cache").pathString,
             "REEL_LEDGER": directory.appending(".reel/ledger.sqlite").pathString,
+            // `.bin` holds an ffmpeg wrapper when a test adds one (`addImageTheAnimaticFailsOn`).
+            "PATH": directory.appending(".bin").pathString + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
         ]
     }
 

@@ -38,6 +38,23 @@ import Testing
         }
     }
 
+    /// More pairs than one chain holds: the sequence never goes straight back (`a → b`, `b → a`)
+    /// while another pair is possible (issue 10, item 9: `hubble → rocket` then `rocket → hubble`).
+    @Test(arguments: [3, 4, 5])
+    func noImmediateReversalsBeyondTheChain(imageCount: Int) {
+        let images = (0..<imageCount).map { LocalPairScorer.Image(id: "i\($0)", features: Self.flat(UInt8($0 * 50), UInt8(200 - $0 * 30), 50)) }
+        let scorer = LocalPairScorer(images: images, brandColors: [])
+        // Up to one short of every ordered pair (with all of them, the last may have to go back).
+        for count in imageCount..<(imageCount * (imageCount - 1)) {
+            let pairs = scorer.select(count: count)
+            #expect(pairs.count == count)
+            #expect(Set(pairs.map { "\($0.first)>\($0.last)" }).count == count)
+            for (a, b) in zip(pairs, pairs.dropFirst()) {
+                #expect(!(a.first == b.last && a.last == b.first), "count \(count): \(pairs.map { "\($0.first)>\($0.last)" })")
+            }
+        }
+    }
+
     @Test func heroTagOpensTheSequenceAndResultIsDeterministic() {
         let images = [
             LocalPairScorer.Image(id: "a", features: Self.flat(10, 200, 10)),

@@ -70,6 +70,6 @@ import Testing
         let changed = try builder(CampaignFixtures.explicitPairs + "\ngenerate: {duration: 3}")
         let changedSelection = try #require(changed.explicitSelection())
         let after = try #require(changed.generateNodes(for: changedSelection).first)
-        #expect(after.keyMaterial.differences(from: before.keyMaterial.canonical) == ["params.duration: 4.000000 -> 3.000000"])
+        #expect(after.keyMaterial.differences(from: before.keyMaterial.canonical) == ["params.duration: 4 -> 3"])
     }
 }

@@ -29,6 +29,40 @@ import Testing
         #expect(errors(yaml) == ["m.yaml:7:3: error: unknown key 'trasition' in 'output'; did you mean 'transition'?"])
     }
 
+    /// Thousands of unknown keys: twenty errors and one line counting the rest (issue 10, item 11).
+    @Test func unknownKeysAreCapped() {
+        let yaml = Self.minimal + "\n" + (0..<50_000).map { "junk\($0): 1" }.joined(separator: "\n") + "\n"
+        let found = errors(yaml)
+        #expect(found.count == 21)
+        #expect(found.first == "m.yaml:6:1: error: unknown key 'junk0' at the top level")
+        #expect(found.last == "m.yaml:26:1: error: … and 49980 more unknown keys at the top level")
+    }
+
+    /// YAML merge keys share settings (`<<: *look`); explicit keys win; `x-…` top-level keys hold anchors.
+    @Test func mergeKeysAreSupported() throws {
+        let yaml = """
+            version: 1
+            x-look: &look {resolution: 640x360, fps: 12, transition: none}
+            x-more: &more {crf: 30, fps: 30}
+            campaign: {id: demo}
+            assets: [a.jpg, b.jpg]
+            output:
+              <<: [*look, *more]
+              fps: 24
+            """
+        let outcome = ManifestParser.parse(text: yaml, file: "m.yaml")
+        #expect(outcome.diagnostics.filter { $0.severity == .error }.isEmpty, "\(outcome.diagnostics)")
+        let manifest = try #require(outcome.manifest)
+        #expect(manifest.output.resolution?.description == "640x360")
+        #expect(manifest.output.fps == 24)
+        #expect(manifest.output.crf == 30)
+        // A merged key that does not belong is reported where it is written.
+        let wrong = "version: 1\nx-d: &d {fsp: 12}\ncampaign: {id: demo}\nassets: [a.jpg]\noutput: {<<: *d}\n"
+        #expect(errors(wrong) == ["m.yaml:2:10: error: unknown key 'fsp' in 'output'; did you mean 'fps'?"])
+        #expect(errors("version: 1\ncampaign: {id: demo}\nassets: [a.jpg]\noutput: {<<: 3}\n")
+            == ["m.yaml:4:14: error: a merge key ('<<') in 'output' takes a mapping or a list of mappings (e.g. '<<: *defaults'), not the number 3"])
+    }
+
     @Test func reportsSeveralErrorsWithLocations() {
         let yaml = """
             version: 1

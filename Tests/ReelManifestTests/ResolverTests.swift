@@ -119,8 +119,16 @@ func settingsTable(_ campaign: ResolvedCampaign) -> [String: String] {
         ("hero shot.jpg", "hero-shot"),
         ("__draft.png", "draft"),
         ("Product_01.v2.webp", "Product_01.v2"),
-        ("café.jpg", "caf-"),
-        ("日本.jpg", "asset"),
+        ("hero  shot--v2.jpg", "hero--shot--v2"),
+        // Non-ASCII names are transliterated (issue 10, item 8); where nothing is left, the id
+        // comes from the name's bytes, so two such files do not collide.
+        ("café.jpg", "cafe"),
+        ("ñandú.jpg", "nandu"),
+        ("café ☕ 写真.jpg", "cafe-xie-zhen"),
+        ("日本.jpg", "ri-ben"),
+        ("Привет мир.png", "Privet-mir"),
+        ("☕.jpg", "asset-cf1f91e6"),
+        ("☕☕.jpg", "asset-16c88880"),
     ])
     func idsFromFileNames(_ name: String, _ id: String) throws {
         let project = MemoryProject(files: ["assets/\(name)", "assets/zz.jpg"])

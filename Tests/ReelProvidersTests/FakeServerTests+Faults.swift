@@ -1,4 +1,5 @@
 import Foundation
+import ReelProviders
 import ReelTestSupport
 import Testing
 
@@ -113,5 +114,32 @@ extension FakeServerTests {
             #expect(abortedJSON?["completed_at"]?.stringValue != nil)
             #expect(fake.totalBilled == 0)
         }
+    }
+}
+
+/// Issue 9 item 4: an unknown status is reported as such, and a cancel retries briefly.
+@Suite struct PredictionStatusAndCancelTests {
+    @Test func anUnknownStatusDecodesAsUnknownNotProcessing() throws {
+        let json = #"{"id": "p1", "status": "paused_for_review", "output": null}"#
+        let prediction = try JSONDecoder().decode(Prediction.self, from: Data(json.utf8))
+        #expect(prediction.status == .unknown)
+        #expect(prediction.statusText == "paused_for_review")
+        #expect(!prediction.status.isTerminal)
+    }
+
+    @Test func aCancelRetriesBrieflyThenGivesUp() async throws {
+        let fake = FakeReplicate(token: "r8_cancel_token_0000")
+        try await fake.start()
+        let client = ReplicateClient(
+            http: HTTPClient(transport: URLSessionTransport(), policy: RetryPolicy(maxAttempts: 6, baseDelay: .seconds(5), maxDelay: .seconds(60))),
+            baseURL: fake.baseURL, token: Secret(variable: "REPLICATE_API_TOKEN", value: fake.token))
+        fake.inject(.serverError(status: 503), times: 20, on: .cancelPrediction)
+        let started = ContinuousClock.now
+        await #expect(throws: (any Error).self) { _ = try await client.cancel("abc") }
+        let elapsed = ContinuousClock.now - started
+        let attempts = fake.requests(matching: .cancelPrediction).count
+        await fake.stop()
+        #expect(attempts == ReplicateClient.cancelPolicy.maxAttempts, "bounded, not the build's six attempts")
+        #expect(elapsed < .seconds(10), "not the build's minutes-long backoff: \(elapsed)")
     }
 }

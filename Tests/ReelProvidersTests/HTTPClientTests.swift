@@ -131,3 +131,78 @@ final class RecordingClock: Clock, Sendable {
         #expect(ProviderError.message(from: xai).hasPrefix("Incorrect API key provided"))
     }
 }
+
+/// Issue 9 item 11: a 429 on a create proves nothing was created, so it is always safe to wait —
+/// paced for the whole provider, honouring Retry-After, failing only at the user's deadline.
+@Suite struct RateLimitTests {
+    let create = HTTPRequest(method: "POST", url: URL(string: "https://api.example.com/v1/models/a/b/predictions")!)
+
+    @Test func aThrottledCreateWaitsPastTheRetryPolicyUntilItGoesThrough() async throws {
+        let transport = ScriptedTransport(Array(repeating: .respond(429, ["Retry-After": "2"]), count: 10) + [.respond(201, [:])])
+        let clock = RecordingClock()
+        let http = HTTPClient(
+            transport: transport, policy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100), maxDelay: .seconds(10)), clock: clock,
+            throttle: Throttle(), rateLimitDeadline: .seconds(600))
+        let response = try await http.send(create, mode: .createOnce)
+        #expect(response.status == 201)
+        #expect(transport.calls == 11, "429s do not use up the retry attempts")
+        let waited = clock.sleeps.reduce(Duration.zero, +)
+        #expect(waited >= .seconds(19), "Retry-After honoured: \(clock.sleeps)")
+    }
+
+    @Test func itFailsOnlyWhenTheDeadlineRunsOutSayingHowToWaitLonger() async throws {
+        let transport = ScriptedTransport(Array(repeating: .respond(429, ["Retry-After": "5"]), count: 100))
+        let http = HTTPClient(
+            transport: transport, policy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100), maxDelay: .seconds(10)), clock: RecordingClock(),
+            throttle: Throttle(), rateLimitDeadline: .seconds(60))
+        do {
+            _ = try await http.send(create, mode: .createOnce)
+            Issue.record("a create throttled for ever succeeded")
+        } catch let error as ProviderError {
+            #expect(error.status == 429)
+            #expect(error.description.contains("REEL_RATE_LIMIT_DEADLINE_MIN"))
+            #expect(error.billing.billed == .none, "a 429 created nothing")
+        }
+        #expect((5...13).contains(transport.calls), "waits out 429s past the 3 attempts, for at most 60 s of 5 s+ waits: \(transport.calls)")
+    }
+
+    @Test func oneThrottleSlowsTheWholeProviderDown() async throws {
+        let throttle = Throttle()
+        let clock = RecordingClock()
+        let first = HTTPClient(
+            transport: ScriptedTransport([.respond(429, ["Retry-After": "3"]), .respond(201, [:])]), clock: clock, throttle: throttle)
+        let second = HTTPClient(transport: ScriptedTransport([.respond(201, [:])]), clock: clock, throttle: throttle)
+        #expect(try await first.send(create, mode: .createOnce).status == 201)
+        let before = clock.sleeps.count
+        #expect(try await second.send(create, mode: .createOnce).status == 201)
+        let secondWaits = clock.sleeps.dropFirst(before)
+        #expect(secondWaits.contains { $0 > .milliseconds(100) }, "another node's create is spaced after the 429: \(clock.sleeps)")
+    }
+}
+
+/// Issue 9 item 8: a call that provably never reached the provider is billed nothing.
+@Suite struct NeverSentTests {
+    let request = HTTPRequest(method: "POST", url: URL(string: "https://api.example.com/v1/chat/completions")!)
+
+    @Test func aCallThatNeverConnectedIsBilledNothing() async throws {
+        let transport = ScriptedTransport(Array(repeating: .fail(.notConnected("connection refused")), count: 3))
+        let http = HTTPClient(transport: transport, policy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1)), clock: RecordingClock())
+        do {
+            _ = try await http.send(request, mode: .idempotent)
+            Issue.record("a refused connection succeeded")
+        } catch let error as ProviderError {
+            #expect(error.billing.billed == .none, "\(error)")
+        }
+    }
+
+    @Test func aCallThatMayHaveBeenAnsweredCountsItsEstimate() async throws {
+        let transport = ScriptedTransport([.fail(.notConnected("refused")), .fail(.timedOut), .fail(.notConnected("refused"))])
+        let http = HTTPClient(transport: transport, policy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1)), clock: RecordingClock())
+        do {
+            _ = try await http.send(request, mode: .idempotent)
+            Issue.record("a failing call succeeded")
+        } catch let error as ProviderError {
+            #expect(error.billing.billed == .estimate, "a timed-out request may have been answered and billed")
+        }
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import ReelBasics
 import ReelEngine
 import ReelGraph
+import ReelLedger
 import Synchronization
 
 /// A generation provider written in Swift against `GenerationProvider` (no HTTP, no Replicate
@@ -27,6 +28,10 @@ public final class FakeGenerationProvider: GenerationProvider {
         var hold = false
         var pollsToFinish = 1
         var listing = true
+        var refuseCreates = false
+        var reportedStatus: GenerationStatus?
+        var failing: Set<Int> = []
+        var statusErrors = 0
     }
 
     private let state = Mutex(State())
@@ -50,6 +55,30 @@ public final class FakeGenerationProvider: GenerationProvider {
         set { state.withLock { $0.hold = newValue } }
     }
 
+    /// While set, every status call reports this status (e.g. one the client does not know).
+    public var reportedStatus: GenerationStatus? {
+        get { state.withLock { $0.reportedStatus } }
+        set { state.withLock { $0.reportedStatus = newValue } }
+    }
+
+    /// The generations (by creation number, from 1) that end `failed`.
+    public var failing: Set<Int> {
+        get { state.withLock { $0.failing } }
+        set { state.withLock { $0.failing = newValue } }
+    }
+
+    /// The next this many status calls fail (as an API outage would, after the client's retries).
+    public var statusErrors: Int {
+        get { state.withLock { $0.statusErrors } }
+        set { state.withLock { $0.statusErrors = newValue } }
+    }
+
+    /// While set, creates are refused (as a 4xx would be): nothing is created.
+    public var refuseCreates: Bool {
+        get { state.withLock { $0.refuseCreates } }
+        set { state.withLock { $0.refuseCreates = newValue } }
+    }
+
     public var createCount: Int { state.withLock { $0.creates } }
     public var statusCount: Int { state.withLock { $0.statusCalls } }
     public var downloadCount: Int { state.withLock { $0.downloads } }
@@ -62,11 +91,14 @@ public final class FakeGenerationProvider: GenerationProvider {
         input[request.firstFrameField] = .string("digest:\(first.digest.hex)")
         input[request.lastFrameField] = .string("digest:\(last.digest.hex)")
         let text = CanonicalValue.object(input).canonicalText
-        return PreparedGeneration(model: request.model, body: Data(text.utf8), fingerprint: Digest.of(string: request.model + "\n" + text).hex)
+        return PreparedGeneration(
+            model: request.model, body: Data(text.utf8), fingerprint: Digest.of(string: request.model + "\n" + text).hex,
+            looseFingerprint: Digest.of(string: request.model + "\n" + CanonicalValue.object(request.input).canonicalText).hex)
     }
 
     public func create(_ request: PreparedGeneration, onRetry: @escaping @Sendable (Int, String) -> Void) async throws -> RemoteGeneration {
-        let generation = state.withLock { state -> Generation in
+        let generation = try state.withLock { state -> Generation in
+            if state.refuseCreates { throw FakeGenerationError.refused("the fake provider refuses this request") }
             state.creates += 1
             let id = "fg-\(state.creates)"
             let generation = Generation(
@@ -81,10 +113,17 @@ public final class FakeGenerationProvider: GenerationProvider {
     public func status(_ id: String, onRetry: @escaping @Sendable (Int, String) -> Void) async throws -> RemoteGeneration {
         try state.withLock { state -> RemoteGeneration in
             state.statusCalls += 1
+            if state.statusErrors > 0 {
+                state.statusErrors -= 1
+                throw FakeGenerationError.unavailable("HTTP 500: internal error")
+            }
             guard var generation = state.generations[id] else { throw FakeGenerationError.notFound(id) }
             if !generation.status.isTerminal {
                 generation.polls += 1
-                generation.status = state.hold || generation.polls < state.pollsToFinish ? .running : .succeeded
+                let number = Int(id.dropFirst(3)) ?? 0
+                generation.status = state.hold || generation.polls < state.pollsToFinish ? .running
+                    : state.failing.contains(number) ? .failed : .succeeded
+                if let reported = state.reportedStatus { generation.status = reported }
             }
             state.generations[id] = generation
             return remote(generation)
@@ -101,7 +140,7 @@ public final class FakeGenerationProvider: GenerationProvider {
         }
     }
 
-    public func findRecent(model: String, createdAfter: String) async throws -> [RemoteGeneration] {
+    public func findRecent(model: String, createdAfter: String, frameFields: [String]) async throws -> [RemoteGeneration] {
         generations.reversed().filter { $0.model == model }.map(remote)
     }
 
@@ -111,7 +150,10 @@ public final class FakeGenerationProvider: GenerationProvider {
         try FileManager.default.copyItem(atPath: self.output.pathString, toPath: destination.pathString)
     }
 
-    public func classifyCreateFailure(_ error: any Error) -> CreateFailure { .unknown }
+    public func classifyCreateFailure(_ error: any Error) -> CreateFailure {
+        if case FakeGenerationError.refused = error { return .refused }
+        return .unknown
+    }
 
     public func isNotFound(_ error: any Error) -> Bool {
         if case FakeGenerationError.notFound = error { return true }
@@ -128,4 +170,51 @@ public final class FakeGenerationProvider: GenerationProvider {
 
 public enum FakeGenerationError: Error, Sendable {
     case notFound(String)
+    case refused(String)
+    case unavailable(String)
+}
+
+/// A spend ledger whose writes fail while `failing` is set (a locked or full database), over a
+/// real `Ledger`.
+public final class FailingLedger: SpendLedger {
+    public let base: Ledger
+    private let failingWrites = Mutex(false)
+
+    public init(_ base: Ledger) {
+        self.base = base
+    }
+
+    public var failing: Bool {
+        get { failingWrites.withLock { $0 } }
+        set { failingWrites.withLock { $0 = newValue } }
+    }
+
+    struct Locked: Error, CustomStringConvertible {
+        var description: String { "database is locked" }
+    }
+
+    public func reserve(
+        runID: String, campaign: String, nodeID: String, nodeKey: String, provider: String, model: String, estimate: Double, caps: BudgetCaps,
+        takeOver: Bool, now: String
+    ) async throws -> Reservation {
+        try base.reserve(
+            runID: runID, campaign: campaign, nodeID: nodeID, nodeKey: nodeKey, provider: provider, model: model, estimate: estimate, caps: caps,
+            takeOver: takeOver, now: now)
+    }
+
+    public func settle(_ reservation: Reservation, actualUSD: Double, predictionID: String?, status: String, now: String) async throws {
+        if failing { throw Locked() }
+        try base.settle(reservation, actualUSD: actualUSD, predictionID: predictionID, status: status, now: now)
+    }
+
+    public func release(_ reservation: Reservation, now: String) async throws {
+        if failing { throw Locked() }
+        try base.release(reservation, now: now)
+    }
+
+    public func committed(campaign: String) async throws -> Double { try base.committed(campaign: campaign) }
+    public func committed(run: String) async throws -> Double { try base.committed(run: run) }
+    public func reserved(campaign: String, nodeKeys: [String]) async throws -> Double { try base.reserved(campaign: campaign, nodeKeys: nodeKeys) }
+    public func rows(campaign: String?) async throws -> [SpendRow] { try base.rows(campaign: campaign) }
+    public func openReservations(campaign: String?) async throws -> [SpendRow] { try base.openReservations(campaign: campaign) }
 }

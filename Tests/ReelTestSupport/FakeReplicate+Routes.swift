@@ -239,7 +239,19 @@ extension FakeReplicate {
             let ids = Array(state.predictionOrder.reversed())
             let offset = min(max(0, Int(request.query["cursor"] ?? "0") ?? 0), ids.count)
             let end = min(offset + state.pageSize, ids.count)
-            let results = ids[offset..<end].compactMap { state.predictions[$0] }.map { json($0, api: api, root: root) }
+            let echoes = state.echoesFileInputs
+            let results = ids[offset..<end].compactMap { state.predictions[$0] }.map { prediction -> FakeJSON in
+                var listed = prediction
+                if !echoes, case .object(var input) = prediction.input {
+                    for (name, value) in input {
+                        if case .string(let text) = value, text.hasPrefix("data:") || text.hasPrefix("http") {
+                            input[name] = .string("https://replicate.delivery/pbxt/\(prediction.id)-\(name)/input.jpg")
+                        }
+                    }
+                    listed.input = .object(input)
+                }
+                return json(listed, api: api, root: root)
+            }
             let next: FakeJSON = end < ids.count ? .string("\(api)/predictions?cursor=\(end)") : .null
             let previous: FakeJSON = offset > 0 ? .string("\(api)/predictions?cursor=\(max(0, offset - state.pageSize))") : .null
             return .json(200, ["next": next, "previous": previous, "results": .array(results)])

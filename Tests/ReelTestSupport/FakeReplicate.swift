@@ -31,6 +31,7 @@ public final class FakeReplicate: Sendable {
         var inputValidator: (@Sendable (_ model: String, _ input: FakeJSON) -> [InvalidField])?
         var maxPreferWait: Duration?
         var pageSize = 100
+        var echoesFileInputs = true
         var fileLifetime: TimeInterval = 3600
         var maxFileSize = 100 * 1024 * 1024
         var nextID = 0
@@ -113,6 +114,13 @@ public final class FakeReplicate: Sendable {
     public var pageSize: Int {
         get { state.withLock { $0.pageSize } }
         set { state.withLock { $0.pageSize = max(1, newValue) } }
+    }
+
+    /// Whether `GET /v1/predictions` echoes file inputs (data URLs, upload URLs) verbatim. When
+    /// false, each is shown as a delivery URL of its own (Replicate may rewrite data-URL inputs).
+    public var echoesFileInputs: Bool {
+        get { state.withLock { $0.echoesFileInputs } }
+        set { state.withLock { $0.echoesFileInputs = newValue } }
     }
 
     /// Largest upload accepted by `POST /v1/files` (Replicate: 100 MB; larger answers 413).

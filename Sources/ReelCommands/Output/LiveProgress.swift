@@ -24,10 +24,17 @@ final class LiveProgress: Sendable {
     private let state = Mutex(State())
     private let started = ContinuousClock.now
     private let color: Bool
+    private let qualified: Bool
     private let ticker = Mutex<Task<Void, Never>?>(nil)
 
-    init(color: Bool) {
+    init(color: Bool, qualified: Bool = false) {
         self.color = color
+        self.qualified = qualified
+    }
+
+    /// How a node is named (`spring:generate/3` in a build of several campaigns).
+    private func name(_ id: NodeID) -> String {
+        qualified ? id.qualified : id.rawValue
     }
 
     /// Starts the once-a-second redraw (elapsed time moves even when nothing happens).
@@ -61,19 +68,19 @@ final class LiveProgress: Sendable {
                 state.running.removeAll { $0.id == id }
                 state.done += 1
                 state.durations.append(seconds)
-                permanent = paint("built", "32") + "   \(id)  \(label)  (\(String(format: "%.1f", seconds)) s)"
+                permanent = paint("built", "32") + "   \(name(id))  \(label)  (\(String(format: "%.1f", seconds)) s)"
             case .failed(let id, let label, let message):
                 state.running.removeAll { $0.id == id }
                 state.done += 1
                 state.failed += 1
-                permanent = paint("FAILED", "31") + "  \(id)  \(label): \(message)"
+                permanent = paint("FAILED", "31") + "  \(name(id))  \(label): \(message)"
             case .skipped(let id, _, let blocker):
                 state.done += 1
-                permanent = paint("skipped", "33") + " \(id) (needs \(blocker))"
+                permanent = paint("skipped", "33") + " \(name(id)) (needs \(name(blocker)))"
             case .waiting(let id, _):
-                permanent = "waiting \(id): another reel process is building it"
+                permanent = "waiting \(name(id)): another reel process is building it"
             case .retrying(let id, let attempt, let reason):
-                permanent = paint("retry", "33") + "   \(id) attempt \(attempt): \(reason)"
+                permanent = paint("retry", "33") + "   \(name(id)) attempt \(attempt): \(reason)"
             case .spent(_, let amount):
                 state.spent += amount
             case .note(let message):
@@ -114,7 +121,7 @@ final class LiveProgress: Sendable {
         let now = ContinuousClock.now
         var lines = state.running.map { node in
             let seconds = (now - node.since).inSeconds
-            return "  " + paint("running", "36") + " \(node.id)  \(node.label)  \(String(format: "%.0f", seconds)) s"
+            return "  " + paint("running", "36") + " \(name(node.id))  \(node.label)  \(String(format: "%.0f", seconds)) s"
         }
         let fraction = state.total == 0 ? 0 : Double(state.done) / Double(state.total)
         let width = 30

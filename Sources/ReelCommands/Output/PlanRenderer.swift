@@ -11,6 +11,17 @@ enum PlanRenderer {
     struct BudgetView {
         var caps: BudgetCaps
         var committed: Double
+        /// Stale nodes whose paid work is journaled (already created, or maybe): node → prediction id.
+        var resuming: [NodeID: String] = [:]
+
+        /// Problems the build would hit: a node estimated above the per-clip cap is always refused.
+        func warnings(_ plan: ReelGraph.Plan) -> [String] {
+            guard let clip = caps.node else { return [] }
+            return plan.staleNodes.filter { $0.estimatedUSD > clip + 1e-9 && resuming[$0.id] == nil }.map { node in
+                "\(node.id) is estimated at \(usd(node.estimatedUSD)), above budget.clip_max_usd (\(usd(clip))): `reel build` will refuse it; "
+                    + "raise budget.clip_max_usd or choose a cheaper model, resolution or duration"
+            }
+        }
 
         /// What is left under the campaign cap, if there is one.
         var campaignHeadroom: Double? { caps.campaign.map { $0 - committed } }
@@ -40,6 +51,11 @@ enum PlanRenderer {
                     "depends_on": node.dependencies.map(\.rawValue),
                 ]
                 if let key = node.key { entry["key"] = key.description }
+                if let prediction = budget.resuming[node.id] {
+                    entry["resuming"] = true
+                    entry["prediction_id"] = prediction
+                    entry["reason"] = "resuming, paid (prediction \(prediction))"
+                }
                 if node.state == .cached { entry["source"] = node.cached?.fromRemote == true ? "remote" : "local" }
                 if case .keyChanged(let changes) = node.reason { entry["changes"] = changes }
                 return entry
@@ -48,6 +64,7 @@ enum PlanRenderer {
             "estimated_usd": rounded(plan.estimatedUSD),
             "settings": campaign.settings.map { ["key": $0.key, "value": $0.value, "source": $0.source.description] },
             "budget": budget.json,
+            "warnings": budget.warnings(plan),
             "costs_are_estimates": true,
         ]
         if let remote {
@@ -77,7 +94,11 @@ enum PlanRenderer {
         for node in plan.nodes {
             let mark = node.state == .cached ? "  = " : "  + "
             var line = mark + node.id.rawValue.padding(toLength: idWidth, withPad: " ", startingAt: 0) + "  "
-            line += node.state == .cached ? (node.cached?.fromRemote == true ? "cached (remote)" : "cached") : node.reason.description
+            if let prediction = budget.resuming[node.id] {
+                line += "resuming, paid (prediction \(prediction))"
+            } else {
+                line += node.state == .cached ? (node.cached?.fromRemote == true ? "cached (remote)" : "cached") : node.reason.description
+            }
             if node.estimatedUSD > 0 { line += "  ~\(usd(node.estimatedUSD))" }
             if verbose || node.kind != .features { line += "  [\(node.label)]" }
             Console.out(line)
@@ -98,5 +119,6 @@ enum PlanRenderer {
             if plan.estimatedUSD > headroom + 1e-9 { budgetLine += " -- the estimate does NOT fit; `reel build` will refuse" }
         }
         Console.out(budgetLine + ".")
+        for warning in budget.warnings(plan) { Console.out("warning: \(warning)") }
     }
 }

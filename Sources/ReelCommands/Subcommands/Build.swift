@@ -23,10 +23,16 @@ extension ReelCommand {
                   reel build manifests/demo/reel.yaml --force generate/2
                   reel build campaign.yaml --max-usd 5
                   reel build campaign.yaml --frozen   # CI: no spending, no lockfile change
+                  reel build 'campaigns/**/reel.yaml' --keep-going       # a batch: one build, shared limits
+                  reel build 'campaigns/**/reel.yaml' --shard 2/4        # CI matrix job 2 of 4: its clips only
+                  reel build 'campaigns/**/reel.yaml' --no-spend --shards 4   # the final job: assembles, never pays
                   reel build manifests/demo/reel.yaml --json | tail -n 1 | jq .output
 
                 Ctrl-C stops launching new work; finished clips stay in the cache and running predictions are resumed \
-                by the next build (or cancelled with --cancel-on-interrupt). Exit code 130.
+                by the next build (or cancelled with --cancel-on-interrupt). SIGTERM and SIGHUP (CI timeouts) stop the same \
+                way. Exit code 130. A prediction is polled for at most REEL_POLL_DEADLINE_MIN minutes (default 60); it then \
+                stays journaled for the next build. A rate-limited create (HTTP 429) waits, pacing every create to that \
+                provider, for up to REEL_RATE_LIMIT_DEADLINE_MIN minutes (default 30).
                 """)
 
         @OptionGroup var manifestOptions: ManifestOptions
@@ -50,8 +56,23 @@ extension ReelCommand {
         @Flag(help: "For CI: fail, listing the nodes, if anything paid would run or the lockfile would change. Never spends.")
         var frozen = false
 
+        @Option(name: .customLong("allow-host"), help: "Let credentials go to this host[:port] named in the manifest's base_url (repeatable).")
+        var allowHosts: [String] = []
+
         @Flag(name: .customLong("cancel-on-interrupt"), help: "On Ctrl-C, cancel running predictions through the API instead of resuming them next time.")
         var cancelOnInterrupt = false
+
+        @Option(help: "Build only this shard's clips, e.g. --shard 2/4 (1-based); the final job assembles the videos.")
+        var shard: String?
+
+        @Flag(name: .customLong("select-only"), help: "Choose the pairs (and nothing else): the job before the shards, when the selector is paid.")
+        var selectOnly = false
+
+        @Flag(name: .customLong("no-spend"), help: "Fail, listing the nodes, if anything paid is not in the cache (the final job of a sharded build).")
+        var noSpend = false
+
+        @Option(help: "With --no-spend: how many shards built the clips, to name the one that should have built a missing clip.")
+        var shards: Int?
 
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -60,14 +81,29 @@ extension ReelCommand {
                 throw ValidationError("--force takes a node id such as select, generate/0 or combine, not '\(id)'")
             }
             if frozen && (forceAll || !forced.isEmpty) { throw ValidationError("--frozen cannot be combined with --force or --force-all") }
+            if let shard, ShardSpec(parsing: shard) == nil {
+                throw ValidationError("--shard takes i/n with 1 ≤ i ≤ n, e.g. --shard 2/4, not '\(shard)'")
+            }
+            if shard != nil && (selectOnly || noSpend) { throw ValidationError("--shard cannot be combined with --select-only or --no-spend") }
+            if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
+            if shards != nil && !noSpend { throw ValidationError("--shards goes with --no-spend") }
         }
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let printer = ProgressPrinter(json: output.json, quiet: output.quiet, verbose: output.verbose)
+            let manifests: [BuildRequest.ManifestRef]
+            do {
+                manifests = try manifestOptions.manifestRefs()
+            } catch {
+                throw CommandSupport.fail(error)
+            }
+            let batch = manifests.count > 1 || shard != nil || selectOnly
+            let printer = ProgressPrinter(json: output.json, quiet: output.quiet, verbose: output.verbose, qualified: manifests.count > 1)
             let request = BuildRequest(
-                manifests: [CommandSupport.manifestRef(manifestOptions)], paths: manifestOptions.overrides, forced: forced, forceAll: forceAll,
-                frozen: frozen, keepGoing: keepGoing, jobs: jobs, maxUSD: maxUSD, cancelOnInterrupt: cancelOnInterrupt)
+                manifests: manifests, paths: manifestOptions.overrides, forced: forced, forceAll: forceAll,
+                frozen: frozen, keepGoing: keepGoing, jobs: jobs, maxUSD: maxUSD, cancelOnInterrupt: cancelOnInterrupt,
+                shard: shard.flatMap(ShardSpec.init(parsing:)), selectOnly: selectOnly, noSpend: noSpend, shardCount: shards,
+                allowedHosts: allowHosts)
             let quiet = output.quiet
             let storyboards = Mutex<[AbsolutePath]>([])
             let service = BuildService(environment: environment)
@@ -86,7 +122,14 @@ extension ReelCommand {
             case .success(let value): result = value
             case .failure(let error): throw CommandSupport.fail(error)
             }
-            for build in result.campaigns { printer.summary(build.result, campaign: build.campaign) }
+            let partial = shard != nil || selectOnly
+            let succeeded = result.campaigns.count == request.manifests.count
+                && result.campaigns.allSatisfy { partial ? $0.result.completedItsPart : $0.result.succeeded }
+            if batch {
+                printer.batchSummary(result.campaigns, succeeded: succeeded, shard: shard ?? (selectOnly ? "select-only" : nil))
+            } else {
+                for build in result.campaigns { printer.summary(build.result, campaign: build.campaign) }
+            }
             if !output.quiet && !output.json {
                 for path in storyboards.withLock({ $0 }) { Console.err("storyboard: \(path.relative(to: AbsolutePath.currentDirectory))") }
             }
@@ -95,7 +138,7 @@ extension ReelCommand {
                 Console.err("error: --frozen: the lockfile \(build.campaign.lockfilePath.relative(to: AbsolutePath.currentDirectory)) would change; it was not written")
                 throw ExitCode.failure
             }
-            if !result.succeeded || result.campaigns.count < request.manifests.count { throw ExitCode.failure }
+            if !succeeded { throw ExitCode.failure }
         }
     }
 }

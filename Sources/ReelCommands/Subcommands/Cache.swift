@@ -50,9 +50,15 @@ extension ReelCommand.Cache {
             let store = try location.open()
             let report = try CacheMaintenance(store: store).verify()
             if json {
-                Console.json(["blobs": report.blobs, "corrupt": report.corrupt, "records": report.records, "broken_records": report.brokenRecords])
+                Console.json([
+                    "blobs": report.blobs, "corrupt": report.corrupt, "records": report.records, "broken_records": report.brokenRecords,
+                    "leftover_temporary_files": report.leftovers, "leftover_bytes": report.leftoverBytes,
+                ])
             } else {
                 Console.out("\(report.blobs) blobs checked, \(report.corrupt) corrupt (removed); \(report.records) action records, \(report.brokenRecords) pointing at missing blobs (removed)")
+                if report.leftovers > 0 {
+                    Console.out("\(report.leftovers) temporary file\(report.leftovers == 1 ? "" : "s") (\(NumberText.bytes(report.leftoverBytes))) left in tmp/ by processes that are gone; `reel cache gc` removes them")
+                }
             }
             if report.corrupt > 0 || report.brokenRecords > 0 { throw ExitCode.failure }
         }
@@ -62,7 +68,7 @@ extension ReelCommand.Cache {
     struct GC: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "Remove blobs no action record refers to, records older than --older-than days, and stale temporary files.",
+            abstract: "Remove blobs no action record refers to, records older than --older-than days, and temporary files of processes that are gone.",
             discussion: """
                 The ledger lives outside the cache and is never touched. Removed work is rebuilt (or re-paid!) when needed: \
                 keep --older-than generous for paid clips. Do not run it while a build uses the same cache: a blob \
@@ -85,9 +91,12 @@ extension ReelCommand.Cache {
             let store = try location.open()
             let report = try CacheMaintenance(store: store).collect(olderThanDays: olderThan)
             if json {
-                Console.json(["records_removed": report.records, "blobs_removed": report.blobs, "bytes_freed": report.bytes])
+                Console.json([
+                    "records_removed": report.records, "blobs_removed": report.blobs, "temporary_files_removed": report.temporaryFiles,
+                    "bytes_freed": report.bytes,
+                ])
             } else {
-                Console.out("removed \(report.records) action records and \(report.blobs) blobs; freed \(ByteCountFormatter.string(fromByteCount: report.bytes, countStyle: .file))")
+                Console.out("removed \(report.records) action records, \(report.blobs) blobs and \(report.temporaryFiles) leftover temporary files; freed \(NumberText.bytes(report.bytes))")
             }
         }
     }

@@ -11,7 +11,7 @@ extension ReelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove the project's cache. The spend ledger, lockfiles and outputs are kept.",
             discussion: """
-                Everything removed is rebuilt on the next build — paid clips are paid for again unless another cache or \\
+                Everything removed is rebuilt on the next build — paid clips are paid for again unless another cache or \
                 the lockfile's shared cache has them, so `reel plan` afterwards shows what a rebuild would cost.
 
                 Examples:
@@ -41,7 +41,13 @@ extension ReelCommand {
                 throw ExitCode.failure
             }
             // In-flight predictions live in the journal: removing it would forget paid work.
-            let journal = PredictionJournal(layout: CacheLayout(root: root), fileSystem: fileSystem).all()
+            let journal: [JournalEntry]
+            do {
+                journal = try PredictionJournal(layout: CacheLayout(root: root), fileSystem: fileSystem).all()
+            } catch {
+                Console.err("error: \(error); not removing the cache")
+                throw ExitCode.failure
+            }
             if !journal.isEmpty {
                 let listed = journal.map { "\($0.nodeID) (\($0.predictionID ?? "id not yet known"))" }.joined(separator: ", ")
                 Console.err("error: the cache holds predictions still in flight: \(listed); run `reel build` to finish them first")

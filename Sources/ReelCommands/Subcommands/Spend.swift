@@ -91,8 +91,15 @@ struct SpendSummary {
         ]
     }
 
+    /// Rows counted at their estimate because the real charge is unknown (cancelled after they started).
+    var flagged: [SpendRow] { rows.filter { $0.status == "canceled-estimate" } }
+
     func printText() {
         Console.out(String(format: "Total: $%.2f over %d paid calls%@", total, rows.count, reserved > 0 ? String(format: " ($%.2f reserved, in flight)", reserved) : ""))
+        if !flagged.isEmpty {
+            Console.out(String(format: "  includes $%.2f estimated for %d prediction(s) cancelled after they started (the provider may bill the part that ran; check its dashboard)",
+                flagged.reduce(0) { $0 + ($1.actualUSD ?? 0) }, flagged.count))
+        }
         for (title, groups) in [("By campaign", total { $0.campaign }), ("By model", total { $0.model }), ("By day", total { String($0.startedAt.prefix(10)) })] {
             Console.out("")
             Console.out("\(title):")

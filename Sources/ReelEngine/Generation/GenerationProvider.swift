@@ -47,11 +47,15 @@ public struct RemoteGeneration: Sendable, Equatable {
     /// The fingerprint of the input the provider echoed back (see `PreparedGeneration.fingerprint`),
     /// when it echoes one: how a generation whose create reply was lost is recognised.
     public var fingerprint: String?
+    /// The fingerprint of the echoed input without its frames (see `PreparedGeneration.looseFingerprint`).
+    public var looseFingerprint: String?
 
     public init(
         id: String, model: String? = nil, status: GenerationStatus, providerStatus: String? = nil, outputs: [String] = [], error: String? = nil,
-        createdAt: String? = nil, outputsRemoved: Bool = false, computeSeconds: Double? = nil, fingerprint: String? = nil
+        createdAt: String? = nil, outputsRemoved: Bool = false, computeSeconds: Double? = nil, fingerprint: String? = nil,
+        looseFingerprint: String? = nil
     ) {
+        self.looseFingerprint = looseFingerprint
         self.id = id
         self.model = model
         self.status = status
@@ -85,12 +89,17 @@ public struct GenerationImage: Sendable, Equatable {
 public struct PreparedGeneration: Sendable, Equatable {
     public var model: String
     public var body: Data
+    /// Identifies the whole request (model and input, frames included).
     public var fingerprint: String
+    /// Identifies the request without its frames: model and the non-image inputs, which a provider
+    /// certainly echoes back even when it rewrites frame inputs (data URLs).
+    public var looseFingerprint: String
 
-    public init(model: String, body: Data, fingerprint: String) {
+    public init(model: String, body: Data, fingerprint: String, looseFingerprint: String) {
         self.model = model
         self.body = body
         self.fingerprint = fingerprint
+        self.looseFingerprint = looseFingerprint
     }
 }
 
@@ -141,8 +150,8 @@ public protocol GenerationProvider: Sendable {
     /// Asks the provider to stop it; `nil` when the reply says nothing about its state.
     func cancel(_ id: String) async throws -> RemoteGeneration?
     /// Generations of `model` created after `createdAfter` (ISO 8601), newest first, each with the
-    /// fingerprint of its echoed input where the provider echoes one.
-    func findRecent(model: String, createdAfter: String) async throws -> [RemoteGeneration]
+    /// fingerprints of its echoed input (whole, and without `frameFields`) where it echoes one.
+    func findRecent(model: String, createdAfter: String, frameFields: [String]) async throws -> [RemoteGeneration]
     /// Streams an output to `destination`.
     func download(_ output: String, to destination: AbsolutePath, onRetry: @escaping @Sendable (Int, String) -> Void) async throws
 

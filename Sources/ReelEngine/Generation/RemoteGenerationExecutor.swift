@@ -40,23 +40,41 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         let onRetry: @Sendable (Int, String) -> Void = { attempt, reason in context.events(.retrying(spec.id, attempt: attempt, reason: reason)) }
         var generationID: String?
         var lastStatus: GenerationStatus?
+        var sawRunning = false
         do {
             var generation = try await startOrResume(spec, input: input, request: request, journal: journal, context: context, onRetry: onRetry)
             generationID = generation.id
             lastStatus = generation.status
+            sawRunning = generation.status == .running
             let started = ContinuousClock.now
             while !generation.status.isTerminal {
+                if case .unknown(let text) = generation.status {
+                    throw GenerationError.unknownStatus(id: generation.id, status: text, journal: context.store.layout.journalPath(spec.key).pathString)
+                }
                 if ContinuousClock.now - started > pollDeadline {
                     throw GenerationError.pollDeadline(
                         id: generation.id, minutes: Int(pollDeadline.inSeconds / 60), journal: context.store.layout.journalPath(spec.key).pathString)
                 }
                 try await clock.sleep(for: pollInterval)
-                generation = try await provider.status(generation.id, onRetry: onRetry)
+                do {
+                    generation = try await provider.status(generation.id, onRetry: onRetry)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    throw GenerationError.pollFailed(
+                        id: generation.id, journal: context.store.layout.journalPath(spec.key).pathString, detail: "\(error)")
+                }
                 lastStatus = generation.status
+                if generation.status == .running { sawRunning = true }
             }
-            return try await finish(generation, spec: spec, input: input, journal: journal, context: context, onRetry: onRetry)
+            return try await finish(generation, sawRunning: sawRunning, spec: spec, input: input, journal: journal, context: context, onRetry: onRetry)
         } catch is CancellationError {
-            await interrupted(spec, generationID: generationID, lastStatus: lastStatus, journal: journal, context: context)
+            if let stopped = await interrupted(
+                spec, generationID: generationID, lastStatus: lastStatus, sawRunning: sawRunning,
+                frameFields: [request.firstFrameField, request.lastFrameField], journal: journal, context: context)
+            {
+                throw stopped
+            }
             throw CancellationError()
         }
     }
@@ -64,28 +82,48 @@ public struct RemoteGenerationExecutor: NodeExecutor {
     /// Ctrl-C: the journal keeps the generation for the next run, unless `--cancel-on-interrupt`
     /// cancels it — and the journal entry goes only when the API confirms it stopped. One that
     /// already succeeded is never cancelled: its clip is paid for, and the next run fetches it.
-    func interrupted(_ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, journal: PredictionJournal, context: ExecutionContext) async {
+    /// - Returns: `GenerationError.cancelled` when the provider confirmed the cancellation (saying
+    ///   whether it ran, and so may be billed for the part that ran); `nil` otherwise.
+    func interrupted(
+        _ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, sawRunning: Bool, frameFields: [String], journal: PredictionJournal,
+        context: ExecutionContext
+    ) async -> GenerationError? {
         guard cancelOnInterrupt, lastStatus != .succeeded else {
             if let id = generationID { context.events(.note("\(spec.id): prediction \(id) stays in the journal; the next build resumes it")) }
-            return
+            return nil
         }
         // Interrupted mid-create, the id may be unknown: find it by its fingerprint first.
-        let entry = journal.entry(for: spec.key)
+        let entry: JournalEntry?
+        do {
+            entry = try journal.entry(for: spec.key)
+        } catch {
+            context.events(.note("\(spec.id): \(error)"))
+            return nil
+        }
         let executor = self
-        let outcome: (id: String, status: GenerationStatus?)? = await Task.detached {
+        let outcome: (id: String, status: GenerationStatus?, computeSeconds: Double?)? = await Task.detached {
             var id = generationID ?? entry?.predictionID
-            if id == nil, let entry { id = try? await executor.reconcile(entry)?.id }
+            if id == nil, let entry { id = try? await executor.reconcile(entry, frameFields: frameFields, spec: spec, journal: journal)?.id }
             guard let id else { return nil }
             let reply = try? await executor.provider.cancel(id)
-            return (id, reply?.status)
+            return (id, reply?.status, reply?.computeSeconds)
         }.value
-        guard let outcome else { return }
-        if let status = outcome.status, [.canceled, .failed].contains(status) {
-            journal.remove(spec.key)
-            context.events(.note("\(spec.id): cancelled prediction \(outcome.id)"))
-        } else {
+        guard let outcome else { return nil }
+        guard let status = outcome.status, [.canceled, .failed].contains(status) else {
             context.events(.note("\(spec.id): could not confirm that prediction \(outcome.id) was cancelled; it stays in the journal"))
+            return nil
         }
+        do {
+            try journal.remove(spec.key)
+        } catch {
+            context.events(.note("\(spec.id): cancelled prediction \(outcome.id), but \(error)"))
+            return nil
+        }
+        context.events(.note("\(spec.id): cancelled prediction \(outcome.id)"))
+        // Still queued at the last look and no compute reported: it never ran. Otherwise the part
+        // that ran may be billed: it is counted at the estimate, flagged.
+        let ran = sawRunning || (outcome.computeSeconds ?? 0) > 0 || lastStatus != .queued
+        return .cancelled(id: outcome.id, ran: ran)
     }
 
     /// Resumes the journaled generation for this node, or creates one.
@@ -93,7 +131,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         _ spec: NodeSpec, input: GenerateInput, request: GenerationRequest, journal: PredictionJournal, context: ExecutionContext,
         onRetry: @escaping @Sendable (Int, String) -> Void
     ) async throws -> RemoteGeneration {
-        if let entry = journal.entry(for: spec.key), entry.model == request.model {
+        if let entry = try journal.entry(for: spec.key), entry.model == request.model {
             if let id = entry.predictionID {
                 context.events(.note("\(spec.id): resuming prediction \(id) from the journal"))
                 do {
@@ -101,9 +139,13 @@ public struct RemoteGenerationExecutor: NodeExecutor {
                 } catch where provider.isNotFound(error) {
                     throw GenerationError.journaledPredictionMissing(
                         id: id, journal: context.store.layout.journalPath(spec.key).pathString, endpoint: provider.endpoint)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    throw GenerationError.pollFailed(id: id, journal: context.store.layout.journalPath(spec.key).pathString, detail: "\(error)")
                 }
             }
-            if let found = try await reconcile(entry) {
+            if let found = try await reconcile(entry, frameFields: [request.firstFrameField, request.lastFrameField], spec: spec, journal: journal) {
                 context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
                 try journal.record(created(entry, id: found.id, context: context))
                 return found
@@ -126,7 +168,8 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         let now = context.environment.now()
         let entry = JournalEntry(
             nodeKey: spec.key, nodeID: spec.id.rawValue, provider: provider.name, model: request.model, state: .creating, predictionID: nil,
-            fingerprint: prepared.fingerprint, createdAfter: iso8601(now.addingTimeInterval(-120)), updatedAt: iso8601(now))
+            fingerprint: prepared.fingerprint, createdAfter: iso8601(now.addingTimeInterval(-120)), updatedAt: iso8601(now),
+            looseFingerprint: prepared.looseFingerprint)
         try journal.record(entry)
         let generation: RemoteGeneration
         do {
@@ -137,14 +180,22 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             switch provider.classifyCreateFailure(error) {
             case .ambiguous:
                 try await clock.sleep(for: .seconds(1))
-                if let found = try? await reconcile(entry) {
+                let found: RemoteGeneration?
+                do {
+                    found = try await reconcile(entry, frameFields: [request.firstFrameField, request.lastFrameField], spec: spec, journal: journal)
+                } catch let uncertain as GenerationError {
+                    throw uncertain  // a match Reel cannot confirm, or no way to look: the user decides
+                } catch {
+                    throw error  // the journal keeps `creating`: the next run looks again before creating
+                }
+                if let found {
                     context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
                     try journal.record(created(entry, id: found.id, context: context))
                     return found
                 }
                 throw error  // the journal keeps `creating`: the next run looks again before creating
             case .refused:
-                journal.remove(spec.key)
+                try journal.remove(spec.key)
                 throw GenerationError.notCreated("\(error)")
             case .unknown:
                 throw error
@@ -163,16 +214,47 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         return updated
     }
 
-    /// Looks through recent generations for one with this entry's model and fingerprint.
-    func reconcile(_ entry: JournalEntry) async throws -> RemoteGeneration? {
-        let recent = try await provider.findRecent(model: entry.model, createdAfter: entry.createdAfter)
-        return recent.first { generation in
-            guard generation.model == nil || generation.model == entry.model, let fingerprint = generation.fingerprint else { return false }
+    /// Looks through recent generations for the one a journaled create (whose reply was lost)
+    /// made: same model, created after the entry's time, same input. Returns `nil` only when the
+    /// provider's list shows nothing it could be.
+    /// - Throws: `GenerationError.uncertainMatch` when generations match everything but frames
+    ///   Reel cannot compare (the provider rewrote them); `GenerationError.cannotReconcile` when the
+    ///   provider cannot list recent generations. Both keep the journal and name it.
+    func reconcile(_ entry: JournalEntry, frameFields: [String], spec: NodeSpec, journal: PredictionJournal) async throws -> RemoteGeneration? {
+        let path = journal.layout.journalPath(entry.nodeKey).pathString
+        guard provider.capabilities.canListRecent else {
+            throw GenerationError.cannotReconcile(
+                node: spec.id.rawValue, label: spec.label, model: entry.model, since: entry.createdAfter, journal: path,
+                detail: "\(provider.name) cannot list recent predictions")
+        }
+        let recent: [RemoteGeneration]
+        do {
+            recent = try await provider.findRecent(model: entry.model, createdAfter: entry.createdAfter, frameFields: frameFields)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch where provider.isNotFound(error) {
+            throw GenerationError.cannotReconcile(
+                node: spec.id.rawValue, label: spec.label, model: entry.model, since: entry.createdAfter, journal: path,
+                detail: "\(provider.endpoint) has no list of recent predictions (it answered 'not found')")
+        }
+        let candidates = recent.filter { generation in
+            guard generation.model == nil || generation.model == entry.model else { return false }
             if let created = generation.createdAt.flatMap(Timestamp.parse), let after = Timestamp.parse(entry.createdAfter), created < after {
                 return false
             }
-            return fingerprint == entry.fingerprint
+            return true
         }
+        if let exact = candidates.first(where: { $0.fingerprint == entry.fingerprint }) { return exact }
+        guard let loose = entry.looseFingerprint else { return nil }
+        // Same model, time and non-image inputs, frames not comparable: unless another journal entry
+        // already owns it, it may be this node's. Never guess: creating again could pay twice.
+        let claimed = Set(((try? journal.all()) ?? []).compactMap(\.predictionID))
+        let uncertain = candidates.filter { $0.looseFingerprint == loose && !claimed.contains($0.id) }
+        guard uncertain.isEmpty else {
+            throw GenerationError.uncertainMatch(
+                node: spec.id.rawValue, label: spec.label, candidates: uncertain.map(\.id), model: entry.model, journal: path)
+        }
+        return nil
     }
 
     /// A frame read and checked against the digest in the key.
@@ -185,16 +267,21 @@ public struct RemoteGenerationExecutor: NodeExecutor {
 
     /// Downloads, checks and stores a finished generation's output.
     func finish(
-        _ generation: RemoteGeneration, spec: NodeSpec, input: GenerateInput, journal: PredictionJournal, context: ExecutionContext,
+        _ generation: RemoteGeneration, sawRunning: Bool, spec: NodeSpec, input: GenerateInput, journal: PredictionJournal, context: ExecutionContext,
         onRetry: @escaping @Sendable (Int, String) -> Void
     ) async throws -> ActionOutcome {
         let retention = provider.capabilities.outputRetention.map(RemoteGenerationExecutor.describe)
+        if generation.status == .canceled {
+            try journal.remove(spec.key)
+            // Cancelled after it started (elsewhere, or by the provider): the part that ran may be billed.
+            if sawRunning || (generation.computeSeconds ?? 0) > 0 { throw GenerationError.cancelled(id: generation.id, ran: true) }
+        }
         guard generation.status == .succeeded else {
-            journal.remove(spec.key)
+            try journal.remove(spec.key)
             throw GenerationError.predictionEnded(id: generation.id, status: generation.providerStatus, message: generation.error)
         }
         if generation.outputsRemoved {
-            journal.remove(spec.key)
+            try journal.remove(spec.key)
             throw GenerationError.outputExpired(id: generation.id, retention: retention)
         }
         guard let url = generation.outputs.first else {
@@ -205,7 +292,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         do {
             try await provider.download(url, to: temporary, onRetry: onRetry)
         } catch where provider.isNotFound(error) {
-            journal.remove(spec.key)
+            try journal.remove(spec.key)
             throw GenerationError.outputExpired(id: generation.id, retention: retention)
         }
         let info: MediaInfo

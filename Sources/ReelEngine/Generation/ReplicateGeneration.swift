@@ -31,7 +31,9 @@ public struct ReplicateGeneration: GenerationProvider {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(["input": CanonicalValue.object(values)])
-        return PreparedGeneration(model: request.model, body: body, fingerprint: ReplicateGeneration.fingerprint(model: request.model, body: body))
+        return PreparedGeneration(
+            model: request.model, body: body, fingerprint: ReplicateGeneration.fingerprint(model: request.model, body: body),
+            looseFingerprint: ReplicateGeneration.fingerprint(model: request.model, input: .object(request.input)))
     }
 
     /// A data URL for a small image, else a (reused) upload.
@@ -56,9 +58,15 @@ public struct ReplicateGeneration: GenerationProvider {
         try await client.cancel(id).map { ReplicateGeneration.generation($0) }
     }
 
-    public func findRecent(model: String, createdAfter: String) async throws -> [RemoteGeneration] {
+    public func findRecent(model: String, createdAfter: String, frameFields: [String]) async throws -> [RemoteGeneration] {
         try await client.recentPredictions(createdAfter: createdAfter).map { prediction in
-            ReplicateGeneration.generation(prediction, fingerprint: prediction.inputJSON.map { ReplicateGeneration.fingerprint(model: model, inputJSON: $0) })
+            var generation = ReplicateGeneration.generation(
+                prediction, fingerprint: prediction.inputJSON.map { ReplicateGeneration.fingerprint(model: model, inputJSON: $0) })
+            if let data = prediction.inputJSON, case .object(var input)? = try? JSONDecoder().decode(CanonicalValue.self, from: data) {
+                for field in frameFields { input[field] = nil }
+                generation.looseFingerprint = ReplicateGeneration.fingerprint(model: model, input: .object(input))
+            }
+            return generation
         }
     }
 
@@ -72,6 +80,7 @@ public struct ReplicateGeneration: GenerationProvider {
         case .ambiguousCreate: return .ambiguous
         // Only a definite refusal (a 4xx answer, or a request that provably never left) created nothing.
         case .http(_, _, let status, _): return (400..<500).contains(status) ? .refused : .unknown
+        // A create is retried only while it provably never left, so running out means nothing was sent.
         case .exhausted: return .refused
         case .malformedResponse: return .unknown
         }
@@ -90,9 +99,10 @@ public struct ReplicateGeneration: GenerationProvider {
         case .succeeded: status = .succeeded
         case .failed: status = .failed
         case .canceled, .aborted: status = .canceled
+        case .unknown: status = .unknown(prediction.statusText)
         }
         return RemoteGeneration(
-            id: prediction.id, model: prediction.model, status: status, providerStatus: prediction.status.rawValue, outputs: prediction.outputURLs,
+            id: prediction.id, model: prediction.model, status: status, providerStatus: prediction.statusText, outputs: prediction.outputURLs,
             error: prediction.error, createdAt: prediction.createdAt, outputsRemoved: prediction.dataRemoved, computeSeconds: prediction.predictTime,
             fingerprint: fingerprint)
     }
@@ -104,6 +114,10 @@ public struct ReplicateGeneration: GenerationProvider {
             return Digest.of(body).hex
         }
         return Digest.of(string: model + "\n" + input.canonicalText).hex
+    }
+
+    static func fingerprint(model: String, input: CanonicalValue) -> String {
+        Digest.of(string: model + "\n" + input.canonicalText).hex
     }
 
     static func fingerprint(model: String, inputJSON: Data) -> String {

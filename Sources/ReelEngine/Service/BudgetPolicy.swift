@@ -1,5 +1,6 @@
 import Foundation
 import ReelBasics
+import ReelCache
 import ReelGraph
 import ReelLedger
 import ReelManifest
@@ -17,12 +18,17 @@ public enum BudgetPolicy {
     /// - Parameter warn: receives the refusal when `keepGoing` builds what fits anyway.
     /// - Throws: `BudgetRefusal` when the estimate exceeds the headroom (unless `keepGoing`).
     static func gate(
-        for plan: Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool,
+        for plan: Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool, actions: any ActionCache,
         warn: (String) -> Void
     ) async throws -> SpendGate? {
         let needs = ProviderSetup.needs(plan, campaign: campaign)
-        guard plan.estimatedUSD > 0 || needs.selector || needs.generator else { return nil }
+        let paid = plan.estimatedUSD > 0 || needs.selector || needs.generator
+        // Reservations an earlier build left open after recording its result are settled first
+        // (even when nothing paid runs now), from what the action records say was spent.
+        if !paid && !FileManager.default.fileExists(atPath: ledgerPath.pathString) { return nil }
         let ledger = try Ledger(path: ledgerPath)
+        try await SpendRecovery.settleRecorded(ledger: ledger, campaign: campaign.campaign.id, actions: actions, now: Date())
+        guard paid else { return nil }
         let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, caps: caps(campaign.budget, maxUSD: maxUSD))
         let (committed, campaignHeadroom, runCap) = try await gate.headroom()
         // Work an interrupted run already reserved is taken over, not paid again: don't count it twice.
@@ -60,7 +66,9 @@ public enum FrozenPolicy {
     public static func problems(_ plan: Plan, workspace: Workspace) -> [String] {
         let locked = workspace.previous
         var problems: [String] = []
-        if workspace.lockfile == nil { problems.append("there is no lockfile (\(workspace.campaign.lockfilePath.basename)); build once without --frozen and commit it") }
+        if let problem = workspace.lockfileProblem {
+            problems.append("the lockfile \(workspace.campaign.lockfilePath.basename) cannot be read (\(problem)); resolve the merge conflict or fix it")
+        } else if workspace.lockfile == nil { problems.append("there is no lockfile (\(workspace.campaign.lockfilePath.basename)); build once without --frozen and commit it") }
         for node in plan.nodes where node.state == .stale {
             if node.estimatedUSD > 0 {
                 problems.append("\(node.id) would be generated (~\(usd(node.estimatedUSD))): \(node.reason)")

@@ -32,12 +32,29 @@ public struct BuildRequest: Sendable {
     public var cancelOnInterrupt: Bool
     /// Write each campaign's HTML storyboard after its build.
     public var storyboard: Bool
+    /// Build only this shard's clips (`--shard i/n`).
+    public var shard: ShardSpec?
+    /// Build features and selection only (the job before the shards, for a paid selector).
+    public var selectOnly: Bool
+    /// Refuse, listing the nodes, if anything paid would run (the final job of a sharded build).
+    public var noSpend: Bool
+    /// With `noSpend`: how many shards built the clips, to name the one that should have built a
+    /// missing clip.
+    public var shardCount: Int?
+    /// Hosts named only in a manifest's `base_url` that may receive credentials (`--allow-host`).
+    public var allowedHosts: [String]
 
     public init(
         manifests: [ManifestRef], paths: ProjectPaths.Overrides = ProjectPaths.Overrides(), forced: [String] = [], forceAll: Bool = false,
         frozen: Bool = false, keepGoing: Bool = false, jobs: Int? = nil, maxUSD: Double? = nil, cancelOnInterrupt: Bool = false,
-        storyboard: Bool = true
+        storyboard: Bool = true, shard: ShardSpec? = nil, selectOnly: Bool = false, noSpend: Bool = false, shardCount: Int? = nil,
+        allowedHosts: [String] = []
     ) {
+        self.allowedHosts = allowedHosts
+        self.shard = shard
+        self.selectOnly = selectOnly
+        self.noSpend = noSpend
+        self.shardCount = shardCount
         self.manifests = manifests
         self.paths = paths
         self.forced = forced
@@ -94,8 +111,14 @@ public enum BuildServiceError: Error, Sendable, CustomStringConvertible {
     case frozen([String])
     /// The plan does not fit a budget cap.
     case budget(BudgetRefusal)
-    /// A node id on the command line names no node.
-    case unknownNode(String, known: [String])
+    /// A manifest glob matched no file.
+    case noManifests(String)
+    /// `--no-spend`, and something paid would run.
+    case wouldSpend([String])
+    /// A shard cannot start: the pairs are not chosen yet and choosing them costs money.
+    case selectionFirst([String])
+    /// A node id on the command line (`--force`) names no node: a usage error.
+    case unknownNode(String, nodes: String)
 
     public var description: String {
         switch self {
@@ -107,9 +130,16 @@ public enum BuildServiceError: Error, Sendable, CustomStringConvertible {
             return "--frozen: this build would spend or change the lockfile:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
         case .budget(let refusal):
             return "\(refusal)"
-        case .unknownNode(let id, let known):
-            let shown = known.prefix(8).joined(separator: ", ")
-            return "no node '\(id)' in this build; nodes are: \(shown)\(known.count > 8 ? ", …" : "") (see `reel plan`)"
+        case .wouldSpend(let nodes):
+            return "--no-spend: these paid nodes are not in the cache:\n" + nodes.map { "  \($0)" }.joined(separator: "\n")
+                + "\ncheck that every shard job succeeded and uploaded to the shared cache"
+        case .selectionFirst(let campaigns):
+            return "the pairs of \(campaigns.joined(separator: ", ")) are not chosen yet and the selector is paid: run "
+                + "`reel build --select-only` once in a job before the shards, so every shard builds from the same selection"
+        case .noManifests(let pattern):
+            return "'\(pattern)' matches no manifest; check the pattern (quote it, so the shell leaves it to Reel)"
+        case .unknownNode(let id, let nodes):
+            return "--force \(id): no such node in this campaign (nodes: \(nodes))"
         }
     }
 }

@@ -39,15 +39,29 @@ public struct BuildService: Sendable {
         ProjectPaths.resolve(from: campaign.manifestPath.parent, overrides: overrides, environment: environment)
     }
 
-    /// Opens a campaign's workspace (cache, asset digests, ffmpeg identity, lockfile).
-    /// - Throws: `BuildServiceError.setup` naming what failed.
+    /// Opens a campaign's workspace (cache, asset digests, image checks, ffmpeg identity, lockfile).
     /// With a remote cache configured (`REEL_REMOTE_CACHE` / `--remote-cache`), it is the local
     /// cache's second tier; nothing is sent to it until a node misses locally.
-    public func open(_ campaign: ResolvedCampaign, overrides: ProjectPaths.Overrides) async throws -> Workspace {
+    /// - Throws: `BuildServiceError.invalidManifest` (reported as diagnostics) when the output would
+    ///   overlap the cache or an image does not decode; `BuildServiceError.setup` naming what failed.
+    public func open(_ campaign: ResolvedCampaign, overrides: ProjectPaths.Overrides, events: @escaping ServiceEventSink) async throws -> Workspace {
+        let display = campaign.manifestPath.relative(to: AbsolutePath.currentDirectory)
+        let cache = paths(for: campaign, overrides: overrides).cache
+        if let problem = OutputConflicts.problem(
+            output: campaign.output, manifestPath: campaign.manifestPath, lockfilePath: campaign.lockfilePath, assets: [],
+            protectedFolders: [(cache, "the cache")], projectRoot: campaign.projectRoot)
+        {
+            events(.diagnostics([.error(problem, at: campaign.manifest.locations["output.path"])]))
+            throw BuildServiceError.invalidManifest(display: display, errors: 1)
+        }
         do {
             let remote = try RemoteCacheConfiguration.from(environment: environment.variables, flags: overrides.remote).map(RemoteTier.init)
-            return try await Workspace.open(
-                campaign, cacheRoot: paths(for: campaign, overrides: overrides).cache, environment: environment, remote: remote)
+            let workspace = try await Workspace.open(campaign, cacheRoot: cache, environment: environment, remote: remote)
+            workspace.store.remote?.report(to: { events(.warning($0)) })
+            return workspace
+        } catch let problems as AssetProblems {
+            events(.diagnostics(problems.diagnostics))
+            throw BuildServiceError.invalidManifest(display: display, errors: problems.diagnostics.filter { $0.severity == .error }.count)
         } catch {
             throw BuildServiceError.setup("\(error)")
         }
@@ -58,8 +72,7 @@ public struct BuildService: Sendable {
         _ manifest: BuildRequest.ManifestRef, overrides: ProjectPaths.Overrides, events: @escaping ServiceEventSink
     ) async throws -> (campaign: ResolvedCampaign, workspace: Workspace, plan: Plan) {
         let campaign = try load(manifest, events: events)
-        let workspace = try await open(campaign, overrides: overrides)
-        workspace.store.remote?.report(to: { events(.warning($0)) })
+        let workspace = try await open(campaign, overrides: overrides, events: events)
         let plan = await workspace.plan()
         workspace.store.flush()
         return (campaign, workspace, plan)
@@ -73,8 +86,7 @@ public struct BuildService: Sendable {
         var prepared: [Prepared] = []
         for manifest in request.manifests {
             let campaign = try load(manifest, events: events)
-            let workspace = try await open(campaign, overrides: request.paths)
-            workspace.store.remote?.report(to: { events(.warning($0)) })
+            let workspace = try await open(campaign, overrides: request.paths, events: events)
             prepared.append(Prepared(campaign: campaign, workspace: workspace, plan: Plan(nodes: [], selection: nil)))
         }
         let forced = try await resolveForced(request.forced, in: prepared)
@@ -87,6 +99,29 @@ public struct BuildService: Sendable {
                 prepared[index].plan = await workspace.plan(forced: forced, forceAll: request.forceAll)
             }
         }
+        if request.noSpend {
+            let assignment = request.shardCount.map { ShardAssignment(plans: prepared.map { ($0.plan, CostEstimator(registry: $0.workspace.registry)) }, count: $0) }
+            let paid = prepared.flatMap { BuildService.paidStaleNodes($0, assignment: assignment, batch: prepared.count > 1) }
+            if !paid.isEmpty { throw BuildServiceError.wouldSpend(paid) }
+        }
+        var clips = ClipScope.all
+        if request.selectOnly {
+            clips = .selectionOnly
+        } else if let shard = request.shard {
+            // Every shard deals the clips out from the same plans, so the selection must be known
+            // first: chosen here when it is free (the local selector), else by a job before the shards.
+            let unchosen = prepared.filter { $0.plan.selection == nil }
+            let paidSelectors = unchosen.filter { ProviderSetup.needs($0.plan, campaign: $0.campaign).selector }
+            if !paidSelectors.isEmpty { throw BuildServiceError.selectionFirst(paidSelectors.map(\.campaign.campaign.id)) }
+            for index in prepared.indices where prepared[index].plan.selection == nil {
+                let engine = BuildEngine(
+                    workspace: prepared[index].workspace, executors: ExecutorSet(),
+                    options: BuildOptions(jobs: request.jobs, keepGoing: request.keepGoing, clips: .selectionOnly), events: { events(.build($0)) })
+                _ = await engine.run(plan: prepared[index].plan)
+                prepared[index].plan = await prepared[index].workspace.plan(forced: forced, forceAll: request.forceAll)
+            }
+            clips = .shard(shard, ShardAssignment(plans: prepared.map { ($0.plan, CostEstimator(registry: $0.workspace.registry)) }, count: shard.count))
+        }
         if request.frozen {
             let problems = prepared.flatMap { FrozenPolicy.problems($0.plan, workspace: $0.workspace) }
             if !problems.isEmpty { throw BuildServiceError.frozen(problems) }
@@ -95,18 +130,58 @@ public struct BuildService: Sendable {
             try await setUpProviders(&prepared[index], request: request, events: events)
         }
 
-        var builds: [CampaignBuild] = []
-        for item in prepared {
-            let options = BuildOptions(jobs: request.jobs, keepGoing: request.keepGoing, forced: forced, forceAll: request.forceAll, frozen: request.frozen)
-            let engine = BuildEngine(
-                workspace: item.workspace, executors: item.executors, options: options, spend: item.spend,
-                events: { events(.build($0)) })
-            let result = await engine.run(plan: item.plan)
-            if !result.interrupted && request.storyboard { await writeStoryboard(result, workspace: item.workspace, events: events) }
-            builds.append(CampaignBuild(campaign: item.campaign, workspace: item.workspace, plan: item.plan, result: result))
-            if result.interrupted || (!result.succeeded && !request.keepGoing) { break }
+        // One scheduler for the whole batch: the campaigns run at once, sharing the cores for local
+        // work and each provider's concurrency; a clip two campaigns share is built once (the
+        // second waits on its node lock and then finds it cached).
+        let scope = clips
+        let shared = SharedRun(
+            localSlots: request.jobs ?? ProcessInfo.processInfo.activeProcessorCount, providers: BuildService.providerLimits(prepared))
+        let builds = await withTaskGroup(of: (Int, CampaignBuild).self) { group in
+            for (index, item) in prepared.enumerated() {
+                group.addTask {
+                    let options = BuildOptions(
+                        jobs: request.jobs, keepGoing: request.keepGoing, forced: forced, forceAll: request.forceAll, frozen: request.frozen,
+                        shared: shared, clips: scope)
+                    let engine = BuildEngine(
+                        workspace: item.workspace, executors: item.executors, options: options, spend: item.spend,
+                        events: { events(.build($0)) })
+                    let result = await engine.run(plan: item.plan)
+                    if !result.completedItsPart && !result.interrupted { shared.stop() }
+                    if !result.interrupted && request.storyboard && scope == .all { await writeStoryboard(result, workspace: item.workspace, events: events) }
+                    return (index, CampaignBuild(campaign: item.campaign, workspace: item.workspace, plan: item.plan, result: result))
+                }
+            }
+            var collected: [(Int, CampaignBuild)] = []
+            for await build in group { collected.append(build) }
+            return collected.sorted { $0.0 < $1.0 }.map(\.1)
         }
         return ServiceResult(campaigns: builds)
+    }
+
+    /// The stale nodes of a campaign that would call a paid provider, for `--no-spend`.
+    static func paidStaleNodes(_ item: Prepared, assignment: ShardAssignment?, batch: Bool) -> [String] {
+        let needs = ProviderSetup.needs(item.plan, campaign: item.campaign)
+        return item.plan.staleNodes.compactMap { node in
+            let paid = node.estimatedUSD > 0 || (node.kind == .select && needs.selector) || (node.kind == .generate && needs.generator)
+            guard paid else { return nil }
+            var line = "\(batch ? node.id.qualified : node.id.rawValue) (~\(usd(node.estimatedUSD))): \(node.reason)"
+            if let assignment, let key = node.key, let owner = assignment.owner(of: key) {
+                line += "; shard \(owner)/\(assignment.count) should have built it"
+            }
+            return line
+        }
+    }
+
+    /// Each paid generation provider's concurrency across the batch: the largest any campaign
+    /// asks for (each campaign still keeps to its own).
+    static func providerLimits(_ prepared: [Prepared]) -> [String: Int] {
+        var limits: [String: Int] = [:]
+        for item in prepared {
+            let generator = item.campaign.generator
+            guard generator.kind != .local, let provider = generator.modelSpec?.provider else { continue }
+            limits[provider] = max(limits[provider] ?? 1, generator.concurrency)
+        }
+        return limits
     }
 
     /// A campaign on its way to being built.
@@ -118,33 +193,51 @@ public struct BuildService: Sendable {
         var spend: SpendGate?
     }
 
-    /// The command line's node ids, each of which must name a node of the build.
+    /// The command line's node ids, each of which must name a node of the build. Before the
+    /// selection is known, any `generate/<n>` is accepted: its pairs are not chosen yet.
     func resolveForced(_ ids: [String], in prepared: [Prepared]) async throws -> Set<NodeID> {
         guard !ids.isEmpty else { return [] }
         // Node ids are known only from a plan (generate nodes depend on the selection).
-        var known: [NodeID] = []
-        for item in prepared { known += await item.workspace.plan().nodes.map(\.id) }
+        var plans: [Plan] = []
+        for item in prepared { plans.append(await item.workspace.plan()) }
+        let known = plans.flatMap { $0.nodes.map(\.id) }
         var forced: Set<NodeID> = []
         for text in ids {
             let id = NodeID(parsing: text)
             let matches = known.filter { id.matches($0) }
-            guard !matches.isEmpty else {
-                throw BuildServiceError.unknownNode(text, known: known.map { prepared.count > 1 ? $0.qualified : $0.rawValue })
+            if !matches.isEmpty {
+                forced.formUnion(matches)
+            } else if id.kind == .generate, plans.contains(where: { $0.selection == nil }) {
+                forced.insert(id)
+            } else {
+                throw BuildServiceError.unknownNode(text, nodes: plans.map(BuildService.describeNodes).joined(separator: "; "))
             }
-            forced.formUnion(matches)
         }
         return forced
+    }
+
+    /// A plan's node ids, with long runs of `features/…` and `generate/<n>` shortened.
+    public static func describeNodes(_ plan: Plan) -> String {
+        var parts: [String] = []
+        let features = plan.nodes.filter { $0.id.kind == .features }.map(\.id.rawValue)
+        let generates = plan.nodes.filter { $0.id.kind == .generate }.map(\.id.rawValue)
+        if features.count > 3 { parts.append("\(features[0]) … \(features[features.count - 1]) (\(features.count) features nodes)") } else { parts += features }
+        if plan.nodes.contains(where: { $0.id.kind == .select }) { parts.append("select") }
+        if generates.count > 3 { parts.append("\(generates[0]) … \(generates[generates.count - 1])") } else { parts += generates }
+        if plan.nodes.contains(where: { $0.id.kind == .combine }) { parts.append("combine") }
+        return parts.joined(separator: ", ")
     }
 
     /// Credentials and the ledger gate, checked before anything is spent.
     func setUpProviders(_ item: inout Prepared, request: BuildRequest, events: ServiceEventSink) async throws {
         do {
+            var options = ProviderSetup.Options.from(environment: environment.variables, cancelOnInterrupt: request.cancelOnInterrupt)
+            options.allowedHosts = request.allowedHosts
             item.executors = try ProviderSetup.executors(
-                for: item.plan, campaign: item.campaign, environment: environment,
-                options: .from(environment: environment.variables, cancelOnInterrupt: request.cancelOnInterrupt), transport: transport)
+                for: item.plan, campaign: item.campaign, environment: environment, options: options, transport: transport)
             item.spend = try await BudgetPolicy.gate(
                 for: item.plan, campaign: item.campaign, ledgerPath: paths(for: item.campaign, overrides: request.paths).ledger,
-                maxUSD: request.maxUSD, keepGoing: request.keepGoing, warn: { events(.warning($0)) })
+                maxUSD: request.maxUSD, keepGoing: request.keepGoing, actions: item.workspace.store.actions, warn: { events(.warning($0)) })
         } catch let refusal as BudgetRefusal {
             throw BuildServiceError.budget(refusal)
         } catch {

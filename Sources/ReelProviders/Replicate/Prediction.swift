@@ -5,10 +5,12 @@ public struct Prediction: Sendable, Equatable, Decodable {
     /// Lifecycle states; `succeeded`, `failed`, `canceled` and `aborted` are terminal.
     public enum Status: String, Sendable, Equatable, Decodable {
         case starting, processing, succeeded, failed, canceled, aborted
+        /// A status this version does not know (`statusText` has it): an error, never "processing".
+        case unknown
 
         public var isTerminal: Bool {
             switch self {
-            case .starting, .processing: return false
+            case .starting, .processing, .unknown: return false
             case .succeeded, .failed, .canceled, .aborted: return true
             }
         }
@@ -17,6 +19,8 @@ public struct Prediction: Sendable, Equatable, Decodable {
     public var id: String
     public var model: String?
     public var status: Status
+    /// The status as the API wrote it.
+    public var statusText: String
     /// The output file URLs (a single string or an array in the API; empty when none or removed).
     public var outputURLs: [String]
     public var error: String?
@@ -42,8 +46,9 @@ public struct Prediction: Sendable, Equatable, Decodable {
         id = try container.decode(String.self, forKey: .id)
         model = try container.decodeIfPresent(String.self, forKey: .model)
         let statusText = try container.decode(String.self, forKey: .status)
-        // A status this version does not know (a new queueing state) is treated as still running.
-        self.status = Status(rawValue: statusText) ?? .processing
+        // A status this version does not know is reported as such, never guessed to be "processing".
+        self.status = Status(rawValue: statusText) ?? .unknown
+        self.statusText = statusText
         if let single = try? container.decodeIfPresent(String.self, forKey: .output) {
             outputURLs = [single]
         } else if let many = try? container.decodeIfPresent([String].self, forKey: .output) {
@@ -62,6 +67,7 @@ public struct Prediction: Sendable, Equatable, Decodable {
         self.id = id
         self.model = nil
         self.status = status
+        self.statusText = status.rawValue
         self.outputURLs = outputURLs
         self.error = error
         self.createdAt = nil

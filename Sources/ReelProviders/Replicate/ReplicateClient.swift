@@ -70,10 +70,14 @@ public struct ReplicateClient: Sendable {
         }
     }
 
-    /// `POST /predictions/{id}/cancel`.
+    /// How a cancel is retried: briefly (it runs while the user waits for Ctrl-C to take effect).
+    public static let cancelPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(200), maxDelay: .seconds(1))
+
+    /// `POST /predictions/{id}/cancel`, with a short bounded retry (`cancelPolicy`) and timeout.
     public func cancel(_ id: String) async throws -> Prediction? {
         let target = url("predictions/\(id)/cancel")
-        let response = try await http.send(HTTPRequest(method: "POST", url: target, headers: headers(), timeout: timeout), mode: .idempotent)
+        let brief = HTTPClient(transport: http.transport, policy: ReplicateClient.cancelPolicy, clock: http.clock)
+        let response = try await brief.send(HTTPRequest(method: "POST", url: target, headers: headers(), timeout: min(timeout, 5)), mode: .idempotent)
         guard response.status == 200 else { throw error(response, method: "POST", url: target) }
         return try? decode(Prediction.self, from: response, url: target)
     }
