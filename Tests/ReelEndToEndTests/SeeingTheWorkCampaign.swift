@@ -52,9 +52,23 @@ struct SeeingCampaign {
         try FileManager.default.copyItem(atPath: Fixtures.photos.appending(photo).pathString, toPath: destination)
     }
 
-    /// Writes `assets/<asset>.jpg` with bytes no decoder accepts: the local animatic fails on it.
+    /// Adds `assets/<asset>.jpg` on which the local animatic fails. A file that does not decode is
+    /// now refused when planning (issue 10), so the image is a good photo and an `ffmpeg` wrapper on
+    /// the campaign's `PATH` fails every encode that reads it, as a damaged frame would.
     func addUndecodableImage(_ asset: String) throws {
-        try writeFile("this is not a JPEG, whatever its name says\n", to: directory.appending("assets/\(asset).jpg"))
+        try FileManager.default.copyItem(
+            atPath: Fixtures.photos.appending("hubble_deep_field.jpg").pathString, toPath: directory.appending("assets/\(asset).jpg").pathString)
+        let tools = directory.appending(".tools")
+        try FileManager.default.createDirectory(atPath: tools.pathString, withIntermediateDirectories: true)
+        let ffmpeg = try #require(ExecutableSearch.find("ffmpeg"))
+        try writeFile("""
+            #!/bin/sh
+            for arg in "$@"; do
+              case "$arg" in */assets/\(asset).jpg) echo "[mjpeg @ 0x5581] \(asset).jpg: invalid frame data" >&2; exit 1;; esac
+            done
+            exec \(ffmpeg.pathString) "$@"
+            """, to: tools.appending("ffmpeg"))
+        chmod(tools.appending("ffmpeg").pathString, 0o755)
     }
 
     /// The digest of an asset's bytes, as keys and `reel explain` show it.
@@ -63,10 +77,15 @@ struct SeeingCampaign {
     }
 
     var environment: [String: String] {
-        [
+        var variables = [
             "REEL_CACHE_DIR": directory.appending(".reel/cache").pathString,
             "REEL_LEDGER": directory.appending(".reel/ledger.sqlite").pathString,
         ]
+        let tools = directory.appending(".tools")
+        if FileManager.default.fileExists(atPath: tools.appending("ffmpeg").pathString) {
+            variables["PATH"] = tools.pathString + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        }
+        return variables
     }
 
     /// Runs `reel` in the project (`NO_COLOR=1`; standard error is a file, so no live view).
