@@ -157,6 +157,10 @@ struct ReportBrowserTests {
             #expect(noop.exitCode == 0)
             #expect(!noop.stderr.contains("storyboard:"), "\(noop.stderr)")
             #expect(try FileManager.default.attributesOfItem(atPath: index.pathString)[.modificationDate] as? Date == written)
+            // And so does the next one (which takes the quick check of the page's sources).
+            let again = try await ReelBinary.run(["build", "reel.yaml"], in: directory, environment: env)
+            #expect(again.exitCode == 0 && !again.stderr.contains("storyboard:"), "\(again.stderr)")
+            #expect(try FileManager.default.attributesOfItem(atPath: index.pathString)[.modificationDate] as? Date == written)
 
             // A brand edit rebuilds nothing (the local animatic ignores the voice) but changes the page.
             try writeFile(manifest("calm and precise"), to: directory.appending("reel.yaml"))

@@ -40,11 +40,38 @@ public struct ReportWriter: Sendable {
             guard parts.count == 2 else { continue }
             if parts[0] == Session.contentKey {
                 content = parts[1]
-            } else if !fileSystem.exists(data.directory.appending(parts[0])) {
+            } else if parts[0] != Session.sourcesKey, !fileSystem.exists(data.directory.appending(parts[0])) {
                 return false
             }
         }
         return content == ReportWriter.contentDigest(data)
+    }
+
+    /// Whether the page at `directory` was written (or found current) from the same `sources`
+    /// (`Storyboard.sourcesDigest`), and every file it placed is still there.
+    func isCurrent(directory: AbsolutePath, sources: String) -> Bool {
+        guard let stateFile, let text = try? fileSystem.readText(stateFile),
+            fileSystem.exists(directory.appending("index.html"))
+        else { return false }
+        var found: String?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            if parts[0] == Session.sourcesKey {
+                found = parts[1]
+            } else if parts[0] != Session.contentKey, !fileSystem.exists(directory.appending(parts[0])) {
+                return false
+            }
+        }
+        return found == sources
+    }
+
+    /// Records the sources the current page was made from (see `isCurrent(directory:sources:)`).
+    func remember(sources: String) {
+        guard let stateFile, let text = try? fileSystem.readText(stateFile) else { return }
+        let kept = text.split(separator: "\n").filter { !$0.hasPrefix(Session.sourcesKey + "\t") }.map(String.init)
+        let updated = ([Session.sourcesKey + "\t" + sources] + kept).joined(separator: "\n") + "\n"
+        if updated != text { try? fileSystem.writeAtomically(Data(updated.utf8), to: stateFile, durable: false) }
     }
 
     /// A digest of what the page shows, times and cache states aside.
@@ -114,6 +141,7 @@ extension ReportWriter {
         var stamps: [String: String]
         var fileSystem: any FileSystem { writer.fileSystem }
         static let contentKey = "#content"
+        static let sourcesKey = "#sources"
         /// Bumped when a picture's recipe changes, so old pictures are remade.
         static let recipe = "report-1"
 
@@ -124,7 +152,7 @@ extension ReportWriter {
             var stamps: [String: String] = [:]
             for line in text.split(separator: "\n") {
                 let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
-                if parts.count == 2, parts[0] != Session.contentKey { stamps[parts[0]] = parts[1] }
+                if parts.count == 2, !parts[0].hasPrefix("#") { stamps[parts[0]] = parts[1] }
             }
             self.stamps = stamps
         }
