@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Reel needs on Debian/Ubuntu: ffmpeg (and ffprobe) to render, SQLite's headers for the
 # spend ledger (GRDB links the system SQLite); with --test, also what
-# the test suite uses (Python's jsonschema for the schema agreement test, chromium for the report test).
+# the test suite uses (Python's jsonschema for the schema agreement test, chromium for the report test,
+# PostgreSQL for the shared-ledger tests, which start their own server as an unprivileged user).
 set -euo pipefail
 
 packages=()
@@ -12,6 +13,10 @@ if [[ "${1:-}" == "--test" ]]; then
   # The storyboard test opens the HTML report in a real headless browser (Debian's chromium plays
   # H.264); fonts-liberation so its text renders without the package's recommends.
   command -v chromium >/dev/null 2>&1 || packages+=(chromium fonts-liberation)
+  # The shared ledger tests run a real PostgreSQL (initdb/postgres under /usr/lib/postgresql/*/bin).
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || packages+=(postgresql)
+  # runuser/useradd start it as an unprivileged user when the tests run as root.
+  command -v runuser >/dev/null 2>&1 || packages+=(util-linux)
 fi
 
 if ((${#packages[@]})); then
