@@ -11,7 +11,9 @@ struct ManifestOptions: ParsableArguments {
     @Option(name: .customLong("cache-dir"), help: "The cache folder (default: <project>/.reel/cache, or $REEL_CACHE_DIR).")
     var cacheDir: String?
 
-    @Option(name: .customLong("ledger"), help: "The spend ledger (default: <project>/.reel/ledger.sqlite, or $REEL_LEDGER).")
+    @Option(
+        name: .customLong("ledger"),
+        help: "The spend ledger: a file, or a postgres:// URL shared by a team (default: $REEL_LEDGER_URL, $REEL_LEDGER, or <project>/.reel/ledger.sqlite).")
     var ledger: String?
 
     /// The manifest as an absolute path.

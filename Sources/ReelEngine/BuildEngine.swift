@@ -39,12 +39,18 @@ public struct BuildEngine: Sendable {
     public let events: BuildEventSink
     /// The ledger gate for paid nodes; `nil` when nothing can cost money.
     public let spend: SpendGate?
+    /// The shared journal and node claims (a database); `nil`: the cache's journal and `flock`s.
+    public let coordination: Coordination?
 
-    public init(workspace: Workspace, executors: ExecutorSet, options: BuildOptions, spend: SpendGate? = nil, events: @escaping BuildEventSink) {
+    public init(
+        workspace: Workspace, executors: ExecutorSet, options: BuildOptions, spend: SpendGate? = nil, coordination: Coordination? = nil,
+        events: @escaping BuildEventSink
+    ) {
         self.workspace = workspace
         self.executors = executors
         self.options = options
         self.spend = spend
+        self.coordination = coordination
         self.events = events
     }
 
@@ -145,23 +151,32 @@ public struct BuildEngine: Sendable {
             events(.cached(spec.id, label: spec.label))
             return
         }
-        let layout = workspace.store.layout
         let label = spec.label
-        let lock: NodeLock
+        // Paid nodes are claimed where every runner sees the claim (the shared database, when
+        // configured); free ones only need this machine's lock.
+        let paid = isPaid(spec)
+        let claims: any NodeClaims = (paid ? coordination?.claims : nil) ?? LocalNodeClaims(layout: workspace.store.layout)
+        let claim: any NodeClaim
         do {
-            lock = try await NodeLock.acquire(spec.key, layout: layout) { [events] in events(.waiting(spec.id, label: label)) }
+            claim = try await claims.claim(spec.key, nodeID: spec.id.rawValue) { [events] in events(.waiting(spec.id, label: label)) }
         } catch {
-            book.fail(spec, message: Task.isCancelled ? "interrupted" : "cannot lock \(spec.id): \(error)", events: events)
+            book.fail(spec, message: Task.isCancelled ? "interrupted" : "not started: cannot claim \(spec.id): \(error)", events: events)
             return
         }
-        defer { lock.release() }
+        await processClaimed(spec, reason: reason, paid: paid, book: book)
+        await claim.release()
+    }
+
+    /// A claimed node: re-check the cache (another runner may have just built it), then execute
+    /// and record, with the spend reserved before and settled after.
+    func processClaimed(_ spec: NodeSpec, reason: RunReason, paid: Bool, book: OutcomeBook) async {
         if reason != .forced {
             switch await workspace.store.lookup(spec.key) {
             case .hit(let result):
                 book.record(NodeOutcome(id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, spec: spec, result: result))
                 events(.cached(spec.id, label: spec.label))
                 return
-            case .unavailable(let why) where isPaid(spec):
+            case .unavailable(let why) where paid:
                 book.fail(spec, message: BuildEngine.failClosed(why), reason: .cacheUnavailable(why), events: events)
                 return
             default:
@@ -171,12 +186,12 @@ public struct BuildEngine: Sendable {
         events(.started(spec.id, label: spec.label))
         let clock = ContinuousClock()
         let started = clock.now
+        let journal: any JournalStore = coordination?.journal ?? PredictionJournal(layout: workspace.store.layout, fileSystem: workspace.environment.fileSystem)
         let context = ExecutionContext(
             environment: workspace.environment, store: workspace.store,
             upstream: Dictionary(uniqueKeysWithValues: spec.dependencies.compactMap { id in book.outcome(id)?.result.map { (id, $0) } }),
-            events: events)
+            events: events, journal: coordination?.journal)
         let estimate = CostEstimator(registry: workspace.registry).estimate(spec)
-        let journal = PredictionJournal(layout: layout, fileSystem: workspace.environment.fileSystem)
         let executor: any NodeExecutor
         do {
             executor = try executors.executor(for: spec)
@@ -187,7 +202,7 @@ public struct BuildEngine: Sendable {
         var reservation: Reservation?
         if let spend, estimate > 0 || executor.isPaid {
             do {
-                let resuming = journal.entry(for: spec.key) != nil
+                let resuming = try await journal.entry(for: spec.key) != nil
                 reservation = try await spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
             } catch {
                 book.fail(spec, message: "not started: \(error)", reason: reason, events: events)
@@ -203,7 +218,11 @@ public struct BuildEngine: Sendable {
             try await workspace.store.store(record)
             // Only now that the result is recorded may the journal forget the prediction, and the
             // spend be settled (a failure before this point keeps both, for the next run).
-            journal.remove(spec.key)
+            do {
+                try await journal.remove(spec.key)
+            } catch {
+                events(.note("\(spec.id): could not clear its journal entry (\(error)); the next build finds the result in the cache"))
+            }
             if let held = reservation, let spend {
                 reservation = nil
                 let usd = await spend.settle(held, outcome: outcome, now: workspace.environment.now())
@@ -217,7 +236,14 @@ public struct BuildEngine: Sendable {
             events(.built(spec.id, label: spec.label, seconds: seconds))
         } catch {
             if let reservation, let spend {
-                await spend.failed(reservation, error: error, inFlight: journal.entry(for: spec.key) != nil, now: workspace.environment.now())
+                // A journal that cannot be read counts as in flight: the reservation is kept.
+                let inFlight: Bool
+                do {
+                    inFlight = try await journal.entry(for: spec.key) != nil
+                } catch {
+                    inFlight = true
+                }
+                await spend.failed(reservation, error: error, inFlight: inFlight, now: workspace.environment.now())
             }
             let message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             book.fail(spec, message: message, reason: reason, events: events)

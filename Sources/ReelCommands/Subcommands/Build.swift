@@ -70,7 +70,7 @@ extension ReelCommand {
                 frozen: frozen, keepGoing: keepGoing, jobs: jobs, maxUSD: maxUSD, cancelOnInterrupt: cancelOnInterrupt)
             let quiet = output.quiet
             let storyboards = Mutex<[AbsolutePath]>([])
-            let service = BuildService(environment: environment)
+            let service = BuildService(environment: environment, connector: PostgresConnector())
             let outcome: Result<ServiceResult, any Error> = await InterruptHandler.run {
                 do {
                     return .success(try await service.build(request) { event in

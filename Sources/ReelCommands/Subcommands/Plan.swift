@@ -4,6 +4,7 @@ import ReelBasics
 import ReelEngine
 import ReelGraph
 import ReelLedger
+import ReelLedgerPostgres
 import ReelManifest
 
 extension ReelCommand {
@@ -37,9 +38,20 @@ extension ReelCommand {
             let environment = BuildEnvironment.live()
             let (campaign, _, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
             let caps = BudgetPolicy.caps(campaign.budget, maxUSD: maxUSD)
-            let ledgerPath = CommandSupport.paths(campaign, options: manifestOptions, environment: environment).ledger
-            let committed = FileManager.default.fileExists(atPath: ledgerPath.pathString)
+            let paths = CommandSupport.paths(campaign, options: manifestOptions, environment: environment)
+            let ledgerPath = paths.ledger
+            var committed = FileManager.default.fileExists(atPath: ledgerPath.pathString)
                 ? ((try? Ledger(path: ledgerPath).committed(campaign: campaign.campaign.id)) ?? 0) : 0
+            if case .database(let url, let setting) = paths.ledgerLocation {
+                do {
+                    let shared = try await PostgresConnector.open(url: url, setting: setting, environment: environment)
+                    committed = try await shared.ledger.committed(campaign: campaign.campaign.id)
+                    await shared.database.close()
+                } catch {
+                    Console.err("warning: \(error)")
+                    committed = 0
+                }
+            }
             let budget = PlanRenderer.BudgetView(caps: caps, committed: committed)
             if output.json {
                 Console.json(PlanRenderer.json(plan, campaign: campaign, budget: budget))

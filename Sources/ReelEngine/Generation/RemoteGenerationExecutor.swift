@@ -36,7 +36,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         else {
             throw EngineError.wrongAction(spec.id)
         }
-        let journal = PredictionJournal(layout: context.store.layout, fileSystem: context.environment.fileSystem)
+        let journal = context.journal
         let onRetry: @Sendable (Int, String) -> Void = { attempt, reason in context.events(.retrying(spec.id, attempt: attempt, reason: reason)) }
         var generationID: String?
         var lastStatus: GenerationStatus?
@@ -48,7 +48,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             while !generation.status.isTerminal {
                 if ContinuousClock.now - started > pollDeadline {
                     throw GenerationError.pollDeadline(
-                        id: generation.id, minutes: Int(pollDeadline.inSeconds / 60), journal: context.store.layout.journalPath(spec.key).pathString)
+                        id: generation.id, minutes: Int(pollDeadline.inSeconds / 60), journal: journal.location(of: spec.key))
                 }
                 try await clock.sleep(for: pollInterval)
                 generation = try await provider.status(generation.id, onRetry: onRetry)
@@ -64,13 +64,19 @@ public struct RemoteGenerationExecutor: NodeExecutor {
     /// Ctrl-C: the journal keeps the generation for the next run, unless `--cancel-on-interrupt`
     /// cancels it — and the journal entry goes only when the API confirms it stopped. One that
     /// already succeeded is never cancelled: its clip is paid for, and the next run fetches it.
-    func interrupted(_ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, journal: PredictionJournal, context: ExecutionContext) async {
+    func interrupted(_ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, journal: any JournalStore, context: ExecutionContext) async {
         guard cancelOnInterrupt, lastStatus != .succeeded else {
             if let id = generationID { context.events(.note("\(spec.id): prediction \(id) stays in the journal; the next build resumes it")) }
             return
         }
         // Interrupted mid-create, the id may be unknown: find it by its fingerprint first.
-        let entry = journal.entry(for: spec.key)
+        let entry: JournalEntry?
+        do {
+            entry = try await journal.entry(for: spec.key)
+        } catch {
+            context.events(.note("\(spec.id): cannot read the journal (\(error)); nothing was cancelled"))
+            return
+        }
         let executor = self
         let outcome: (id: String, status: GenerationStatus?)? = await Task.detached {
             var id = generationID ?? entry?.predictionID
@@ -81,7 +87,12 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         }.value
         guard let outcome else { return }
         if let status = outcome.status, [.canceled, .failed].contains(status) {
-            journal.remove(spec.key)
+            do {
+                try await journal.remove(spec.key)
+            } catch {
+                context.events(.note("\(spec.id): prediction \(outcome.id) was cancelled but its journal entry stays (\(error))"))
+                return
+            }
             context.events(.note("\(spec.id): cancelled prediction \(outcome.id)"))
         } else {
             context.events(.note("\(spec.id): could not confirm that prediction \(outcome.id) was cancelled; it stays in the journal"))
@@ -90,22 +101,22 @@ public struct RemoteGenerationExecutor: NodeExecutor {
 
     /// Resumes the journaled generation for this node, or creates one.
     func startOrResume(
-        _ spec: NodeSpec, input: GenerateInput, request: GenerationRequest, journal: PredictionJournal, context: ExecutionContext,
+        _ spec: NodeSpec, input: GenerateInput, request: GenerationRequest, journal: any JournalStore, context: ExecutionContext,
         onRetry: @escaping @Sendable (Int, String) -> Void
     ) async throws -> RemoteGeneration {
-        if let entry = journal.entry(for: spec.key), entry.model == request.model {
+        if let entry = try await journal.entry(for: spec.key), entry.model == request.model {
             if let id = entry.predictionID {
                 context.events(.note("\(spec.id): resuming prediction \(id) from the journal"))
                 do {
                     return try await provider.status(id, onRetry: onRetry)
                 } catch where provider.isNotFound(error) {
                     throw GenerationError.journaledPredictionMissing(
-                        id: id, journal: context.store.layout.journalPath(spec.key).pathString, endpoint: provider.endpoint)
+                        id: id, journal: journal.location(of: spec.key), endpoint: provider.endpoint)
                 }
             }
             if let found = try await reconcile(entry) {
                 context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
-                try journal.record(created(entry, id: found.id, context: context))
+                try await journal.record(created(entry, id: found.id, context: context))
                 return found
             }
         }
@@ -127,7 +138,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         let entry = JournalEntry(
             nodeKey: spec.key, nodeID: spec.id.rawValue, provider: provider.name, model: request.model, state: .creating, predictionID: nil,
             fingerprint: prepared.fingerprint, createdAfter: iso8601(now.addingTimeInterval(-120)), updatedAt: iso8601(now))
-        try journal.record(entry)
+        try await journal.record(entry)
         let generation: RemoteGeneration
         do {
             generation = try await provider.create(prepared, onRetry: onRetry)
@@ -139,18 +150,18 @@ public struct RemoteGenerationExecutor: NodeExecutor {
                 try await clock.sleep(for: .seconds(1))
                 if let found = try? await reconcile(entry) {
                     context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
-                    try journal.record(created(entry, id: found.id, context: context))
+                    try await journal.record(created(entry, id: found.id, context: context))
                     return found
                 }
                 throw error  // the journal keeps `creating`: the next run looks again before creating
             case .refused:
-                journal.remove(spec.key)
+                try await journal.remove(spec.key)
                 throw GenerationError.notCreated("\(error)")
             case .unknown:
                 throw error
             }
         }
-        try journal.record(created(entry, id: generation.id, context: context))
+        try await journal.record(created(entry, id: generation.id, context: context))
         context.events(.note("\(spec.id): prediction \(generation.id) created"))
         return generation
     }
@@ -185,16 +196,16 @@ public struct RemoteGenerationExecutor: NodeExecutor {
 
     /// Downloads, checks and stores a finished generation's output.
     func finish(
-        _ generation: RemoteGeneration, spec: NodeSpec, input: GenerateInput, journal: PredictionJournal, context: ExecutionContext,
+        _ generation: RemoteGeneration, spec: NodeSpec, input: GenerateInput, journal: any JournalStore, context: ExecutionContext,
         onRetry: @escaping @Sendable (Int, String) -> Void
     ) async throws -> ActionOutcome {
         let retention = provider.capabilities.outputRetention.map(RemoteGenerationExecutor.describe)
         guard generation.status == .succeeded else {
-            journal.remove(spec.key)
+            try await journal.remove(spec.key)
             throw GenerationError.predictionEnded(id: generation.id, status: generation.providerStatus, message: generation.error)
         }
         if generation.outputsRemoved {
-            journal.remove(spec.key)
+            try await journal.remove(spec.key)
             throw GenerationError.outputExpired(id: generation.id, retention: retention)
         }
         guard let url = generation.outputs.first else {
@@ -205,7 +216,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         do {
             try await provider.download(url, to: temporary, onRetry: onRetry)
         } catch where provider.isNotFound(error) {
-            journal.remove(spec.key)
+            try await journal.remove(spec.key)
             throw GenerationError.outputExpired(id: generation.id, retention: retention)
         }
         let info: MediaInfo

@@ -16,13 +16,15 @@ public enum BudgetPolicy {
     /// The ledger gate when the plan calls a paid provider (`nil` for free builds).
     /// - Parameter warn: receives the refusal when `keepGoing` builds what fits anyway.
     /// - Throws: `BudgetRefusal` when the estimate exceeds the headroom (unless `keepGoing`).
+    /// - Parameter openLedger: opens the ledger (a file, or the shared database); called only when
+    ///   the plan can spend, so a free build never needs the database.
     static func gate(
-        for plan: Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool,
+        for plan: Plan, campaign: ResolvedCampaign, openLedger: () async throws -> any SpendLedger, maxUSD: Double?, keepGoing: Bool,
         warn: (String) -> Void
     ) async throws -> SpendGate? {
         let needs = ProviderSetup.needs(plan, campaign: campaign)
         guard plan.estimatedUSD > 0 || needs.selector || needs.generator else { return nil }
-        let ledger = try Ledger(path: ledgerPath)
+        let ledger = try await openLedger()
         let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, caps: caps(campaign.budget, maxUSD: maxUSD))
         let (committed, campaignHeadroom, runCap) = try await gate.headroom()
         // Work an interrupted run already reserved is taken over, not paid again: don't count it twice.

@@ -14,10 +14,14 @@ public struct BuildService: Sendable {
     public let environment: BuildEnvironment
     /// HTTP for the provider clients (tests may substitute one).
     public let transport: any HTTPTransport
+    /// Opens a shared ledger database (`--ledger postgres://…`, `REEL_LEDGER_URL`); without one,
+    /// such a setting is refused before anything is spent.
+    public let connector: (any SharedStateConnector)?
 
-    public init(environment: BuildEnvironment, transport: any HTTPTransport = URLSessionTransport()) {
+    public init(environment: BuildEnvironment, transport: any HTTPTransport = URLSessionTransport(), connector: (any SharedStateConnector)? = nil) {
         self.environment = environment
         self.transport = transport
+        self.connector = connector
     }
 
     // MARK: Loading and planning (every command)
@@ -86,7 +90,7 @@ public struct BuildService: Sendable {
         for item in prepared {
             let options = BuildOptions(jobs: request.jobs, keepGoing: request.keepGoing, forced: forced, forceAll: request.forceAll, frozen: request.frozen)
             let engine = BuildEngine(
-                workspace: item.workspace, executors: item.executors, options: options, spend: item.spend,
+                workspace: item.workspace, executors: item.executors, options: options, spend: item.spend, coordination: item.coordination,
                 events: { events(.build($0)) })
             let result = await engine.run(plan: item.plan)
             if !result.interrupted && request.storyboard { await writeStoryboard(result, workspace: item.workspace, events: events) }
@@ -103,6 +107,8 @@ public struct BuildService: Sendable {
         var plan: Plan
         var executors = ExecutorSet()
         var spend: SpendGate?
+        /// The shared journal and claims, when the ledger is a database and the build can spend.
+        var coordination: Coordination?
     }
 
     /// The command line's node ids, each of which must name a node of the build.
@@ -124,19 +130,39 @@ public struct BuildService: Sendable {
     }
 
     /// Credentials and the ledger gate, checked before anything is spent.
-    func setUpProviders(_ item: inout Prepared, request: BuildRequest, events: ServiceEventSink) async throws {
+    func setUpProviders(_ item: inout Prepared, request: BuildRequest, events: @escaping ServiceEventSink) async throws {
         do {
             item.executors = try ProviderSetup.executors(
                 for: item.plan, campaign: item.campaign, environment: environment,
                 options: .from(environment: environment.variables, cancelOnInterrupt: request.cancelOnInterrupt), transport: transport)
+            var coordination: Coordination?
             item.spend = try await BudgetPolicy.gate(
-                for: item.plan, campaign: item.campaign, ledgerPath: paths(for: item.campaign, overrides: request.paths).ledger,
+                for: item.plan, campaign: item.campaign,
+                openLedger: {
+                    switch paths(for: item.campaign, overrides: request.paths).ledgerLocation {
+                    case .file(let path):
+                        return try Ledger(path: path)
+                    case .database(let url, let setting):
+                        let shared = try await openShared(url: url, setting: setting, events: events)
+                        coordination = shared.coordination
+                        return shared.ledger
+                    }
+                },
                 maxUSD: request.maxUSD, keepGoing: request.keepGoing, warn: { events(.warning($0)) })
+            item.coordination = coordination
         } catch let refusal as BudgetRefusal {
             throw BuildServiceError.budget(refusal)
         } catch {
             throw BuildServiceError.setup("\(error)")
         }
+    }
+
+    /// Opens the shared database named by `setting`.
+    func openShared(url: String, setting: String, events: @escaping ServiceEventSink) async throws -> SharedState {
+        guard let connector else {
+            throw BuildServiceError.setup("\(setting) names a shared ledger database, but this build of Reel cannot open one; nothing was spent")
+        }
+        return try await connector.connect(url: url, setting: setting, environment: environment, note: { events(.warning($0)) })
     }
 
     /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists).
