@@ -4,10 +4,11 @@ import ReelBasics
 import ReelLedger
 
 /// The spend ledger in a shared PostgreSQL database, for a team or CI runners on many machines.
-/// A reservation is one transaction that first locks the campaign's row (`SELECT … FOR UPDATE`)
-/// and then the run (an advisory lock), then sums and inserts: reservations for one campaign are
-/// serialised across every runner, as SQLite's `IMMEDIATE` transactions serialise them on one
-/// machine, so no interleaving can take spend past a cap.
+/// A reservation is one statement (the `reel_reserve` function, schema version 2) whose transaction
+/// first locks the campaign's row (`SELECT … FOR UPDATE`) and then the run (an advisory lock),
+/// then sums and inserts: reservations for one campaign are serialised across every runner, as
+/// SQLite's `IMMEDIATE` transactions serialise them on one machine, so no interleaving can take
+/// spend past a cap.
 public final class PostgresLedger: SpendLedger {
     public let database: PostgresDatabase
     /// Who reserves (host and process, or `REEL_RUNNER`): `reel spend` groups by it.
@@ -26,52 +27,23 @@ public final class PostgresLedger: SpendLedger {
         runID: String, campaign: String, nodeID: String, nodeKey: String, provider: String, model: String, estimate: Double,
         caps: BudgetCaps, takeOver: Bool, now: String
     ) async throws -> Reservation {
-        let logger = database.logger
-        let runner = self.runner
-        return try await database.transaction { db in
-            try await db.query("INSERT INTO reel_campaigns (campaign) VALUES (\(campaign)) ON CONFLICT DO NOTHING", logger: logger)
-            try await db.query("SELECT campaign FROM reel_campaigns WHERE campaign = \(campaign) FOR UPDATE", logger: logger)
-            try await db.query("SELECT pg_advisory_xact_lock(hashtext(\("reel-run:" + runID)))", logger: logger)
-            if takeOver {
-                let open = try await db.query(
-                    """
-                    SELECT id, estimated_usd, provider FROM reel_spend
-                    WHERE node_key = \(nodeKey) AND campaign = \(campaign) AND status = 'reserved' ORDER BY id LIMIT 1
-                    """, logger: logger
-                ).collect()
-                if let row = open.first {
-                    let (id, estimated, provider) = try row.decode((Int64, Double, String).self)
-                    try await db.query("UPDATE reel_spend SET run_id = \(runID), runner = \(runner) WHERE id = \(id)", logger: logger)
-                    return Reservation(id: id, nodeKey: nodeKey, estimatedUSD: estimated, provider: provider)
-                }
-            } else {
-                try await db.query(
-                    """
-                    UPDATE reel_spend SET actual_usd = 0, status = 'abandoned', finished_at = \(now)
-                    WHERE node_key = \(nodeKey) AND campaign = \(campaign) AND status = 'reserved'
-                    """, logger: logger)
-            }
-            if let limit = caps.node, estimate > limit + 1e-9 {
-                throw BudgetExceeded.refusal(cap: "budget.clip_max_usd", limit: limit, committed: 0, estimate: estimate)
-            }
-            if let limit = caps.campaign {
-                let committed = try await PostgresLedger.sum(db, "campaign", campaign, logger: logger)
-                if committed + estimate > limit + 1e-9 { throw BudgetExceeded.refusal(cap: "budget.max_usd", limit: limit, committed: committed, estimate: estimate) }
-            }
-            if let limit = caps.run {
-                let committed = try await PostgresLedger.sum(db, "run_id", runID, logger: logger)
-                if committed + estimate > limit + 1e-9 { throw BudgetExceeded.refusal(cap: "the run cap", limit: limit, committed: committed, estimate: estimate) }
-            }
-            let inserted = try await db.query(
+        // One statement (schema version 2's reel_reserve), so one round trip and a short lock.
+        let rows = try await database.withConnection { db in
+            try await db.query(
                 """
-                INSERT INTO reel_spend (run_id, runner, campaign, node_id, node_key, provider, model, estimated_usd, status, started_at)
-                VALUES (\(runID), \(runner), \(campaign), \(nodeID), \(nodeKey), \(provider), \(model), \(estimate), 'reserved', \(now))
-                RETURNING id
-                """, logger: logger
+                SELECT out_id, out_estimate, out_provider, out_cap, out_limit, out_committed FROM reel_reserve(
+                    \(runID), \(runner), \(campaign), \(nodeID), \(nodeKey), \(provider), \(model), \(estimate),
+                    \(caps.campaign), \(caps.run), \(caps.node), \(takeOver), \(now))
+                """, logger: database.logger
             ).collect()
-            guard let id = try inserted.first?.decode(Int64.self) else { throw InternalError("the reservation insert returned no id") }
-            return Reservation(id: id, nodeKey: nodeKey, estimatedUSD: estimate, provider: provider)
         }
+        guard let row = rows.first else { throw InternalError("the shared ledger's reel_reserve returned nothing") }
+        let (id, estimated, reservedProvider, cap, limit, committed) = try row.decode((Int64?, Double, String, String?, Double?, Double?).self)
+        if let cap {
+            throw BudgetExceeded.refusal(cap: cap, limit: limit ?? 0, committed: committed ?? 0, estimate: estimated)
+        }
+        guard let id else { throw InternalError("the shared ledger's reel_reserve returned no reservation") }
+        return Reservation(id: id, nodeKey: nodeKey, estimatedUSD: estimated, provider: reservedProvider)
     }
 
     /// The committed sum over rows whose `column` (`campaign` or `run_id`) is `value`.

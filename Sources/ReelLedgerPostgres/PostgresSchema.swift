@@ -59,6 +59,67 @@ public enum PostgresSchema {
                 expires_at TIMESTAMPTZ NOT NULL)
             """,
         ]),
+        // Reservation as one server-side call: the campaign's row lock is held for the time the
+        // server needs, not for several client round trips. Same checks as `PostgresLedger`'s
+        // transaction; a refusal changes nothing (stale reservations of the node are left out of
+        // the sums, and abandoned only when the new reservation is made).
+        Migration(version: 2, statements: [
+            """
+            CREATE FUNCTION reel_reserve(
+                p_run TEXT, p_runner TEXT, p_campaign TEXT, p_node_id TEXT, p_node_key TEXT, p_provider TEXT, p_model TEXT,
+                p_estimate DOUBLE PRECISION, p_cap_campaign DOUBLE PRECISION, p_cap_run DOUBLE PRECISION, p_cap_node DOUBLE PRECISION,
+                p_take_over BOOLEAN, p_now TEXT)
+            RETURNS TABLE (out_id BIGINT, out_estimate DOUBLE PRECISION, out_provider TEXT, out_cap TEXT, out_limit DOUBLE PRECISION,
+                           out_committed DOUBLE PRECISION)
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                v_open RECORD;
+                v_spent DOUBLE PRECISION;
+                v_id BIGINT;
+            BEGIN
+                INSERT INTO reel_campaigns (campaign) VALUES (p_campaign) ON CONFLICT DO NOTHING;
+                PERFORM 1 FROM reel_campaigns c WHERE c.campaign = p_campaign FOR UPDATE;
+                PERFORM pg_advisory_xact_lock(hashtext('reel-run:' || p_run));
+                IF p_take_over THEN
+                    SELECT s.id, s.estimated_usd, s.provider INTO v_open FROM reel_spend s
+                    WHERE s.node_key = p_node_key AND s.campaign = p_campaign AND s.status = 'reserved' ORDER BY s.id LIMIT 1;
+                    IF FOUND THEN
+                        UPDATE reel_spend s SET run_id = p_run, runner = p_runner WHERE s.id = v_open.id;
+                        RETURN QUERY SELECT v_open.id::BIGINT, v_open.estimated_usd::DOUBLE PRECISION, v_open.provider::TEXT,
+                            NULL::TEXT, NULL::DOUBLE PRECISION, NULL::DOUBLE PRECISION;
+                        RETURN;
+                    END IF;
+                END IF;
+                IF p_cap_node IS NOT NULL AND p_estimate > p_cap_node + 1e-9 THEN
+                    RETURN QUERY SELECT NULL::BIGINT, p_estimate, p_provider, 'budget.clip_max_usd'::TEXT, p_cap_node, 0::DOUBLE PRECISION;
+                    RETURN;
+                END IF;
+                IF p_cap_campaign IS NOT NULL THEN
+                    SELECT COALESCE(SUM(CASE WHEN s.status = 'reserved' THEN s.estimated_usd ELSE COALESCE(s.actual_usd, 0) END), 0) INTO v_spent
+                    FROM reel_spend s WHERE s.campaign = p_campaign AND NOT (s.status = 'reserved' AND s.node_key = p_node_key);
+                    IF v_spent + p_estimate > p_cap_campaign + 1e-9 THEN
+                        RETURN QUERY SELECT NULL::BIGINT, p_estimate, p_provider, 'budget.max_usd'::TEXT, p_cap_campaign, v_spent;
+                        RETURN;
+                    END IF;
+                END IF;
+                IF p_cap_run IS NOT NULL THEN
+                    SELECT COALESCE(SUM(CASE WHEN s.status = 'reserved' THEN s.estimated_usd ELSE COALESCE(s.actual_usd, 0) END), 0) INTO v_spent
+                    FROM reel_spend s WHERE s.run_id = p_run AND NOT (s.status = 'reserved' AND s.node_key = p_node_key AND s.campaign = p_campaign);
+                    IF v_spent + p_estimate > p_cap_run + 1e-9 THEN
+                        RETURN QUERY SELECT NULL::BIGINT, p_estimate, p_provider, 'the run cap'::TEXT, p_cap_run, v_spent;
+                        RETURN;
+                    END IF;
+                END IF;
+                UPDATE reel_spend s SET actual_usd = 0, status = 'abandoned', finished_at = p_now
+                WHERE s.node_key = p_node_key AND s.campaign = p_campaign AND s.status = 'reserved';
+                INSERT INTO reel_spend (run_id, runner, campaign, node_id, node_key, provider, model, estimated_usd, status, started_at)
+                VALUES (p_run, p_runner, p_campaign, p_node_id, p_node_key, p_provider, p_model, p_estimate, 'reserved', p_now)
+                RETURNING id INTO v_id;
+                RETURN QUERY SELECT v_id, p_estimate, p_provider, NULL::TEXT, NULL::DOUBLE PRECISION, NULL::DOUBLE PRECISION;
+            END
+            $$
+            """,
+        ]),
     ]
 
     /// The newest version this Reel knows.

@@ -47,6 +47,26 @@ import Testing
         }
     }
 
+    @Test func anOlderSchemaIsUpgradedInPlaceKeepingItsRows() async throws {
+        let server = try await PostgresServer.shared()
+        let name = try server.makeDatabase()
+        let location = try PostgresLocation(parsing: server.url(database: name), setting: "REEL_LEDGER_URL")
+        let database = try PostgresDatabase(location)
+        #expect(try await PostgresSchema.migrate(database, upTo: 1) == 1)
+        try server.psql(
+            """
+            INSERT INTO reel_spend (run_id, runner, campaign, node_id, node_key, provider, model, estimated_usd, actual_usd, status, started_at)
+            VALUES ('old', 'old-runner', 'c', 'generate/0', 'k0', 'replicate', 'm', 1.0, 0.9, 'settled', 't')
+            """, database: name)
+        await database.close()
+        let shared = try await open(server, database: name)
+        #expect(try server.psql("SELECT max(version) FROM reel_schema_migrations", database: name).trimmingCharacters(in: .whitespacesAndNewlines)
+            == "\(PostgresSchema.latest)")
+        #expect(try await shared.ledger.committed(campaign: "c") == 0.9)
+        await #expect(throws: BudgetExceeded.self) { _ = try await reserve(shared.ledger, key: "k1", estimate: 0.2, caps: BudgetCaps(campaign: 1)) }
+        _ = try await reserve(shared.ledger, key: "k1", estimate: 0.1, caps: BudgetCaps(campaign: 1))
+    }
+
     @Test func concurrentOpensOfANewDatabaseMigrateOnce() async throws {
         let server = try await PostgresServer.shared()
         let name = try server.makeDatabase()
