@@ -9,7 +9,11 @@ import ReelLedgerPostgres
 struct PostgresConnector: SharedStateConnector {
     func connect(url: String, setting: String, environment: BuildEnvironment, note: @escaping @Sendable (String) -> Void) async throws -> SharedState {
         let shared = try await PostgresConnector.open(url: url, setting: setting, environment: environment, note: note)
-        return SharedState(ledger: shared.ledger, coordination: Coordination(journal: shared.journal, claims: shared.claims))
+        let ledger = shared.ledger
+        return SharedState(
+            ledger: ledger,
+            coordination: Coordination(
+                journal: shared.journal, claims: shared.claims, paidFor: { campaign, key in try await ledger.paidFor(campaign: campaign, nodeKey: key) }))
     }
 
     static func open(url: String, setting: String, environment: BuildEnvironment, note: @escaping @Sendable (String) -> Void = { _ in }) async throws

@@ -183,6 +183,21 @@ public struct BuildEngine: Sendable {
                 break
             }
         }
+        // With a shared ledger, a paid node another runner already paid for (and that this
+        // runner's cache cannot see) is not paid for again silently.
+        if paid, reason != .forced, let coordination, let spend {
+            do {
+                if let who = try await coordination.paidFor(spend.campaign, spec.key.hex) {
+                    book.fail(spec, message: "not started: \(spec.id) was already paid for (\(who)), but its result is not in this "
+                        + "runner's cache; share the cache between runners (REEL_CACHE_DIR or the remote cache), or use --force \(spec.id) to pay for it again",
+                        reason: reason, events: events)
+                    return
+                }
+            } catch {
+                book.fail(spec, message: "not started: cannot check the shared ledger for \(spec.id): \(error)", reason: reason, events: events)
+                return
+            }
+        }
         events(.started(spec.id, label: spec.label))
         let clock = ContinuousClock()
         let started = clock.now

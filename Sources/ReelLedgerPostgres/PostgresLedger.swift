@@ -99,6 +99,22 @@ public final class PostgresLedger: SpendLedger {
         try await rows(campaign: campaign).filter { $0.status == "reserved" }
     }
 
+    /// Who settled a paid call for this node key of the campaign, if anyone did: `runner <name>,
+    /// prediction <id>, <finished at>` of the latest.
+    public func paidFor(campaign: String, nodeKey: String) async throws -> String? {
+        try await database.withConnection { db in
+            let rows = try await db.query(
+                """
+                SELECT runner, prediction_id, finished_at FROM reel_spend
+                WHERE campaign = \(campaign) AND node_key = \(nodeKey) AND status = 'settled' ORDER BY id DESC LIMIT 1
+                """, logger: database.logger
+            ).collect()
+            guard let row = rows.first else { return nil }
+            let (runner, prediction, finished) = try row.decode((String, String?, String?).self)
+            return "by runner \(runner)" + (prediction.map { ", prediction \($0)" } ?? "") + (finished.map { ", at \($0)" } ?? "")
+        }
+    }
+
     /// Every row with the runner that reserved it, oldest first (for `reel spend` by runner).
     public func runnerRows(campaign: String?) async throws -> [(row: SpendRow, runner: String)] {
         try await database.withConnection { db in

@@ -211,6 +211,24 @@ struct SharedLedgerTests {
         }
     }
 
+    /// Without a shared cache, a runner cannot see what another paid for: it says so instead of
+    /// paying again.
+    @Test func aRunnerThatCannotSeeAPaidResultRefusesToPayAgain() async throws {
+        try await withTeam(runners: 2) { team in
+            team.replicate.defaultScript = .succeeds(afterPolls: 1)
+            let first = try await ReelBinary.run(["build", "reel.yaml", "--json"], in: team.folder(0), environment: team.environment(0))
+            #expect(first.exitCode == 0, "\(first.stderr)")
+            var separate = team.environment(1)
+            separate["REEL_CACHE_DIR"] = team.root.appending("runner-1-own-cache").pathString
+            let second = try await ReelBinary.run(["build", "reel.yaml", "--json", "--keep-going"], in: team.folder(1), environment: separate)
+            #expect(second.exitCode == 1)
+            #expect(team.replicate.createCount == 12, "nothing is paid twice")
+            let failures = ProviderHarness.failures(second)
+            #expect(failures.contains("was already paid for (by runner runner-0"), "\(failures)")
+            #expect(failures.contains("--force"))
+        }
+    }
+
     @Test func anUnreachableDatabaseStopsPaidBuildsButNotFreeOnes() async throws {
         try await withTeam(runners: 1) { team in
             let port = try PostgresServer.unusedPort()

@@ -41,10 +41,18 @@ public enum LedgerLocation: Sendable, Equatable, CustomStringConvertible {
 public struct Coordination: Sendable {
     public var journal: any JournalStore
     public var claims: any NodeClaims
+    /// Who already paid for a node key of a campaign, if anyone did (`nil`: nobody): a runner whose
+    /// cache misses such a node cannot see the result another runner paid for, and must not pay
+    /// again silently.
+    public var paidFor: @Sendable (_ campaign: String, _ nodeKey: String) async throws -> String?
 
-    public init(journal: any JournalStore, claims: any NodeClaims) {
+    public init(
+        journal: any JournalStore, claims: any NodeClaims,
+        paidFor: @escaping @Sendable (_ campaign: String, _ nodeKey: String) async throws -> String? = { _, _ in nil }
+    ) {
         self.journal = journal
         self.claims = claims
+        self.paidFor = paidFor
     }
 }
 
