@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // The shared (team) ledger, journal and node claims; linked only by ReelLedgerPostgres.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Test-only: fake provider servers on 127.0.0.1.
         .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
@@ -95,6 +97,12 @@ let package = Package(
             dependencies: ["CReelCurl", "ReelBasics", "ReelCache", "ReelProviders"],
             swiftSettings: strictSettings
         ),
+        /** The shared ledger, prediction journal and node claims on PostgreSQL (the only module linking postgres-nio). */
+        .target(
+            name: "ReelLedgerPostgres",
+            dependencies: ["ReelBasics", "ReelLedger", "ReelCache", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: strictSettings
+        ),
         /** Actions, the scheduler and the build engine that carries a plan out. */
         .target(
             name: "ReelEngine",
@@ -108,7 +116,7 @@ let package = Package(
             name: "ReelCommands",
             dependencies: [
                 "ReelBasics", "ReelManifest", "ReelGraph", "ReelCache", "ReelRemoteCache", "ReelMedia", "ReelProviders", "ReelLedger",
-                "ReelEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ReelEngine", "ReelLedgerPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
@@ -159,6 +167,11 @@ let package = Package(
         .testTarget(
             name: "ReelLedgerTests",
             dependencies: ["ReelLedger", "ReelTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReelLedgerPostgresTests",
+            dependencies: ["ReelLedgerPostgres", "ReelLedger", "ReelCache", "ReelBasics", "ReelTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

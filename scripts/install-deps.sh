@@ -3,7 +3,8 @@
 # spend ledger (GRDB links the system SQLite), libcurl's headers for the remote cache transport (the
 # library itself is already there: Foundation's networking links it); with --test, also what
 # the test suite uses (Python's jsonschema for the schema agreement test, chromium for the report test,
-# nginx and wsgidav as remote cache servers on 127.0.0.1).
+# nginx and wsgidav as remote cache servers on 127.0.0.1, PostgreSQL for the shared-ledger tests, which
+# start their own server as an unprivileged user).
 set -euo pipefail
 
 packages=()
@@ -20,6 +21,10 @@ if [[ "${1:-}" == "--test" ]]; then
   # tests run their own nginx, in the foreground on a free loopback port; the package's service is
   # not used.
   [[ -x /usr/sbin/nginx ]] || packages+=(nginx)
+  # The shared ledger tests run a real PostgreSQL (initdb/postgres under /usr/lib/postgresql/*/bin).
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || packages+=(postgresql)
+  # runuser/useradd start it as an unprivileged user when the tests run as root.
+  command -v runuser >/dev/null 2>&1 || packages+=(util-linux)
 fi
 
 if ((${#packages[@]})); then

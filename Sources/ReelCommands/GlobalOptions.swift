@@ -15,7 +15,9 @@ struct ManifestOptions: ParsableArguments {
     @Option(name: .customLong("cache-dir"), help: "The cache folder (default: <project>/.reel/cache, or $REEL_CACHE_DIR).")
     var cacheDir: String?
 
-    @Option(name: .customLong("ledger"), help: "The spend ledger (default: <project>/.reel/ledger.sqlite, or $REEL_LEDGER).")
+    @Option(
+        name: .customLong("ledger"),
+        help: "The spend ledger: a file, or a postgres:// URL shared by a team (default: $REEL_LEDGER_URL, $REEL_LEDGER, or <project>/.reel/ledger.sqlite).")
     var ledger: String?
 
     @Option(name: .customLong("remote-cache"), help: "A shared Bazel HTTP remote cache (default: $REEL_REMOTE_CACHE), e.g. https://cache.example.com/reel.")

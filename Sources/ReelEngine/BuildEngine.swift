@@ -48,12 +48,18 @@ public struct BuildEngine: Sendable {
     public let events: BuildEventSink
     /// The ledger gate for paid nodes; `nil` when nothing can cost money.
     public let spend: SpendGate?
+    /// The shared journal and node claims (a database); `nil`: the cache's journal and `flock`s.
+    public let coordination: Coordination?
 
-    public init(workspace: Workspace, executors: ExecutorSet, options: BuildOptions, spend: SpendGate? = nil, events: @escaping BuildEventSink) {
+    public init(
+        workspace: Workspace, executors: ExecutorSet, options: BuildOptions, spend: SpendGate? = nil, coordination: Coordination? = nil,
+        events: @escaping BuildEventSink
+    ) {
         self.workspace = workspace
         self.executors = executors
         self.options = options
         self.spend = spend
+        self.coordination = coordination
         self.events = events
     }
 
@@ -184,36 +190,62 @@ public struct BuildEngine: Sendable {
             return nil
         }
         if let cached, await adopt(cached, spec: spec, book: book) { return nil }
-        let layout = workspace.store.layout
         let label = spec.label
-        let lock: NodeLock
+        // Paid nodes are claimed where every runner sees the claim (the shared database, when
+        // configured); free ones only need this machine's lock.
+        let paid = isPaid(spec)
+        let claims: any NodeClaims = (paid ? coordination?.claims : nil) ?? LocalNodeClaims(layout: workspace.store.layout)
+        let claim: any NodeClaim
         do {
-            lock = try await NodeLock.acquire(spec.key, layout: layout) { [events] in events(.waiting(spec.id, label: label)) }
+            claim = try await claims.claim(spec.key, nodeID: spec.id.rawValue) { [events] in events(.waiting(spec.id, label: label)) }
         } catch {
-            book.fail(spec, message: Task.isCancelled ? "interrupted" : "cannot lock \(spec.id): \(error)", events: events)
+            book.fail(spec, message: Task.isCancelled ? "interrupted" : "not started: cannot claim \(spec.id): \(error)", events: events)
             return nil
         }
-        defer { lock.release() }
+        let refusal = await processClaimed(spec, reason: reason, paid: paid, book: book)
+        await claim.release()
+        return refusal
+    }
+
+    /// A claimed node: re-check the cache (another runner may have just built it), then execute
+    /// and record, with the spend reserved before and settled after.
+    /// - Returns: with `keepGoing`, the budget refusal of a node that did not start; otherwise `nil`.
+    func processClaimed(_ spec: NodeSpec, reason: RunReason, paid: Bool, book: OutcomeBook) async -> String? {
         if reason != .forced {
             switch await workspace.store.lookup(spec.key) {
             case .hit(let result):
                 if await adopt(result, spec: spec, book: book) { return nil }
-            case .unavailable(let why) where isPaid(spec):
+            case .unavailable(let why) where paid:
                 book.fail(spec, message: BuildEngine.failClosed(why), reason: .cacheUnavailable(why), events: events)
                 return nil
             default:
                 break
             }
         }
+        // With a shared ledger, a paid node another runner already paid for (and that this
+        // runner's cache cannot see) is not paid for again silently.
+        if paid, reason != .forced, let coordination, let spend {
+            do {
+                if let who = try await coordination.paidFor(spend.campaign, spec.key.hex) {
+                    book.fail(spec, message: "not started: \(spec.id) was already paid for (\(who)), but its result is not in this "
+                        + "runner's cache; share the cache between runners (REEL_CACHE_DIR or the remote cache), or use --force \(spec.id) to pay for it again",
+                        reason: reason, events: events)
+                    return nil
+                }
+            } catch {
+                book.fail(spec, message: "not started: cannot check the shared ledger for \(spec.id): \(error)", reason: reason, events: events)
+                return nil
+            }
+        }
         events(.started(spec.id, label: spec.label))
         let clock = ContinuousClock()
         let started = clock.now
+        let journal: any JournalStore = coordination?.journal ?? PredictionJournal(layout: workspace.store.layout, fileSystem: workspace.environment.fileSystem)
         let context = ExecutionContext(
             environment: workspace.environment, store: workspace.store,
             upstream: Dictionary(uniqueKeysWithValues: spec.dependencies.compactMap { id in book.outcome(id)?.result.map { (id, $0) } }),
-            events: events)
+            events: events, journal: coordination?.journal)
         let estimate = CostEstimator(registry: workspace.registry).estimate(spec)
-        let journal = PredictionJournal(layout: layout, fileSystem: workspace.environment.fileSystem)
         let executor: any NodeExecutor
         do {
             executor = try executors.executor(for: spec)
@@ -224,7 +256,7 @@ public struct BuildEngine: Sendable {
         var reservation: Reservation?
         if let spend, estimate > 0 || executor.isPaid {
             do {
-                let resuming = try journal.entry(for: spec.key) != nil
+                let resuming = try await journal.entry(for: spec.key) != nil
                 reservation = try await spend.reserve(spec, estimate: estimate, resuming: resuming, now: workspace.environment.now())
             } catch {
                 if options.keepGoing, error is BudgetExceeded { return "\(error)" }
@@ -250,7 +282,11 @@ public struct BuildEngine: Sendable {
             try await workspace.store.store(record)
             // Only now that the result is recorded may the journal forget the prediction, and the
             // spend be settled (a failure before this point keeps both, for the next run).
-            try journal.remove(spec.key)
+            do {
+                try await journal.remove(spec.key)
+            } catch {
+                events(.note("\(spec.id): could not clear its journal entry (\(error)); the next build finds the result in the cache"))
+            }
             if let held = reservation, let spend {
                 reservation = nil
                 do {
@@ -275,8 +311,15 @@ public struct BuildEngine: Sendable {
         } catch {
             var message = error is CancellationError || Task.isCancelled ? "interrupted" : "\(error)"
             if let reservation, let spend {
+                // A journal that cannot be read counts as in flight: the reservation is kept.
+                let inFlight: Bool
                 do {
-                    try await spend.failed(reservation, error: error, inFlight: BuildEngine.inFlight(spec, journal: journal), now: workspace.environment.now())
+                    inFlight = try await journal.entry(for: spec.key) != nil
+                } catch {
+                    inFlight = true
+                }
+                do {
+                    try await spend.failed(reservation, error: error, inFlight: inFlight, now: workspace.environment.now())
                 } catch let ledgerError {
                     message += "; and its spend could not be written to the ledger (\(ledgerError)): its reservation stays open"
                 }
@@ -286,15 +329,7 @@ public struct BuildEngine: Sendable {
         return nil
     }
 
-    /// Whether remote work may still run for the node: its journal entry exists, or cannot be
-    /// read (then it is assumed to, and the reservation stays for the next run).
-    static func inFlight(_ spec: NodeSpec, journal: PredictionJournal) -> Bool {
-        do {
-            return try journal.entry(for: spec.key) != nil
-        } catch {
-            return true
-        }
-    }
+
 
     /// Whether `spec` runs through a paid executor (fail closed: a node without an executor counts
     /// as paid).

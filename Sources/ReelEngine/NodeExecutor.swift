@@ -22,12 +22,23 @@ public struct ExecutionContext: Sendable {
     /// Results of the node's dependencies.
     public var upstream: [NodeID: CachedResult]
     public var events: BuildEventSink
+    /// The shared journal when a database is configured (else the cache's `journal/` folder).
+    public var sharedJournal: (any JournalStore)?
 
-    public init(environment: BuildEnvironment, store: CacheStore, upstream: [NodeID: CachedResult], events: @escaping BuildEventSink) {
+    public init(
+        environment: BuildEnvironment, store: CacheStore, upstream: [NodeID: CachedResult], events: @escaping BuildEventSink,
+        journal: (any JournalStore)? = nil
+    ) {
         self.environment = environment
         self.store = store
         self.upstream = upstream
         self.events = events
+        self.sharedJournal = journal
+    }
+
+    /// Where in-flight remote work is journaled.
+    public var journal: any JournalStore {
+        sharedJournal ?? PredictionJournal(layout: store.layout, fileSystem: environment.fileSystem)
     }
 
     /// Stores a file that the action wrote (moving it into the store).

@@ -25,8 +25,8 @@ struct ProviderConcurrencyTests {
                 output: {path: out/wide.mp4, resolution: 320x180, fps: 24, transition: none}
                 quality: balanced
                 """, to: directory.appending("reel.yaml"))
-            // Every create takes a second to answer, as a busy provider's would.
-            harness.replicate.inject(.slow(.seconds(1)), times: 16, on: .createPrediction)
+            // Every create takes three seconds to answer (long enough that all eight overlap even on a busy machine).
+            harness.replicate.inject(.slow(.seconds(3)), times: 16, on: .createPrediction)
             let result = try await harness.build()
             #expect(result.exitCode == 0, "\(result.stderr)")
             #expect(harness.replicate.createCount == 16)

@@ -106,7 +106,7 @@ extension ReelCommand {
                 allowedHosts: allowHosts)
             let quiet = output.quiet
             let storyboards = Mutex<[AbsolutePath]>([])
-            let service = BuildService(environment: environment)
+            let service = BuildService(environment: environment, connector: PostgresConnector())
             let outcome: Result<ServiceResult, any Error> = await InterruptHandler.run {
                 do {
                     return .success(try await service.build(request) { event in

@@ -5,6 +5,7 @@ import ReelCache
 import ReelEngine
 import ReelGraph
 import ReelLedger
+import ReelLedgerPostgres
 import ReelManifest
 
 extension ReelCommand {
@@ -55,9 +56,20 @@ extension ReelCommand {
             for ref in refs {
                 let (campaign, workspace, plan) = try await CommandSupport.plan(ref, options: manifestOptions, environment: environment, quiet: output.json || output.quiet)
                 let caps = BudgetPolicy.caps(campaign.budget, maxUSD: maxUSD)
-                let ledgerPath = CommandSupport.paths(campaign, options: manifestOptions, environment: environment).ledger
+                let paths = CommandSupport.paths(campaign, options: manifestOptions, environment: environment)
+                let ledgerPath = paths.ledger
                 var committed = 0.0
-                if FileManager.default.fileExists(atPath: ledgerPath.pathString) {
+                if case .database(let url, let setting) = paths.ledgerLocation {
+                    do {
+                        let shared = try await PostgresConnector.open(url: url, setting: setting, environment: environment)
+                        committed = try await shared.ledger.committed(campaign: campaign.campaign.id)
+                        await shared.database.close()
+                    } catch {
+                        // The headroom shown must be right, or not shown at all.
+                        Console.err("error: \(error)")
+                        throw ExitCode.failure
+                    }
+                } else if FileManager.default.fileExists(atPath: ledgerPath.pathString) {
                     do {
                         committed = try await Ledger(path: ledgerPath).committed(campaign: campaign.campaign.id)
                     } catch {

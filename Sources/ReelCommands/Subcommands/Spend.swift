@@ -3,6 +3,7 @@ import Foundation
 import ReelBasics
 import ReelEngine
 import ReelLedger
+import ReelLedgerPostgres
 
 extension ReelCommand {
     /// `reel spend`: what has been spent, by campaign, model and day.
@@ -19,7 +20,9 @@ extension ReelCommand {
                   reel spend --ledger ci/ledger.sqlite
                 """)
 
-        @Option(name: .customLong("ledger"), help: "The ledger file (default: <project>/.reel/ledger.sqlite, or $REEL_LEDGER).")
+        @Option(
+            name: .customLong("ledger"),
+            help: "The ledger file, or a postgres:// URL of the shared ledger (default: $REEL_LEDGER_URL, $REEL_LEDGER, or <project>/.reel/ledger.sqlite).")
         var ledger: String?
 
         @Option(help: "Only this campaign.")
@@ -30,9 +33,23 @@ extension ReelCommand {
 
         func run() async throws {
             // The project's ledger, found from the current folder as `reel build` finds it from a manifest.
-            let path = ProjectPaths.resolve(
-                from: AbsolutePath.currentDirectory, overrides: ProjectPaths.Overrides(ledger: ledger), environment: .live()
-            ).ledger
+            let environment = BuildEnvironment.live()
+            let paths = ProjectPaths.resolve(from: AbsolutePath.currentDirectory, overrides: ProjectPaths.Overrides(ledger: ledger), environment: environment)
+            if case .database(let url, let setting) = paths.ledgerLocation {
+                let rows: [(row: SpendRow, runner: String)]
+                do {
+                    let shared = try await PostgresConnector.open(url: url, setting: setting, environment: environment)
+                    rows = try await shared.ledger.runnerRows(campaign: campaign)
+                    await shared.database.close()
+                } catch {
+                    Console.err("error: cannot read the shared ledger: \(error)")
+                    throw ExitCode.failure
+                }
+                let summary = SpendSummary(rows: rows.map(\.row), runners: rows.map(\.runner))
+                if json { Console.json(summary.json) } else { summary.printText() }
+                return
+            }
+            let path = paths.ledger
             guard FileManager.default.fileExists(atPath: path.pathString) else {
                 if json { Console.json(["total_usd": 0, "rows": 0, "by_campaign": [:], "by_model": [:], "by_day": [:]]) } else {
                     Console.out("no spend recorded (no ledger at \(path.relative(to: AbsolutePath.currentDirectory)))")
@@ -59,6 +76,8 @@ extension ReelCommand {
 /// Totals over ledger rows.
 struct SpendSummary {
     let rows: [SpendRow]
+    /// Who reserved each row (the shared ledger only; the local one has one runner).
+    var runners: [String]? = nil
 
     /// What a row counts: its actual cost, or its estimate while reserved.
     static func amount(_ row: SpendRow) -> Double {
@@ -88,7 +107,18 @@ struct SpendSummary {
             "by_campaign": object(total { $0.campaign }),
             "by_model": object(total { $0.model }),
             "by_day": object(total { String($0.startedAt.prefix(10)) }),
-        ]
+        ].merging(byRunner.map { ["by_runner": object($0)] } ?? [:]) { first, _ in first }
+    }
+
+    /// Totals by runner, when the rows say who ran them.
+    var byRunner: [(String, Double, Int)]? {
+        guard let runners, runners.count == rows.count else { return nil }
+        var totals: [String: (Double, Int)] = [:]
+        for (row, runner) in zip(rows, runners) {
+            let entry = totals[runner, default: (0, 0)]
+            totals[runner] = (entry.0 + SpendSummary.amount(row), entry.1 + 1)
+        }
+        return totals.map { ($0.key, $0.value.0, $0.value.1) }.sorted { $0.0 < $1.0 }
     }
 
     /// Rows counted at their estimate because the real charge is unknown (cancelled after they started).
@@ -100,7 +130,9 @@ struct SpendSummary {
             Console.out(String(format: "  includes $%.2f estimated for %d prediction(s) cancelled after they started (the provider may bill the part that ran; check its dashboard)",
                 flagged.reduce(0) { $0 + ($1.actualUSD ?? 0) }, flagged.count))
         }
-        for (title, groups) in [("By campaign", total { $0.campaign }), ("By model", total { $0.model }), ("By day", total { String($0.startedAt.prefix(10)) })] {
+        var sections = [("By campaign", total { $0.campaign }), ("By model", total { $0.model }), ("By day", total { String($0.startedAt.prefix(10)) })]
+        if let byRunner { sections.append(("By runner", byRunner)) }
+        for (title, groups) in sections {
             Console.out("")
             Console.out("\(title):")
             for (name, amount, calls) in groups {

@@ -39,7 +39,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         else {
             throw EngineError.wrongAction(spec.id)
         }
-        let journal = PredictionJournal(layout: context.store.layout, fileSystem: context.environment.fileSystem)
+        let journal = context.journal
         let onRetry: @Sendable (Int, String) -> Void = { attempt, reason in context.events(.retrying(spec.id, attempt: attempt, reason: reason)) }
         var generationID: String?
         var lastStatus: GenerationStatus?
@@ -52,11 +52,11 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             let started = ContinuousClock.now
             while !generation.status.isTerminal {
                 if case .unknown(let text) = generation.status {
-                    throw GenerationError.unknownStatus(id: generation.id, status: text, journal: context.store.layout.journalPath(spec.key).pathString)
+                    throw GenerationError.unknownStatus(id: generation.id, status: text, journal: journal.location(of: spec.key))
                 }
                 if ContinuousClock.now - started > pollDeadline {
                     throw GenerationError.pollDeadline(
-                        id: generation.id, minutes: Int(pollDeadline.inSeconds / 60), journal: context.store.layout.journalPath(spec.key).pathString)
+                        id: generation.id, minutes: Int(pollDeadline.inSeconds / 60), journal: journal.location(of: spec.key))
                 }
                 try await clock.sleep(for: pollInterval)
                 do {
@@ -65,7 +65,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
                     throw CancellationError()
                 } catch {
                     throw GenerationError.pollFailed(
-                        id: generation.id, journal: context.store.layout.journalPath(spec.key).pathString, detail: "\(error)")
+                        id: generation.id, journal: journal.location(of: spec.key), detail: "\(error)")
                 }
                 lastStatus = generation.status
                 if generation.status == .running { sawRunning = true }
@@ -88,7 +88,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
     /// - Returns: `GenerationError.cancelled` when the provider confirmed the cancellation (saying
     ///   whether it ran, and so may be billed for the part that ran); `nil` otherwise.
     func interrupted(
-        _ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, sawRunning: Bool, frameFields: [String], journal: PredictionJournal,
+        _ spec: NodeSpec, generationID: String?, lastStatus: GenerationStatus?, sawRunning: Bool, frameFields: [String], journal: any JournalStore,
         context: ExecutionContext
     ) async -> GenerationError? {
         guard cancelOnInterrupt, lastStatus != .succeeded else {
@@ -98,7 +98,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         // Interrupted mid-create, the id may be unknown: find it by its fingerprint first.
         let entry: JournalEntry?
         do {
-            entry = try journal.entry(for: spec.key)
+            entry = try await journal.entry(for: spec.key)
         } catch {
             context.events(.note("\(spec.id): \(error)"))
             return nil
@@ -117,7 +117,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             return nil
         }
         do {
-            try journal.remove(spec.key)
+            try await journal.remove(spec.key)
         } catch {
             context.events(.note("\(spec.id): cancelled prediction \(outcome.id), but \(error)"))
             return nil
@@ -131,26 +131,26 @@ public struct RemoteGenerationExecutor: NodeExecutor {
 
     /// Resumes the journaled generation for this node, or creates one.
     func startOrResume(
-        _ spec: NodeSpec, input: GenerateInput, request: GenerationRequest, journal: PredictionJournal, context: ExecutionContext,
+        _ spec: NodeSpec, input: GenerateInput, request: GenerationRequest, journal: any JournalStore, context: ExecutionContext,
         onRetry: @escaping @Sendable (Int, String) -> Void
     ) async throws -> RemoteGeneration {
-        if let entry = try journal.entry(for: spec.key), entry.model == request.model {
+        if let entry = try await journal.entry(for: spec.key), entry.model == request.model {
             if let id = entry.predictionID {
                 context.events(.note("\(spec.id): resuming prediction \(id) from the journal"))
                 do {
                     return try await provider.status(id, onRetry: onRetry)
                 } catch where provider.isNotFound(error) {
                     throw GenerationError.journaledPredictionMissing(
-                        id: id, journal: context.store.layout.journalPath(spec.key).pathString, endpoint: provider.endpoint)
+                        id: id, journal: journal.location(of: spec.key), endpoint: provider.endpoint)
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
-                    throw GenerationError.pollFailed(id: id, journal: context.store.layout.journalPath(spec.key).pathString, detail: "\(error)")
+                    throw GenerationError.pollFailed(id: id, journal: journal.location(of: spec.key), detail: "\(error)")
                 }
             }
             if let found = try await reconcile(entry, frameFields: [request.firstFrameField, request.lastFrameField], spec: spec, journal: journal) {
                 context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
-                try journal.record(created(entry, id: found.id, context: context))
+                try await journal.record(created(entry, id: found.id, context: context))
                 return found
             }
         }
@@ -173,7 +173,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             nodeKey: spec.key, nodeID: spec.id.rawValue, provider: provider.name, model: request.model, state: .creating, predictionID: nil,
             fingerprint: prepared.fingerprint, createdAfter: iso8601(now.addingTimeInterval(-120)), updatedAt: iso8601(now),
             looseFingerprint: prepared.looseFingerprint, frameForms: prepared.frameForms)
-        try journal.record(entry)
+        try await journal.record(entry)
         let generation: RemoteGeneration
         do {
             generation = try await provider.create(prepared, onRetry: onRetry)
@@ -193,18 +193,18 @@ public struct RemoteGenerationExecutor: NodeExecutor {
                 }
                 if let found {
                     context.events(.note("\(spec.id): found prediction \(found.id), whose create response was lost; resuming it"))
-                    try journal.record(created(entry, id: found.id, context: context))
+                    try await journal.record(created(entry, id: found.id, context: context))
                     return found
                 }
                 throw error  // the journal keeps `creating`: the next run looks again before creating
             case .refused:
-                try journal.remove(spec.key)
+                try await journal.remove(spec.key)
                 throw GenerationError.notCreated("\(error)")
             case .unknown:
                 throw error
             }
         }
-        try journal.record(created(entry, id: generation.id, context: context))
+        try await journal.record(created(entry, id: generation.id, context: context))
         context.events(.note("\(spec.id): prediction \(generation.id) created"))
         return generation
     }
@@ -223,8 +223,8 @@ public struct RemoteGenerationExecutor: NodeExecutor {
     /// - Throws: `GenerationError.uncertainMatch` when generations match everything but frames
     ///   Reel cannot compare (the provider rewrote them); `GenerationError.cannotReconcile` when the
     ///   provider cannot list recent generations. Both keep the journal and name it.
-    func reconcile(_ entry: JournalEntry, frameFields: [String], spec: NodeSpec, journal: PredictionJournal) async throws -> RemoteGeneration? {
-        let path = journal.layout.journalPath(entry.nodeKey).pathString
+    func reconcile(_ entry: JournalEntry, frameFields: [String], spec: NodeSpec, journal: any JournalStore) async throws -> RemoteGeneration? {
+        let path = journal.location(of: entry.nodeKey)
         guard provider.capabilities.canListRecent else {
             throw GenerationError.cannotReconcile(
                 node: spec.id.rawValue, label: spec.label, model: entry.model, since: entry.createdAfter, journal: path,
@@ -251,7 +251,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         guard let loose = entry.looseFingerprint else { return nil }
         // Same model, time and non-image inputs, frames not comparable: unless another journal entry
         // already owns it, it may be this node's. Never guess: creating again could pay twice.
-        let claimed = Set(((try? journal.all()) ?? []).compactMap(\.predictionID))
+        let claimed = Set(try await journal.all().compactMap(\.predictionID))
         // A candidate that echoes its frames in the form they were sent was compared in full above:
         // it is another request. Only one whose frames were rewritten cannot be told apart.
         let uncertain = candidates.filter { candidate in
@@ -275,21 +275,21 @@ public struct RemoteGenerationExecutor: NodeExecutor {
 
     /// Downloads, checks and stores a finished generation's output.
     func finish(
-        _ generation: RemoteGeneration, sawRunning: Bool, spec: NodeSpec, input: GenerateInput, journal: PredictionJournal, context: ExecutionContext,
+        _ generation: RemoteGeneration, sawRunning: Bool, spec: NodeSpec, input: GenerateInput, journal: any JournalStore, context: ExecutionContext,
         onRetry: @escaping @Sendable (Int, String) -> Void
     ) async throws -> ActionOutcome {
         let retention = provider.capabilities.outputRetention.map(RemoteGenerationExecutor.describe)
         if generation.status == .canceled {
-            try journal.remove(spec.key)
+            try await journal.remove(spec.key)
             // Cancelled after it started (elsewhere, or by the provider): the part that ran may be billed.
             if sawRunning || (generation.computeSeconds ?? 0) > 0 { throw GenerationError.cancelled(id: generation.id, ran: true) }
         }
         guard generation.status == .succeeded else {
-            try journal.remove(spec.key)
+            try await journal.remove(spec.key)
             throw GenerationError.predictionEnded(id: generation.id, status: generation.providerStatus, message: generation.error)
         }
         if generation.outputsRemoved {
-            try journal.remove(spec.key)
+            try await journal.remove(spec.key)
             throw GenerationError.outputExpired(id: generation.id, retention: retention)
         }
         guard let url = generation.outputs.first else {
@@ -300,7 +300,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         do {
             try await provider.download(url, to: temporary, onRetry: onRetry)
         } catch where provider.isNotFound(error) {
-            try journal.remove(spec.key)
+            try await journal.remove(spec.key)
             throw GenerationError.outputExpired(id: generation.id, retention: retention)
         }
         let info: MediaInfo

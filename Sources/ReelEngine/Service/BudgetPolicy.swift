@@ -17,16 +17,19 @@ public enum BudgetPolicy {
     /// The ledger gate when the plan calls a paid provider (`nil` for free builds).
     /// - Parameter warn: receives the refusal when `keepGoing` builds what fits anyway.
     /// - Throws: `BudgetRefusal` when the estimate exceeds the headroom (unless `keepGoing`).
+    /// - Parameter openLedger: opens the ledger (a file, or the shared database); called only when
+    ///   the plan can spend, so a free build never needs the database.
     static func gate(
-        for plan: Plan, campaign: ResolvedCampaign, ledgerPath: AbsolutePath, maxUSD: Double?, keepGoing: Bool, actions: any ActionCache,
-        warn: (String) -> Void
+        for plan: Plan, campaign: ResolvedCampaign, openLedger: () async throws -> any SpendLedger, ledgerExists: Bool, maxUSD: Double?,
+        keepGoing: Bool, actions: any ActionCache, warn: (String) -> Void
     ) async throws -> SpendGate? {
         let needs = ProviderSetup.needs(plan, campaign: campaign)
         let paid = plan.estimatedUSD > 0 || needs.selector || needs.generator
         // Reservations an earlier build left open after recording its result are settled first
-        // (even when nothing paid runs now), from what the action records say was spent.
-        if !paid && !FileManager.default.fileExists(atPath: ledgerPath.pathString) { return nil }
-        let ledger = try Ledger(path: ledgerPath)
+        // (even when nothing paid runs now, from a ledger that exists), from what the action records
+        // say was spent. A free build never opens a shared database.
+        if !paid && !ledgerExists { return nil }
+        let ledger = try await openLedger()
         try await SpendRecovery.settleRecorded(ledger: ledger, campaign: campaign.campaign.id, actions: actions, now: Date())
         guard paid else { return nil }
         let gate = SpendGate(ledger: ledger, campaign: campaign.campaign.id, caps: caps(campaign.budget, maxUSD: maxUSD))

@@ -15,10 +15,14 @@ public struct BuildService: Sendable {
     public let environment: BuildEnvironment
     /// HTTP for the provider clients (tests may substitute one).
     public let transport: any HTTPTransport
+    /// Opens a shared ledger database (`--ledger postgres://…`, `REEL_LEDGER_URL`); without one,
+    /// such a setting is refused before anything is spent.
+    public let connector: (any SharedStateConnector)?
 
-    public init(environment: BuildEnvironment, transport: any HTTPTransport = URLSessionTransport()) {
+    public init(environment: BuildEnvironment, transport: any HTTPTransport = URLSessionTransport(), connector: (any SharedStateConnector)? = nil) {
         self.environment = environment
         self.transport = transport
+        self.connector = connector
     }
 
     // MARK: Loading and planning (every command)
@@ -147,7 +151,7 @@ public struct BuildService: Sendable {
                         shared: shared, clips: scope)
                     let engine = BuildEngine(
                         workspace: item.workspace, executors: item.executors, options: options, spend: item.spend,
-                        events: { events(.build($0)) })
+                        coordination: item.coordination, events: { events(.build($0)) })
                     let started = ContinuousClock.now
                     let result = await engine.run(plan: item.plan)
                     if !result.completedItsPart && !result.interrupted { shared.stop() }
@@ -206,6 +210,8 @@ public struct BuildService: Sendable {
         var plan: Plan
         var executors = ExecutorSet()
         var spend: SpendGate?
+        /// The shared journal and claims, when the ledger is a database and the build can spend.
+        var coordination: Coordination?
     }
 
     /// The command line's node ids, each of which must name a node of the build. Before the
@@ -244,21 +250,45 @@ public struct BuildService: Sendable {
     }
 
     /// Credentials and the ledger gate, checked before anything is spent.
-    func setUpProviders(_ item: inout Prepared, request: BuildRequest, throttles: Throttles, events: ServiceEventSink) async throws {
+    func setUpProviders(_ item: inout Prepared, request: BuildRequest, throttles: Throttles, events: @escaping ServiceEventSink) async throws {
         do {
             var options = ProviderSetup.Options.from(environment: environment.variables, cancelOnInterrupt: request.cancelOnInterrupt)
             options.allowedHosts = request.allowedHosts
             options.throttles = throttles
             item.executors = try ProviderSetup.executors(
                 for: item.plan, campaign: item.campaign, environment: environment, options: options, transport: transport)
+            var coordination: Coordination?
+            let location = paths(for: item.campaign, overrides: request.paths).ledgerLocation
+            var ledgerExists = false
+            if case .file(let path) = location { ledgerExists = environment.fileSystem.exists(path) }
             item.spend = try await BudgetPolicy.gate(
-                for: item.plan, campaign: item.campaign, ledgerPath: paths(for: item.campaign, overrides: request.paths).ledger,
-                maxUSD: request.maxUSD, keepGoing: request.keepGoing, actions: item.workspace.store.actions, warn: { events(.warning($0)) })
+                for: item.plan, campaign: item.campaign,
+                openLedger: {
+                    switch location {
+                    case .file(let path):
+                        return try Ledger(path: path)
+                    case .database(let url, let setting):
+                        let shared = try await openShared(url: url, setting: setting, events: events)
+                        coordination = shared.coordination
+                        return shared.ledger
+                    }
+                },
+                ledgerExists: ledgerExists, maxUSD: request.maxUSD, keepGoing: request.keepGoing, actions: item.workspace.store.actions,
+                warn: { events(.warning($0)) })
+            item.coordination = coordination
         } catch let refusal as BudgetRefusal {
             throw BuildServiceError.budget(refusal)
         } catch {
             throw BuildServiceError.setup("\(error)")
         }
+    }
+
+    /// Opens the shared database named by `setting`.
+    func openShared(url: String, setting: String, events: @escaping ServiceEventSink) async throws -> SharedState {
+        guard let connector else {
+            throw BuildServiceError.setup("\(setting) names a shared ledger database, but this build of Reel cannot open one; nothing was spent")
+        }
+        return try await connector.connect(url: url, setting: setting, environment: environment, note: { events(.warning($0)) })
     }
 
     /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists),
