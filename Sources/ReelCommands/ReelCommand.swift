@@ -19,7 +19,7 @@ public struct ReelCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 build or manifest failure, 64 usage error, 130 interrupted.
             """,
         version: ReelVersion.current,
-        subcommands: [Validate.self, Plan.self, Build.self, Graph.self, Explain.self, Cache.self, Clean.self, Spend.self, Report.self]
+        subcommands: [Validate.self, Plan.self, Build.self, Reroll.self, Pick.self, Graph.self, Explain.self, Cache.self, Clean.self, Spend.self, Report.self]
     )
 
     public init() {}
