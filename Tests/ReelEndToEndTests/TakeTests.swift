@@ -35,6 +35,14 @@ struct TakeTests {
             try await Fixtures.makeClip(at: other, seconds: 3)
             harness.replicate.outputVideo = URL(fileURLWithPath: other.pathString)
 
+            // The plan first: one paid clip and the combine, nothing spent.
+            let dry = try await ReelBinary.run(["reroll", "generate/1", "reel.yaml", "--dry-run", "--json"], in: directory, environment: harness.environment)
+            #expect(dry.exitCode == 0, "\(dry.stderr)")
+            let planned = (dry.lastJSON?["nodes"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(planned.sorted() == ["combine", "generate/1"])
+            #expect((dry.lastJSON?["estimated_usd"] as? Double ?? 0) > 0)
+            #expect(harness.replicate.createCount == 2)
+
             let reroll = try await ReelBinary.run(["reroll", "generate/1", "reel.yaml", "--json"], in: directory, environment: harness.environment)
             #expect(reroll.exitCode == 0, "\(ProviderHarness.failures(reroll))")
             #expect(harness.replicate.createCount == 3, "exactly one new prediction")

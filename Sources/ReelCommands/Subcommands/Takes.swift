@@ -3,6 +3,7 @@ import Foundation
 import ReelBasics
 import ReelEngine
 import ReelGraph
+import ReelManifest
 
 extension ReelCommand {
     /// `reel reroll generate/3`: a new take of one clip, built (and paid for) like any other node.
@@ -31,11 +32,18 @@ extension ReelCommand {
         @Option(name: .customLong("allow-host"), help: "Let credentials go to this host[:port] named in the manifest's base_url (repeatable).")
         var allowHosts: [String] = []
 
+        @Flag(name: .customLong("dry-run"), help: "Show what would run and its estimated cost (as reel plan does); spend nothing.")
+        var dryRun = false
+
         func validate() throws {
             if let maxUSD, maxUSD < 0 || !maxUSD.isFinite { throw ValidationError("--max-usd must be a non-negative amount") }
         }
 
         func run() async throws {
+            if dryRun {
+                try await TakeBuild.dryRun(.reroll(node), manifestOptions: manifestOptions, output: output)
+                return
+            }
             try await TakeBuild.run(
                 .reroll(node), manifestOptions: manifestOptions, output: output, maxUSD: maxUSD, allowHosts: allowHosts)
         }
@@ -74,6 +82,32 @@ extension ReelCommand {
 
 /// The build behind `reroll` and `pick`: one manifest, the take request, the usual rendering.
 enum TakeBuild {
+    /// `reel reroll --dry-run`: the stale nodes of the plan with the new take, and their cost.
+    static func dryRun(_ take: TakeRequest, manifestOptions: ManifestOptions, output: OutputOptions) async throws {
+        let printer = ProgressPrinter(json: output.json, quiet: output.quiet, verbose: output.verbose, qualified: false)
+        let quiet = output.quiet
+        let plans: [(campaign: ResolvedCampaign, plan: ReelGraph.Plan)]
+        do {
+            plans = try await BuildService(environment: .live()).planTake(
+                take, manifests: try manifestOptions.manifestRefs(), overrides: manifestOptions.overrides,
+                events: { CommandSupport.render($0, quiet: quiet, printer: printer) })
+        } catch {
+            throw CommandSupport.fail(error)
+        }
+        for (campaign, plan) in plans {
+            let stale = plan.staleNodes
+            if output.json {
+                Console.json([
+                    "campaign": campaign.campaign.id, "estimated_usd": (plan.estimatedUSD * 10_000).rounded() / 10_000,
+                    "nodes": stale.map { ["id": $0.id.rawValue, "reason": $0.reason.description, "estimated_usd": $0.estimatedUSD] as [String: Any] },
+                ])
+            } else {
+                for node in stale { Console.out("\(node.id.rawValue)  \(usd(node.estimatedUSD))  \(node.reason)") }
+                Console.out("\(campaign.campaign.id): would spend ~\(usd(plan.estimatedUSD)) (estimate)")
+            }
+        }
+    }
+
     static func run(
         _ take: TakeRequest, manifestOptions: ManifestOptions, output: OutputOptions, maxUSD: Double?, allowHosts: [String]
     ) async throws {

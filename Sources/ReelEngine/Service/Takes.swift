@@ -8,6 +8,23 @@ extension BuildService {
     /// How far a re-roll looks for a take number that is not in the cache yet.
     static let maxTakes = 1000
 
+    /// What `reel reroll`/`reel pick` would do, without doing it (`--dry-run`): each campaign's plan
+    /// with the take applied, as `reel plan` would show it.
+    public func planTake(
+        _ request: TakeRequest, manifests: [BuildRequest.ManifestRef], overrides: ProjectPaths.Overrides, events: @escaping ServiceEventSink
+    ) async throws -> [(campaign: ResolvedCampaign, plan: Plan)] {
+        var prepared: [Prepared] = []
+        for manifest in manifests {
+            let campaign = try load(manifest, events: events)
+            let workspace = try await open(campaign, overrides: overrides, events: events)
+            prepared.append(Prepared(campaign: campaign, workspace: workspace, plan: Plan(nodes: [], selection: nil)))
+        }
+        try await applyTake(request, to: &prepared)
+        var plans: [(campaign: ResolvedCampaign, plan: Plan)] = []
+        for item in prepared { plans.append((item.campaign, await item.workspace.plan())) }
+        return plans
+    }
+
     /// Sets the take `request` asks for in the campaign(s) it names.
     /// - Throws: `BuildServiceError.take` when the id names no clip, the pairs are not chosen yet,
     ///   or a picked take is not in the cache.
