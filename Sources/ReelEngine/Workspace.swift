@@ -29,6 +29,14 @@ public struct Workspace: Sendable {
         parsed.takes(campaign: campaign.campaign.id).merging(takeOverrides) { _, override in override }
     }
 
+    /// Why the takes this workspace builds cannot be known: the lockfile mentions takes but does not
+    /// parse (a merge conflict). Building would silently fall back to take 1, so the build stops.
+    public var takesProblem: String? {
+        guard let text = lockfileText, text.contains("take:"), let problem = lockfileProblem else { return nil }
+        return "the lockfile \(campaign.lockfilePath.basename) chooses takes but cannot be read (\(problem)); resolve the merge "
+            + "conflict or fix it first, so the clips you picked are the ones built"
+    }
+
     /// The previous build's lockfile, parsed on first use (a no-op build never needs it).
     public var lockfile: Lockfile? { parsed.lockfile }
 

@@ -84,6 +84,16 @@ struct TakeTests {
             #expect(harness.replicate.createCount == 3)
             #expect(try String(contentsOfFile: lockfile.pathString, encoding: .utf8) == takeTwoLock)
 
+            // A lockfile that chooses takes but does not parse stops the build before anything runs:
+            // falling back to take 1 would silently replace the chosen clip in the video.
+            try writeFile("<<<<<<< ours\n" + takeTwoLock + "=======\n" + takeOneLock + ">>>>>>> theirs\n", to: lockfile)
+            let conflicted = try await harness.build()
+            #expect(conflicted.exitCode != 0)
+            #expect(conflicted.stderr.contains("chooses takes but cannot be read"), "\(conflicted.stderr)")
+            #expect(try read(video) == takeTwoVideo)
+            #expect(harness.replicate.createCount == 3)
+            try writeFile(takeTwoLock, to: lockfile)
+
             // A second re-roll after going back to take 1 makes take 3, never rebuilding take 2.
             _ = try await ReelBinary.run(["pick", "generate/1", "--take", "1", "reel.yaml"], in: directory, environment: harness.environment)
             let third = try await ReelBinary.run(["reroll", "generate/1", "reel.yaml"], in: directory, environment: harness.environment)

@@ -87,6 +87,7 @@ public struct BuildService: Sendable {
         for manifest in request.manifests {
             let campaign = try load(manifest, events: events)
             let workspace = try await open(campaign, overrides: request.paths, events: events)
+            if let problem = workspace.takesProblem { throw BuildServiceError.setup(problem) }
             prepared.append(Prepared(campaign: campaign, workspace: workspace, plan: Plan(nodes: [], selection: nil)))
         }
         if let take = request.take { try await applyTake(take, to: &prepared) }
