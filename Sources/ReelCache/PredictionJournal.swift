@@ -22,15 +22,18 @@ public struct JournalEntry: Sendable, Equatable, Codable {
     /// SHA-256 of the request without its frames (what a provider certainly echoes back), to
     /// recognise a candidate whose frames cannot be compared (absent in older entries).
     public var looseFingerprint: String?
+    /// The form the frames were sent in (see `PreparedGeneration.frameForms`).
+    public var frameForms: String?
     /// When the create was sent (ISO 8601), to search recent predictions after a lost response.
     public var createdAfter: String
     public var updatedAt: String
 
     public init(
         nodeKey: Digest, nodeID: String, provider: String, model: String, state: State, predictionID: String?, fingerprint: String,
-        createdAfter: String, updatedAt: String, looseFingerprint: String? = nil
+        createdAfter: String, updatedAt: String, looseFingerprint: String? = nil, frameForms: String? = nil
     ) {
         self.looseFingerprint = looseFingerprint
+        self.frameForms = frameForms
         self.nodeKey = nodeKey
         self.nodeID = nodeID
         self.provider = provider

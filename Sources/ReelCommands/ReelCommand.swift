@@ -11,6 +11,7 @@ public struct ReelCommand: AsyncParsableCommand {
             content-addressed cache, and rebuilds only what is stale.
 
             Examples:
+              reel init campaigns/spring
               reel validate manifests/demo/reel.yaml
               reel plan manifests/demo/reel.yaml
               reel build manifests/demo/reel.yaml --jobs 2
@@ -19,7 +20,7 @@ public struct ReelCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 build or manifest failure, 64 usage error, 130 interrupted.
             """,
         version: ReelVersion.current,
-        subcommands: [Validate.self, Plan.self, Build.self, Reroll.self, Pick.self, Graph.self, Explain.self, Cache.self, Clean.self, Spend.self, Report.self]
+        subcommands: [Init.self, Validate.self, Plan.self, Build.self, Reroll.self, Pick.self, Graph.self, Explain.self, Cache.self, Clean.self, Spend.self, Status.self, Report.self]
     )
 
     public init() {}

@@ -20,6 +20,8 @@ public struct ProviderSetup: Sendable {
         public var rateLimitDeadline: Duration = .seconds(30 * 60)
         /// Hosts approved on the command line (`--allow-host`) to receive credentials.
         public var allowedHosts: [String] = []
+        /// Throttles shared by every campaign of a build (one per provider and host).
+        public var throttles = Throttles()
 
         public init(
             cancelOnInterrupt: Bool = false, pollInterval: Duration = .seconds(2), retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 30,
@@ -87,13 +89,32 @@ public struct ProviderSetup: Sendable {
             try hosts.check(baseURL, variable: secret.variable, setting: "generate.base_url", baseURLVariable: factory.baseURLVariable)
             // One throttle per provider: a 429 slows every create to it down, not one node.
             let paced = HTTPClient(
-                transport: transport, policy: options.retry, clock: environment.clock, throttle: Throttle(), rateLimitDeadline: options.rateLimitDeadline)
+                transport: transport, policy: options.retry, clock: environment.clock,
+                throttle: options.throttles.throttle(provider: name, host: baseURL.host ?? ""), rateLimitDeadline: options.rateLimitDeadline)
             let provider = factory.make(paced, baseURL, secret, options)
             executors.generators[name] = RemoteGenerationExecutor(
                 provider: provider, pollInterval: options.pollInterval, pollDeadline: options.pollDeadline,
                 cancelOnInterrupt: options.cancelOnInterrupt, clock: environment.clock)
         }
         return executors
+    }
+
+    /// The campaign's remote generation provider (for `reel status`: look at, cancel or settle
+    /// journaled work), with the same credential and host checks as a build.
+    public static func generationProvider(
+        campaign: ResolvedCampaign, environment: BuildEnvironment, options: Options, transport: any HTTPTransport = URLSessionTransport(),
+        providers: [String: GenerationProviderFactory] = GenerationProviderFactory.builtIn
+    ) throws -> any GenerationProvider {
+        let name = campaign.generator.modelSpec?.provider ?? campaign.generator.kind.rawValue
+        guard campaign.generator.kind != .local, let factory = providers[name] else {
+            throw EngineError.providerUnavailable("the campaign's generator has no remote provider to ask")
+        }
+        let secret = try Secret.fromEnvironment(factory.credentialVariable, in: environment.variables, prefix: factory.credentialPrefix)
+        let baseURL = try url(campaign.generator.baseURL, what: "generate.base_url")
+        try CredentialHosts(environment: environment.variables, allowed: options.allowedHosts)
+            .check(baseURL, variable: secret.variable, setting: "generate.base_url", baseURLVariable: factory.baseURLVariable)
+        let http = HTTPClient(transport: transport, policy: options.retry, clock: environment.clock)
+        return factory.make(http, baseURL, secret, options)
     }
 
     static func url(_ text: String, what: String) throws -> URL {

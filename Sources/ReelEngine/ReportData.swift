@@ -43,6 +43,30 @@ public struct ReportData: Sendable, Equatable {
     public var generatedAt: String
     /// Where the report goes: `<output stem>.report/`.
     public var directory: AbsolutePath
+    /// Whether the pairs were written in the manifest (they have no score or reasoning of a selector).
+    public var explicitPairs: Bool = false
+    /// Whether clips come from the local animatic (which takes no motion prompt).
+    public var localGenerator: Bool = false
+    /// Wall time of the build that wrote the page, when a build wrote it.
+    public var buildSeconds: Double? = nil
+    /// What the build changed: one line per node it ran, with why (`generate/1: inputs changed: prompt`).
+    public var changes: [String] = []
+
+    /// The page's content without what differs between two builds of the same thing (times,
+    /// counts, built-or-cached): when this is unchanged and the files are there, the page is current.
+    public var stableView: ReportData {
+        var view = self
+        view.generatedAt = ""
+        view.builtCount = 0
+        view.cachedCount = 0
+        view.buildSeconds = nil
+        view.changes = []
+        for index in view.pairs.indices {
+            if view.pairs[index].state == "built" { view.pairs[index].state = "cached" }
+            view.pairs[index].seconds = 0
+        }
+        return view
+    }
 
     /// A node as the report needs it.
     public struct NodeView: Sendable {
@@ -61,12 +85,15 @@ public struct ReportData: Sendable, Equatable {
         }
     }
 
-    /// From a build's outcome.
-    public static func make(_ result: BuildResult, workspace: Workspace, now: Date) -> ReportData {
+    /// From a build's outcome; `seconds` is the build's wall time.
+    public static func make(_ result: BuildResult, workspace: Workspace, now: Date, seconds: Double? = nil) -> ReportData {
         let nodes = result.nodes.map { outcome in
             NodeView(id: outcome.id, state: outcome.state.rawValue, seconds: outcome.seconds, message: outcome.message, metadata: outcome.result?.metadata ?? [:])
         }
-        return make(selection: result.selection, nodes: nodes, video: result.video, clips: result.clips, workspace: workspace, now: now)
+        var data = make(selection: result.selection, nodes: nodes, video: result.video, clips: result.clips, workspace: workspace, now: now)
+        data.buildSeconds = seconds
+        data.changes = result.nodes.filter { $0.state == .built && $0.kind != .features }.map { "\($0.id): \($0.reason)" }
+        return data
     }
 
     /// From a plan (for `reel report` without building): cached nodes show their recorded metadata.
@@ -112,12 +139,15 @@ public struct ReportData: Sendable, Equatable {
         case .selector(let settings): selectorName = settings.kind == .local ? "local visual-similarity selector" : "\(settings.model) (\(settings.baseURL))"
         }
         let total = nodes.reduce(0) { $0 + ($1.metadata["cost_usd"]?.doubleValue ?? 0) }
-        return ReportData(
+        var data = ReportData(
             campaign: campaign.campaign, brand: campaign.brand, quality: campaign.quality.rawValue, video: video,
             videoMedia: MediaInfo(canonical: byID[.combine]?.metadata["media"]), pairs: pairs, selector: selectorName, totalCostUSD: total,
             builtCount: nodes.filter { $0.state == "built" }.count, cachedCount: nodes.filter { $0.state == "cached" }.count,
             failedCount: nodes.filter { $0.state == "failed" }.count, generatedAt: iso8601(now),
             directory: directory(for: campaign))
+        if case .explicit = campaign.pairs { data.explicitPairs = true }
+        data.localGenerator = campaign.generator.kind == .local
+        return data
     }
 
     /// Where the storyboard of `campaign` goes: `<output stem>.report/` beside the video.

@@ -185,6 +185,8 @@ public struct GenerateSection: Sendable, Equatable {
     /// Extra model inputs passed through verbatim.
     public var options: [String: CanonicalValue]
     public var baseURL: String?
+    /// Accept a duration snapped by more than a factor of two (otherwise an error).
+    public var allowDurationSnap: Bool? = nil
 
     public init(
         generator: GeneratorKind? = nil, model: String? = nil, duration: Double? = nil, resolution: String? = nil,

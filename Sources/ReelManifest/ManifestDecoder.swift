@@ -167,7 +167,7 @@ struct ManifestDecoder {
     private func decodeGenerate(_ node: Node) -> GenerateSection {
         let keys = [
             "generator", "model", "duration", "resolution", "prompt", "negative_prompt", "seed", "audio", "concurrency",
-            "options", "base_url",
+            "options", "base_url", "allow_duration_snap",
         ]
         guard let map = reader.mapping(node, path: "generate", known: keys) else { return GenerateSection() }
         var section = GenerateSection()
@@ -194,6 +194,7 @@ struct ManifestDecoder {
             }
         }
         section.baseURL = map["base_url"].flatMap { httpURL($0, path: "generate.base_url") }
+        section.allowDurationSnap = map["allow_duration_snap"].flatMap { reader.bool($0, path: "generate.allow_duration_snap") }
         if section.generator == .local, let modelNode = map["model"] {
             reader.error("'generate.model' names a Replicate model, but 'generate.generator' is local; remove one", at: modelNode)
         }

@@ -44,8 +44,9 @@ public enum ManifestParser {
         }
         let reader = YAMLNodeReader(file: file)
         let manifest = ManifestDecoder(reader: reader).decode(root)
-        let errors = reader.diagnostics.filter { $0.severity == .error }
-        let sorted = reader.diagnostics.sorted { ($0.location ?? SourceLocation(file: "", line: 0, column: 0)) < ($1.location ?? SourceLocation(file: "", line: 0, column: 0)) }
+        let all = QuoteCheck.runaways(in: root, text: text, file: file) + reader.diagnostics
+        let errors = all.filter { $0.severity == .error }
+        let sorted = all.sorted { ($0.location ?? SourceLocation(file: "", line: 0, column: 0)) < ($1.location ?? SourceLocation(file: "", line: 0, column: 0)) }
         return Outcome(manifest: errors.isEmpty ? manifest : nil, diagnostics: sorted)
     }
 
@@ -78,6 +79,12 @@ public enum ManifestParser {
         case .scanner(let context, let problem, let mark, let yaml), .parser(let context, let problem, let mark, let yaml),
             .composer(let context, let problem, let mark, let yaml):
             let prefix = context.map { "\($0.text) " } ?? ""
+            // A quote never closed: point at where it opens, not at the end of the file.
+            if let context, context.text.contains("quoted scalar") {
+                return .error(
+                    "invalid YAML: this quote is never closed (\(problem) at line \(withinText(line: mark.line, column: mark.column, yaml).line)); add the closing quote",
+                    at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column))
+            }
             let (line, column) = withinText(line: mark.line, column: mark.column, yaml)
             return .error("invalid YAML: \(prefix)\(problem)", at: SourceLocation(file: file, line: line, column: column))
         case .reader(let problem, let offset, let value, let yaml):

@@ -33,6 +33,7 @@ public struct ManifestResolver: Sendable {
         let output = context.resolveOutput(preset: preset, values: presetValues, manifestPath: manifestPath, root: root, generator: generator)
         let pairs = context.resolvePairs(preset: preset, values: presetValues, assets: assets, environment: environment)
         context.checkPrices(pairs: pairs)
+        context.checkCaps()
         if let output {
             var protected = [(path: root.appending(".reel"), name: "the project's .reel folder")]
             if let cache = environment["REEL_CACHE_DIR"], !cache.isEmpty {
@@ -145,6 +146,30 @@ public struct ManifestResolver: Sendable {
     }
 }
 
+extension ResolutionContext {
+    /// Caps that contradict each other (a clip allowed more than the whole campaign) are warnings:
+    /// the smaller cap wins, which is probably not what was meant.
+    mutating func checkCaps() {
+        let budget = manifest.budget
+        let caps: [(key: String, value: Double?, scope: String)] = [
+            ("budget.clip_max_usd", budget.clipMaxUSD, "one clip"),
+            ("budget.run_max_usd", budget.runMaxUSD, "one run"),
+            ("budget.max_usd", budget.maxUSD, "the campaign"),
+        ]
+        for (index, narrow) in caps.enumerated() {
+            guard let narrowValue = narrow.value else { continue }
+            for wide in caps[(index + 1)...] {
+                guard let wideValue = wide.value, narrowValue > wideValue else { continue }
+                diagnostics.append(.warning(
+                    "'\(narrow.key)' ($\(NumberText.decimal(narrowValue, places: 2))) allows more than '\(wide.key)' ($\(NumberText.decimal(wideValue, places: 2))), "
+                        + "so \(narrow.scope) can never spend it: \(wide.scope)'s cap wins; lower '\(narrow.key)' or raise '\(wide.key)'",
+                    at: location(narrow.key) ?? location("budget")))
+                break
+            }
+        }
+    }
+}
+
 /// Mutable state while resolving one manifest.
 struct ResolutionContext {
     let manifest: Manifest
@@ -254,6 +279,14 @@ struct ResolutionContext {
             let snapped = found.snapDuration(duration, resolution: label)
             if Double(snapped) != duration {
                 let allowed = found.allowedDurations(at: label).map(String.init).joined(separator: ", ")
+                let factor = max(Double(snapped) / duration, duration / Double(snapped))
+                if factor > 2, section.allowDurationSnap != true {
+                    diagnostics.append(.error(
+                        "duration \(format(duration)) s would become \(snapped) s, more than a factor of two: \(slug) at \(label) accepts \(allowed) s; "
+                            + "ask for one of those, or set 'generate.allow_duration_snap: true' to accept \(snapped) s",
+                        at: location("generate.duration") ?? location("generate.model") ?? location("quality")))
+                    return nil
+                }
                 diagnostics.append(.warning(
                     "duration \(format(duration)) s snapped to \(snapped) s: \(slug) at \(label) accepts \(allowed) s",
                     at: location("generate.duration") ?? location("generate.model") ?? location("quality")))

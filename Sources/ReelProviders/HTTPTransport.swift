@@ -52,6 +52,10 @@ public final class URLSessionTransport: HTTPTransport {
 
     public init() {}
 
+    /// Above any concurrency a build may use (`generate.concurrency` is at most 64; polls and
+    /// downloads of running nodes share the host too).
+    static let maxConnectionsPerHost = 256
+
     func session(timeout: TimeInterval) -> URLSession {
         let key = Int(timeout.rounded(.up))
         return sessions.withLock { sessions in
@@ -61,6 +65,11 @@ public final class URLSessionTransport: HTTPTransport {
             configuration.urlCache = nil
             configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
             configuration.timeoutIntervalForRequest = TimeInterval(key)
+            // URLSession allows six connections per host by default (libcurl's
+            // CURLMOPT_MAX_HOST_CONNECTIONS on Linux): with `generate.concurrency: 8` only six
+            // creates reached the provider at once and the rest queued inside the HTTP stack. Reel's
+            // own limits (per provider, per batch) decide the concurrency; the transport must not.
+            configuration.httpMaximumConnectionsPerHost = URLSessionTransport.maxConnectionsPerHost
             let session = URLSession(configuration: configuration)
             sessions[key] = session
             return session
@@ -76,8 +85,20 @@ public final class URLSessionTransport: HTTPTransport {
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let session = session(timeout: request.timeout)
+        let urlRequest = urlRequest(request)
         do {
-            let (data, response) = try await session(timeout: request.timeout).data(for: urlRequest(request))
+            let (data, response): (Data, URLResponse) = try await URLSessionTransport.run { finish in
+                session.dataTask(with: urlRequest) { data, response, error in
+                    if let error {
+                        finish(.failure(error))
+                    } else if let response {
+                        finish(.success((data ?? Data(), response)))
+                    } else {
+                        finish(.failure(URLError(.badServerResponse)))
+                    }
+                }
+            }
             return URLSessionTransport.convert(response, body: data)
         } catch {
             throw URLSessionTransport.classify(error)
@@ -85,16 +106,28 @@ public final class URLSessionTransport: HTTPTransport {
     }
 
     public func download(_ request: HTTPRequest, to destination: AbsolutePath) async throws -> (response: HTTPResponse, bytes: Int64) {
-        let temporary: URL
+        let session = session(timeout: request.timeout)
+        let urlRequest = urlRequest(request)
         let response: URLResponse
         do {
-            (temporary, response) = try await session(timeout: request.timeout).download(for: urlRequest(request))
+            response = try await URLSessionTransport.run { finish in
+                session.downloadTask(with: urlRequest) { temporary, response, error in
+                    // The temporary file is deleted when this handler returns: move it now.
+                    if let error { return finish(.failure(error)) }
+                    guard let temporary, let response else { return finish(.failure(URLError(.badServerResponse))) }
+                    do {
+                        try? FileManager.default.removeItem(atPath: destination.pathString)
+                        try FileManager.default.moveItem(at: temporary, to: URL(fileURLWithPath: destination.pathString))
+                        finish(.success(response))
+                    } catch {
+                        finish(.failure(error))
+                    }
+                }
+            }
         } catch {
             throw URLSessionTransport.classify(error)
         }
         let converted = URLSessionTransport.convert(response, body: Data())
-        try? FileManager.default.removeItem(atPath: destination.pathString)
-        try FileManager.default.moveItem(at: temporary, to: URL(fileURLWithPath: destination.pathString))
         let bytes = (try? FileManager.default.attributesOfItem(atPath: destination.pathString)[.size] as? Int64) ?? 0
         if let expected = converted.header("content-length").flatMap(Int64.init), expected != bytes, (200..<300).contains(converted.status) {
             throw TransportError.truncated(expected: expected, received: bytes)
@@ -102,6 +135,48 @@ public final class URLSessionTransport: HTTPTransport {
         return (converted, bytes)
     }
 
+    /// Runs a URLSession task made by `make`, honouring task cancellation. FoundationNetworking's
+    /// own async methods cancel the URLSessionTask synchronously from the cancellation handler,
+    /// which deadlocks when the task completes at that moment (seen under randomised Ctrl-C):
+    /// here the cancel is sent from another queue, never under the Swift task's status lock.
+    static func run<Value: Sendable>(
+        _ make: (@escaping @Sendable (Result<Value, any Error>) -> Void) -> URLSessionTask
+    ) async throws -> Value {
+        let box = CancellableTask()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
+                let task = make { result in continuation.resume(with: result) }
+                box.start(task)
+            }
+        } onCancel: {
+            box.cancel()
+        }
+    }
+}
+
+/// A URLSessionTask that may be cancelled before or after it starts, from any thread.
+final class CancellableTask: Sendable {
+    private let state = Mutex<(task: URLSessionTask?, cancelled: Bool)>((nil, false))
+
+    func start(_ task: URLSessionTask) {
+        let cancelled = state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
+        task.resume()
+        if cancelled { DispatchQueue.global().async { task.cancel() } }
+    }
+
+    func cancel() {
+        let task = state.withLock { state -> URLSessionTask? in
+            state.cancelled = true
+            return state.task
+        }
+        if let task { DispatchQueue.global().async { task.cancel() } }
+    }
+}
+
+extension URLSessionTransport {
     static func convert(_ response: URLResponse, body: Data) -> HTTPResponse {
         guard let http = response as? HTTPURLResponse else { return HTTPResponse(status: 0, body: body) }
         var headers: [String: String] = [:]

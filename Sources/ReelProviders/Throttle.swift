@@ -52,3 +52,22 @@ public final class Throttle: Sendable {
     /// 429s seen so far.
     public var throttledCount: Int { state.withLock { $0.throttled } }
 }
+
+/// The throttles of one process, by provider and host: every campaign of a batch that calls the
+/// same provider at the same host shares one, so one campaign's 429s slow the provider down for all.
+public final class Throttles: Sendable {
+    private let byName = Mutex<[String: Throttle]>([:])
+
+    public init() {}
+
+    /// The throttle for `provider` at `host` (made on first use).
+    public func throttle(provider: String, host: String) -> Throttle {
+        byName.withLock { table in
+            let name = "\(provider)@\(host)"
+            if let known = table[name] { return known }
+            let made = Throttle()
+            table[name] = made
+            return made
+        }
+    }
+}

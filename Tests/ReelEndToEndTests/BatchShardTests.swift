@@ -85,6 +85,9 @@ struct BatchShardTests {
                 // The fake returns a 2 s clip for every prediction: eight of them, no transitions.
                 #expect(video.width == 320 && abs(video.duration - 8 * 2) < 0.5, "\(output)")
             }
+            // A page links the three storyboards.
+            let index = try String(contentsOfFile: directory.appending(".reel/storyboards.html").pathString, encoding: .utf8)
+            #expect(index.components(separatedBy: ">storyboard</a>").count - 1 == 3, "\(index)")
             // The ledger holds exactly what the provider billed.
             let spend = try await ReelBinary.run(["spend", "--json"], in: directory, environment: environment)
             let total = try #require(spend.lastJSON?["total_usd"] as? Double)
@@ -113,6 +116,43 @@ struct BatchShardTests {
             #expect(final.stderr.contains("--no-spend"), "\(final.stderr)")
             #expect(final.stderr.components(separatedBy: "shard 2/2 should have built it").count - 1 == 2, "\(final.stderr)")
             #expect(harness.replicate.createCount == 2, "the final job spent nothing")
+        }
+    }
+
+    @Test func validateGraphPlanAndReportTakeAQuotedGlob() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.copyPhotos(Self.photos.map { "\($0).jpg" }, to: directory.appending("assets"))
+            try FileManager.default.createDirectory(atPath: directory.appending(".reel").pathString, withIntermediateDirectories: true)
+            for (index, id) in ["north", "south"].enumerated() {
+                try writeFile("""
+                    version: 1
+                    campaign: {id: \(id)}
+                    assets:
+                      - glob: ../../assets/*.jpg
+                    select:
+                      pairs: [[\(Self.photos[index]), \(Self.photos[index + 1])]]
+                    generate: {duration: 1}
+                    output: {path: out/\(id).mp4, resolution: 320x180, fps: 12, transition: none}
+                    """, to: directory.appending("campaigns/\(id)/reel.yaml"))
+            }
+            let glob = "campaigns/*/reel.yaml"
+            let validate = try await ReelBinary.run(["validate", glob, "--json"], in: directory)
+            #expect(validate.exitCode == 0, "\(validate.stderr)")
+            let graph = try await ReelBinary.run(["graph", glob, "--format", "json"], in: directory)
+            let campaigns = try #require(graph.lastJSON?["campaigns"] as? [[String: Any]])
+            #expect(campaigns.compactMap { $0["campaign"] as? String }.sorted() == ["north", "south"])
+            let ids = campaigns.flatMap { ($0["nodes"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } }
+            #expect(ids.contains("north:generate/0") && ids.contains("south:generate/0"))
+            let dot = try await ReelBinary.run(["graph", glob], in: directory)
+            #expect(dot.stdout.contains("subgraph \"cluster_north\"") && dot.stdout.contains("subgraph \"cluster_south\""))
+            let plan = try await ReelBinary.run(["plan", glob, "--json"], in: directory)
+            #expect((plan.lastJSON?["campaigns"] as? [[String: Any]])?.count == 2)
+            let build = try await ReelBinary.run(["build", glob, "-q"], in: directory)
+            #expect(build.exitCode == 0, "\(build.stderr)")
+            let report = try await ReelBinary.run(["report", glob, "--json"], in: directory)
+            #expect((report.lastJSON?["reports"] as? [[String: Any]])?.count == 2, "\(report.stderr)")
+            let none = try await ReelBinary.run(["build", "nowhere/*/reel.yaml"], in: directory)
+            #expect(none.exitCode == 1 && none.stderr.contains("matches no manifest"), "\(none.stderr)")
         }
     }
 }

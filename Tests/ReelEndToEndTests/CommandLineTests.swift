@@ -37,7 +37,7 @@ struct CommandLineTests {
     }
 
     /// Every command's help says each default once, and has no stray backslash (item 12).
-    @Test(arguments: ["validate", "plan", "build", "graph", "explain", "cache gc", "cache verify", "clean", "spend", "report"])
+    @Test(arguments: ["init", "validate", "plan", "build", "graph", "explain", "cache gc", "cache verify", "clean", "spend", "report"])
     func helpSaysEachDefaultOnce(command: String) async throws {
         try await withTemporaryDirectory { directory in
             let words = command.split(separator: " ").map(String.init)
@@ -112,6 +112,39 @@ struct CommandLineTests {
             for output in [explain.stdout, plan.stdout, plan.stderr] {
                 #expect(!output.contains("00000"), "\(output)")
             }
+        }
+    }
+
+    /// `reel init` writes a commented manifest with the schema line, the folder's images and
+    /// quality draft, which validates and builds as is; it never overwrites a manifest (item 13).
+    @Test func initStartsACampaignThatBuilds() async throws {
+        try await withTemporaryDirectory { directory in
+            let folder = directory.appending("Spring Launch")
+            try Fixtures.copyPhotos(["rocket.jpg", "astronaut.jpg", "coffee.jpg"], to: folder.appending("photos"))
+            let run = try await ReelBinary.run(["init", "Spring Launch"], in: directory)
+            #expect(run.exitCode == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("wrote Spring Launch/reel.yaml (3 images)"), "\(run.stdout)")
+            let manifest = folder.appending("reel.yaml")
+            let text = try String(contentsOfFile: manifest.pathString, encoding: .utf8)
+            #expect(text.hasPrefix("# yaml-language-server: $schema=https://raw.githubusercontent.com/reel-build/reel/main/schemas/reel-manifest.schema.json\n"))
+            #expect(text.contains("  id: spring-launch"))
+            #expect(text.contains("  - path: photos/astronaut.jpg\n  - path: photos/coffee.jpg\n  - path: photos/rocket.jpg\n"))
+            #expect(text.contains("\nquality: draft\n"))
+            #expect(text.split(separator: "\n").filter { $0.hasPrefix("#") || $0.contains("  # ") }.count >= 5)
+
+            let env = ["REEL_CACHE_DIR": directory.appending("cache").pathString]
+            let validate = try await ReelBinary.run(["validate", "reel.yaml"], in: folder, environment: env)
+            #expect(validate.exitCode == 0, "\(validate.stderr)")
+            let build = try await ReelBinary.run(["build", "reel.yaml", "-q"], in: folder, environment: env)
+            #expect(build.exitCode == 0, "\(build.stderr)")
+            #expect(FileManager.default.fileExists(atPath: folder.appending("out/spring-launch.mp4").pathString))
+
+            // Never over an existing manifest.
+            try writeFile("# mine\n", to: manifest)
+            let again = try await ReelBinary.run(["init", "Spring Launch"], in: directory)
+            #expect(again.exitCode == 1)
+            #expect(again.stderr.contains("error: Spring Launch/reel.yaml already exists; it was left as it is"), "\(again.stderr)")
+            #expect(try String(contentsOfFile: manifest.pathString, encoding: .utf8) == "# mine\n")
         }
     }
 }

@@ -98,6 +98,86 @@ struct ReportBrowserTests {
         }
     }
 
+    /// The storyboard is an output like any other (issue 10, items 14 and 15): rewritten when what it
+    /// shows changes (a brand edit with nothing to rebuild, a file deleted from its folder), left
+    /// alone by a no-op build; explicit pairs show no selector score, the local animatic no motion
+    /// prompt, each clip its own first frame; times are readable, the product URL is a link, the
+    /// folder holds no hidden notes, and the page says how long the build took and what it changed.
+    @Test func storyboardFollowsWhatItShows() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.copyPhotos(["rocket.jpg", "astronaut.jpg", "coffee.jpg"], to: directory.appending("assets"))
+            let manifest = { (voice: String) in
+                """
+                version: 1
+                campaign: {id: story, product_url: "https://example.com/orbit?a=1&b=2"}
+                brand: {name: Orbit, voice: \(voice)}
+                assets:
+                  - glob: assets/*.jpg
+                select: {pairs: [{first: rocket, last: astronaut}, {first: astronaut, last: coffee}]}
+                generate: {duration: 1}
+                output: {path: out/story.mp4, resolution: 320x180, fps: 12}
+                """
+            }
+            try writeFile(manifest("warm and curious"), to: directory.appending("reel.yaml"))
+            let env = ["REEL_CACHE_DIR": directory.appending("cache").pathString]
+            let first = try await ReelBinary.run(["build", "reel.yaml"], in: directory, environment: env)
+            #expect(first.exitCode == 0, "\(first.stderr)")
+            #expect(first.stderr.contains("storyboard: out/story.report/index.html"))
+            let folder = directory.appending("out/story.report")
+            let index = folder.appending("index.html")
+
+            let browser = try #require(ReportTool.chromium)
+            let flags = [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--user-data-dir=\(directory.appending("chromium-profile").pathString)", "--virtual-time-budget=5000", "--dump-dom",
+            ]
+            func dom() async throws -> String {
+                String(decoding: try await ReportTool.run(browser, flags + [URL(fileURLWithPath: index.pathString).absoluteString]).output, as: UTF8.self)
+            }
+            let page = try await dom()
+            #expect(page.contains(#"<a class="product" href="https://example.com/orbit?a=1&amp;b=2" rel="noopener">"#), "product link")
+            #expect(!page.contains("score 100%") && page.contains("Pair written in the manifest"))
+            #expect(!page.contains("Motion prompt"))
+            let time = try #require(try Regex(#"<time datetime="[0-9T:.Z-]+">(\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC)</time>"#).firstMatch(in: page), "readable time")
+            #expect(!time.output.isEmpty)
+            for video in Self.tags("video", in: page) where video["class"] == "clip-video" {
+                #expect(video["poster"] == nil, "a clip's poster is its own first frame, not a thumbnail: \(video)")
+            }
+            #expect(page.contains("Build time"))
+            #expect(page.contains("What changed in this build") && page.contains("<code>generate/0</code>") && page.contains("<code>combine</code>"))
+            #expect(!FileManager.default.fileExists(atPath: folder.appending(".stamps").pathString))
+            // The contact sheet: a full 4×3 grid of 320-pixel tiles, made in one pass.
+            let sheet = try await runProcess("ffprobe", ["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", folder.appending("contact-sheet.jpg").pathString])
+            #expect(sheet.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1320,572", "\(sheet.stdout)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.pathString).allSatisfy { !$0.hasPrefix(".") })
+
+            // A no-op build leaves the page alone.
+            let written = try FileManager.default.attributesOfItem(atPath: index.pathString)[.modificationDate] as? Date
+            let noop = try await ReelBinary.run(["build", "reel.yaml"], in: directory, environment: env)
+            #expect(noop.exitCode == 0)
+            #expect(!noop.stderr.contains("storyboard:"), "\(noop.stderr)")
+            #expect(try FileManager.default.attributesOfItem(atPath: index.pathString)[.modificationDate] as? Date == written)
+            // And so does the next one (which takes the quick check of the page's sources).
+            let again = try await ReelBinary.run(["build", "reel.yaml"], in: directory, environment: env)
+            #expect(again.exitCode == 0 && !again.stderr.contains("storyboard:"), "\(again.stderr)")
+            #expect(try FileManager.default.attributesOfItem(atPath: index.pathString)[.modificationDate] as? Date == written)
+
+            // A brand edit rebuilds nothing (the local animatic ignores the voice) but changes the page.
+            try writeFile(manifest("calm and precise"), to: directory.appending("reel.yaml"))
+            let edited = try await ReelBinary.run(["build", "reel.yaml"], in: directory, environment: env)
+            #expect(edited.exitCode == 0)
+            #expect(edited.stderr.contains("storyboard: out/story.report/index.html"), "\(edited.stderr)")
+            let after = try await dom()
+            #expect(after.contains("calm and precise") && !after.contains("warm and curious"))
+
+            // A file deleted from the folder is put back by the next build.
+            try FileManager.default.removeItem(atPath: folder.appending("clips/02.mp4").pathString)
+            let restored = try await ReelBinary.run(["build", "reel.yaml"], in: directory, environment: env)
+            #expect(restored.exitCode == 0)
+            #expect(FileManager.default.fileExists(atPath: folder.appending("clips/02.mp4").pathString))
+        }
+    }
+
     /// Whether this Chromium says it plays H.264 High profile in MP4 (asked on a page of its own).
     static func canPlayH264(_ browser: String, flags: [String], in directory: AbsolutePath) async throws -> Bool {
         let page = directory.appending("can-play.html")

@@ -80,12 +80,17 @@ struct SeeingCampaign {
     }
 
     var environment: [String: String] {
-        [
+        var variables = [
             "REEL_CACHE_DIR": directory.appending(".reel/cache").pathString,
             "REEL_LEDGER": directory.appending(".reel/ledger.sqlite").pathString,
             // `.bin` holds an ffmpeg wrapper when a test adds one (`addImageTheAnimaticFailsOn`).
             "PATH": directory.appending(".bin").pathString + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
         ]
+        let tools = directory.appending(".tools")
+        if FileManager.default.fileExists(atPath: tools.appending("ffmpeg").pathString) {
+            variables["PATH"] = tools.pathString + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        }
+        return variables
     }
 
     /// Runs `reel` in the project (`NO_COLOR=1`; standard error is a file, so no live view).

@@ -21,7 +21,7 @@ struct ReconcileTests {
         let store: CacheStore
         let digests: [String: Digest]
 
-        func build() async -> BuildResult {
+        func build(keepGoing: Bool = false) async -> BuildResult {
             let client = ReplicateClient(
                 http: HTTPClient(transport: URLSessionTransport(), policy: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20))),
                 baseURL: fake.baseURL, token: Secret(variable: "REPLICATE_API_TOKEN", value: fake.token))
@@ -30,7 +30,7 @@ struct ReconcileTests {
             let executors = ExecutorSet(
                 generators: ["replicate": RemoteGenerationExecutor(provider: ReplicateGeneration(client: client), pollInterval: .milliseconds(5))],
                 combine: RecordingExecutor.contentAddressed())
-            return await BuildEngine(workspace: workspace, executors: executors, options: BuildOptions(jobs: 1), events: { _ in }).run()
+            return await BuildEngine(workspace: workspace, executors: executors, options: BuildOptions(jobs: 1, keepGoing: keepGoing), events: { _ in }).run()
         }
 
         var journalPath: AbsolutePath? {
@@ -39,17 +39,17 @@ struct ReconcileTests {
         }
     }
 
-    func withSetup(_ body: (Setup) async throws -> Void) async throws {
+    func withSetup(pairs: String = "[[rocket, coffee]]", _ body: (Setup) async throws -> Void) async throws {
         try await withTemporaryDirectory { project in
             try FileManager.default.createDirectory(atPath: project.appending(".reel").pathString, withIntermediateDirectories: true)
-            try Fixtures.copyPhotos(["rocket.jpg", "coffee.jpg"], to: project)
+            try Fixtures.copyPhotos(["rocket.jpg", "coffee.jpg", "astronaut.jpg"], to: project)
             let clip = project.appending("model-output.mp4")
             try await Fixtures.makeClip(at: clip, seconds: 1, width: 160, height: 90)
             try writeFile("""
                 version: 1
                 campaign: {id: reconcile}
-                assets: [rocket.jpg, coffee.jpg]
-                select: {pairs: [[rocket, coffee]]}
+                assets: [rocket.jpg, coffee.jpg, astronaut.jpg]
+                select: {pairs: \(pairs)}
                 generate: {model: google/veo-3.1-fast, prompt: move}
                 output: {transition: none}
                 """, to: project.appending("reel.yaml"))
@@ -112,6 +112,20 @@ struct ReconcileTests {
                 #expect(!message.contains("check the model name and base URL"))
                 #expect(setup.fake.createCount == 1)
             }
+        }
+    }
+
+    /// Another node's prediction with the same prompt and settings, whose frames are echoed as
+    /// sent, is certainly not this node's: a create that provably made nothing is made again.
+    @Test func anotherNodesPredictionWithTheSamePromptIsNotMistakenForOurs() async throws {
+        try await withSetup(pairs: "[[rocket, coffee], [coffee, astronaut]]") { setup in
+            setup.fake.inject(.serverError(status: 503), times: 1, on: .createPrediction)
+            let first = await setup.build(keepGoing: true)
+            #expect(setup.fake.createCount == 1, "the 503 created nothing; the other node's clip was created")
+            #expect(first.nodes.contains { $0.message?.contains("may or may not have reached") == true }, "\(first.nodes.map { $0.message ?? "" })")
+            let second = await setup.build()
+            #expect(second.succeeded, "\(second.nodes.map { "\($0.id): \($0.message ?? "")" })")
+            #expect(setup.fake.createCount == 2)
         }
     }
 }

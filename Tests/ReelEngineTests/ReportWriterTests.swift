@@ -10,15 +10,16 @@ import Testing
 @Suite struct ReportWriterTests {
     static let evil = #"<script>alert("x")</script> & 'quoted' <img src=x onerror=alert(1)>"#
 
-    /// A runner whose ffmpeg "succeeds" by creating its output (the last argument) in `fileSystem`,
-    /// and fails for outputs whose path contains `failing`.
+    /// A runner whose ffmpeg "succeeds" by creating its outputs (each path after `-q:v N`) in
+    /// `fileSystem`, and fails when one of them contains `failing` (making none, as ffmpeg would).
     static func ffmpeg(_ fileSystem: InMemoryFileSystem, failing: String? = nil) -> FakeProcessRunner {
         FakeProcessRunner { spec in
-            let output = spec.arguments.last ?? ""
-            if let failing, output.contains(failing) {
+            let arguments = spec.arguments
+            let outputs = arguments.indices.filter { $0 >= 2 && arguments[$0 - 2] == "-q:v" }.map { arguments[$0] }
+            if let failing, outputs.contains(where: { $0.contains(failing) }) {
                 return ProcessResult(exitCode: 1, standardError: Data("broken <input>\n".utf8))
             }
-            fileSystem.addFile(output, "jpeg of \(output)")
+            for output in outputs { fileSystem.addFile(output, "jpeg of \(output)") }
             return ProcessResult(exitCode: 0)
         }
     }
@@ -54,9 +55,11 @@ import Testing
     }
 
     /// Every `src`, `href` and `poster` value on the page.
+    /// Every link of the page but the product's (the one link that leaves the folder, on purpose).
     static func links(in html: String) throws -> [String] {
         let regex = try Regex(#"(?:src|href|poster)="([^"]*)""#)
-        return html.matches(of: regex).compactMap { match in match.output[1].substring.map(String.init) }
+        let product = try Regex(#"<a class="product" href="[^"]*""#)
+        return html.replacing(product, with: "").matches(of: regex).compactMap { match in match.output[1].substring.map(String.init) }
     }
 
     @Test func escapesEveryPieceOfText() async throws {
@@ -77,6 +80,8 @@ import Testing
         #expect(html.components(separatedBy: "<script>").count == 2)
         #expect(!html.contains("url("))
         #expect(try Self.links(in: html).allSatisfy { !$0.contains("://") })
+        // The product URL is a link, escaped like any text.
+        #expect(html.contains(#"<a class="product" href="https://example.com/?a=1&amp;b=&lt;2&gt;" rel="noopener">"#), "\(html)")
         #expect(html.contains("background:#1F6FEB"))
         #expect(html.contains("Cost (estimate)"))
     }
@@ -85,7 +90,8 @@ import Testing
         let fileSystem = InMemoryFileSystem()
         let data = try Self.data(video: true, fileSystem: fileSystem)
         let runner = Self.ffmpeg(fileSystem)
-        let index = try await ReportWriter(runner: runner, fileSystem: fileSystem).write(data)
+        let state = try #require(AbsolutePath("/cache/v1/reports/r.tsv"))
+        let index = try await ReportWriter(runner: runner, fileSystem: fileSystem, stateFile: state).write(data)
         let html = try fileSystem.readText(index)
         let links = try Self.links(in: html)
         #expect(Set(links).isSuperset(of: [
@@ -98,15 +104,24 @@ import Testing
         #expect(try fileSystem.readText(data.directory.appending("clips/01.mp4")) == "clip 1")
         #expect(try fileSystem.readText(data.directory.appending("video.mp4")) == "video")
         let commands = runner.recorded.map(\.arguments)
-        #expect(commands.filter { $0.contains("scale=320:-2:flags=lanczos") }.count == 3)
+        // Three thumbnails, made by one ffmpeg process.
+        let scales: [String] = commands.flatMap { $0 }.filter { $0 == "scale=320:-2:flags=lanczos" }
+        #expect(scales.count == 3)
+        #expect(commands.filter { $0.contains("scale=320:-2:flags=lanczos") }.count == 1)
         let poster = try #require(commands.first { $0.last?.hasSuffix("poster.jpg") == true })
         #expect(poster.contains("2.000"))
         #expect(commands.contains { $0.contains { $0.contains("tile=4x3") } })
+        // The contact sheet reads the video once, with one decoder (issue 10, item 16).
+        let sheet = try #require(commands.first { $0.last?.hasSuffix("contact-sheet.jpg") == true })
+        #expect(sheet.filter { $0 == "-i" }.count == 1)
 
         // A second report remakes nothing whose source is unchanged.
         let again = Self.ffmpeg(fileSystem)
-        _ = try await ReportWriter(runner: again, fileSystem: fileSystem).write(data)
+        _ = try await ReportWriter(runner: again, fileSystem: fileSystem, stateFile: state).write(data)
         #expect(again.recorded.isEmpty)
+        // What it remembers is in the cache, not in the self-contained folder.
+        #expect(!fileSystem.exists(data.directory.appending(".stamps")))
+        #expect(ReportWriter(runner: again, fileSystem: fileSystem, stateFile: state).isCurrent(data))
     }
 
     @Test func rendersWithoutAVideoAndSaysSo() async throws {

@@ -260,8 +260,9 @@ private let cases: [DiagnosticCase] = [
         "invalid YAML: while parsing a flow mapping did not find expected ',' or '}'"),
     DiagnosticCase("tab indentation", "version: 1\n1️⃣\tcampaign: {id: demo}\n",
         "invalid YAML: while scanning a plain scalar found a tab character that violates indentation"),
-    DiagnosticCase("unterminated quote", "version: 1\ncampaign: {id: \"demo}\nassets: [a.jpg]\n1️⃣",
-        "invalid YAML: while scanning a quoted scalar found unexpected end of stream"),
+    // Located where the quote opens, not at the end of the file (issue 10, item 11).
+    DiagnosticCase("unterminated quote", "version: 1\ncampaign: {id: 1️⃣\"demo}\nassets: [a.jpg]\n",
+        "invalid YAML: this quote is never closed (found unexpected end of stream at line 4); add the closing quote"),
     DiagnosticCase("undefined alias", "version: 1️⃣*one\ncampaign: {id: demo}\nassets: [a.jpg]\n", "invalid YAML: found undefined alias"),
     DiagnosticCase("second document", base + "1️⃣---\nversion: 1\n",
         "invalid YAML: expected a single document in the stream but found another document"),

@@ -63,6 +63,21 @@ import Testing
             == ["m.yaml:4:14: error: a merge key ('<<') in 'output' takes a mapping or a list of mappings (e.g. '<<: *defaults'), not the number 3"])
     }
 
+    /// A quote left open is reported where it opens (issue 10, item 11): whether a later quote
+    /// closes it (the keys between become text) or nothing does (libyaml fails at the end).
+    @Test func unclosedQuotesPointAtWhereTheyOpen() {
+        let swallowing = "version: 1\ncampaign: {id: demo}\nbrand:\n  voice: \"warm, curious\n  colors: [\"#0B1D3A\"]\nassets: [a.jpg]\n"
+        #expect(errors(swallowing) == [
+            "m.yaml:4:10: error: this quoted string is not closed on its line: it runs on to line 5 and takes in 'colors:' (line 5) as text; "
+                + "add the closing \" (for text over several lines, use a block scalar such as '>')",
+        ])
+        let never = "version: 1\ncampaign:\n  id: demo\n  name: 'Orbit\nassets:\n  - a.jpg\n"
+        #expect(errors(never) == ["m.yaml:4:9: error: invalid YAML: this quote is never closed (found unexpected end of stream at line 7); add the closing quote"])
+        // Quoted text may still span lines when no key is taken in.
+        let folded = "version: 1\ncampaign:\n  id: demo\n  goal: \"a long goal\n    that goes on\"\nassets: ['a.jpg', \"it's\"]\n"
+        #expect(errors(folded) == [])
+    }
+
     @Test func reportsSeveralErrorsWithLocations() {
         let yaml = """
             version: 1

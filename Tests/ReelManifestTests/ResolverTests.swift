@@ -783,7 +783,10 @@ private let snapCases: [SnapCase] = [
 
     @Test(arguments: snapCases)
     func durationSnapsToWhatTheModelAccepts(_ example: SnapCase) throws {
-        let marked = MarkedText(assets + "generate:\n  model: \(example.model)\n  resolution: \"\(example.resolution)\"\n  1️⃣duration: \(example.requested)\n")
+        let requested = Double(example.requested) ?? 0, snapped = Double(example.snapped)
+        // A snap by more than ×2 must be asked for (see largeSnapsAreErrorsUnlessAskedFor).
+        let ask = max(requested / snapped, snapped / requested) > 2 ? "  allow_duration_snap: true\n" : ""
+        let marked = MarkedText(assets + "generate:\n  model: \(example.model)\n  resolution: \"\(example.resolution)\"\n\(ask)  1️⃣duration: \(example.requested)\n")
         let (campaign, found) = try project.load(marked.text)
         let resolved = try #require(campaign)
         #expect(resolved.generator.duration == Double(example.snapped))
@@ -798,6 +801,30 @@ private let snapCases: [SnapCase] = [
             #expect(resolved.notes == found)
             #expect(table["generate.duration"] == "\(example.snapped) s (snapped from \(example.requested) s)")
         }
+    }
+
+    /// 30 s silently becoming 8 s is too large a change for a warning (issue 10, item 11).
+    @Test func largeSnapsAreErrorsUnlessAskedFor() throws {
+        let marked = MarkedText(assets + "generate:\n  model: google/veo-3.1\n  1️⃣duration: 30\n")
+        let (campaign, found) = try project.load(marked.text)
+        #expect(campaign == nil)
+        #expect(found.map(\.description) == [marked.error(1,
+            "duration 30 s would become 8 s, more than a factor of two: google/veo-3.1 at 720p accepts 4, 6, 8 s; "
+                + "ask for one of those, or set 'generate.allow_duration_snap: true' to accept 8 s", file: "reel.yaml")])
+        let asked = try project.load(assets + "generate:\n  model: google/veo-3.1\n  duration: 30\n  allow_duration_snap: true\n")
+        #expect(asked.0?.generator.duration == 8)
+        #expect(asked.1.map(\.severity) == [.warning])
+    }
+
+    /// Caps that contradict each other are a warning at the cap that can never be reached.
+    @Test func contradictoryCapsWarn() throws {
+        let marked = MarkedText(assets + "budget:\n  max_usd: 1\n  1️⃣clip_max_usd: 10\n")
+        let (campaign, found) = try project.load(marked.text)
+        #expect(campaign != nil)
+        #expect(found.map(\.description) == [marked.warning(1,
+            "'budget.clip_max_usd' ($10) allows more than 'budget.max_usd' ($1), so one clip can never spend it: the campaign's cap wins; "
+                + "lower 'budget.clip_max_usd' or raise 'budget.max_usd'", file: "reel.yaml")])
+        #expect(try project.load(assets + "budget: {max_usd: 10, run_max_usd: 5, clip_max_usd: 1}\n").1.isEmpty)
     }
 
     @Test func snappingAPresetDurationPointsAtTheModel() throws {

@@ -93,7 +93,8 @@ public final class FakeGenerationProvider: GenerationProvider {
         let text = CanonicalValue.object(input).canonicalText
         return PreparedGeneration(
             model: request.model, body: Data(text.utf8), fingerprint: Digest.of(string: request.model + "\n" + text).hex,
-            looseFingerprint: Digest.of(string: request.model + "\n" + CanonicalValue.object(request.input).canonicalText).hex)
+            looseFingerprint: Digest.of(string: request.model + "\n" + CanonicalValue.object(request.input).canonicalText).hex,
+            frameForms: "digest|digest")
     }
 
     public func create(_ request: PreparedGeneration, onRetry: @escaping @Sendable (Int, String) -> Void) async throws -> RemoteGeneration {

@@ -236,7 +236,7 @@ final class FakeHTTPServer: Sendable {
         }
         let task = Task { try await server.run() }
         do {
-            try await server.waitUntilListening(timeout: 10)
+            try await server.waitUntilListening(timeout: 120)
         } catch {
             task.cancel()
             throw error

@@ -5,9 +5,19 @@ import Synchronization
 /// Request handling of ``FakeReplicate``: routing, auth, faults, and the prediction endpoints.
 extension FakeReplicate {
     func handle(_ request: RecordedRequest) async -> FakeReply {
-        let serial = state.withLock { $0.log.append(request) }
+        let route = Route.of(method: request.method, path: request.path)?.0
+        let serial = state.withLock { state -> Int in
+            if let route {
+                state.inFlight[route, default: 0] += 1
+                state.peakInFlight[route] = max(state.peakInFlight[route] ?? 0, state.inFlight[route] ?? 0)
+            }
+            return state.log.append(request)
+        }
         let reply = await respond(to: request)
-        state.withLock { $0.log.setStatus(reply.status, for: serial) }
+        state.withLock { state in
+            if let route { state.inFlight[route, default: 1] -= 1 }
+            state.log.setStatus(reply.status, for: serial)
+        }
         return reply
     }
 
@@ -313,7 +323,9 @@ extension FakeReplicate {
             prediction.error = message
             prediction.logs += "Error: \(message)\n"
         case .canceled, .aborted:
-            break
+            if prices.billsCanceledAfterStart, prediction.startedAt != nil {
+                prediction.billedUSD = prices.cost(model: prediction.model, input: prediction.input)
+            }
         }
         prediction.status = outcome.status
         prediction.completedAt = now

@@ -141,10 +141,14 @@ extension FakeReplicate {
     public struct PriceTable: Sendable, Equatable {
         public var perSecond: [String: Decimal]
         public var defaultSeconds: [String: Decimal]
+        /// Whether a prediction cancelled after it started processing is billed (at the full
+        /// price: whether and how Replicate bills the part that ran is unconfirmed).
+        public var billsCanceledAfterStart: Bool
 
-        public init(perSecond: [String: Decimal] = [:], defaultSeconds: [String: Decimal] = [:]) {
+        public init(perSecond: [String: Decimal] = [:], defaultSeconds: [String: Decimal] = [:], billsCanceledAfterStart: Bool = false) {
             self.perSecond = perSecond
             self.defaultSeconds = defaultSeconds
+            self.billsCanceledAfterStart = billsCanceledAfterStart
         }
 
         /// USD per second for `model` with `input`, nil when the table has no rate for it.

@@ -36,6 +36,9 @@ public final class FakeReplicate: Sendable {
         var maxFileSize = 100 * 1024 * 1024
         var nextID = 0
         var createAttempts = 0
+        /// Requests being answered now, and the most at once, by route.
+        var inFlight: [Route: Int] = [:]
+        var peakInFlight: [Route: Int] = [:]
     }
 
     let state = Mutex(State())
@@ -214,6 +217,10 @@ public final class FakeReplicate: Sendable {
     /// How many predictions were created (POSTs that were answered 201/202, including those whose
     /// answer was then slowed, garbled or truncated by a fault).
     public var createCount: Int { state.withLock { $0.predictionOrder.count } }
+
+    /// The most requests of `route` the fake was answering at once: how much concurrency the
+    /// client really achieved (connection caps in the HTTP stack show up here).
+    public func peakConcurrency(of route: Route) -> Int { state.withLock { $0.peakInFlight[route] ?? 0 } }
 
     /// How many create requests arrived (including rejected and faulted ones).
     public var createAttempts: Int { requests(matching: .createPrediction).count }

@@ -30,27 +30,41 @@ extension ReelCommand {
 
         func run() async throws {
             let environment = BuildEnvironment.live()
-            let (_, workspace, plan) = try await CommandSupport.plan(manifestOptions, environment: environment, quiet: output.json || output.quiet)
-            let data = ReportData.make(plan, workspace: workspace, now: environment.now())
-            let index: AbsolutePath
+            let refs: [BuildRequest.ManifestRef]
             do {
-                index = try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)
+                refs = try manifestOptions.manifestRefs()
             } catch {
-                Console.err("error: \(error)")
-                throw ExitCode.failure
+                throw CommandSupport.fail(error)
             }
-            if output.json {
-                Console.json([
+            var written: [[String: Any]] = []
+            for ref in refs {
+                let (_, workspace, plan) = try await CommandSupport.plan(ref, options: manifestOptions, environment: environment, quiet: output.json || output.quiet)
+                let data = ReportData.make(plan, workspace: workspace, now: environment.now())
+                let index: AbsolutePath
+                do {
+                    index = try await ReportWriter(
+                        runner: environment.runner, fileSystem: environment.fileSystem,
+                        stateFile: ReportWriter.stateFile(for: data.directory, in: workspace.store.layout)
+                    ).write(data)
+                } catch {
+                    Console.err("error: \(error)")
+                    throw ExitCode.failure
+                }
+                written.append([
                     "index": index.pathString, "directory": data.directory.pathString, "video": data.video != nil,
                     "pairs": data.pairs.count, "stale": data.pairs.filter { $0.state == "stale" }.count,
-                ] as [String: Any])
-            } else {
-                if !output.quiet && data.video == nil {
-                    Console.err("note: there is no final video yet; the report shows what exists. Run `reel build \(manifestOptions.manifest)` first.")
+                ])
+                if !output.json {
+                    if !output.quiet && data.video == nil {
+                        Console.err("note: there is no final video yet; the report shows what exists. Run `reel build \(ref.display)` first.")
+                    }
+                    Console.out(index.pathString)
                 }
-                Console.out(index.pathString)
+                if open { await Self.openInBrowser(index, runner: environment.runner) }
             }
-            if open { await Self.openInBrowser(index, runner: environment.runner) }
+            if output.json {
+                Console.json(written.count == 1 ? written[0] : ["reports": written] as [String: Any])
+            }
         }
 
         /// Opens `index` with the desktop's opener; a failure is only a warning.

@@ -21,7 +21,7 @@ extension ReelCommand {
                   reel validate --list-assets     # the id each file gets (use it in select.pairs)
                 """)
 
-        @Argument(help: "Manifests to check.")
+        @Argument(help: "Manifests to check, or quoted globs such as 'campaigns/**/reel.yaml'.")
         var manifests: [String] = ["reel.yaml"]
 
         @Flag(help: "Print one JSON object with every diagnostic.")
@@ -45,8 +45,16 @@ extension ReelCommand {
             var all: [Diagnostic] = []
             var failed = false
             var listed: [[String: Any]] = []
-            for manifest in manifests {
-                let path = AbsolutePath(manifest, relativeTo: AbsolutePath.currentDirectory)
+            let refs: [BuildRequest.ManifestRef]
+            do {
+                refs = try ManifestSelection.expand(manifests, fileSystem: environment.fileSystem)
+            } catch {
+                Console.err("error: \(error)")
+                throw ExitCode.failure
+            }
+            for ref in refs {
+                let manifest = ref.display
+                let path = ref.path
                 var (campaign, diagnostics) = loader.load(path, displayPath: manifest)
                 if let loaded = campaign, !diagnostics.contains(where: { $0.severity == .error }) {
                     do {

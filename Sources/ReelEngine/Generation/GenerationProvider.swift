@@ -40,6 +40,8 @@ public struct RemoteGeneration: Sendable, Equatable {
     public var error: String?
     /// When it was created (ISO 8601), if the provider says.
     public var createdAt: String?
+    /// When it ended (ISO 8601), if the provider says.
+    public var completedAt: String?
     /// The provider deleted the outputs.
     public var outputsRemoved: Bool
     /// Seconds of compute the provider reports (not queueing).
@@ -49,6 +51,8 @@ public struct RemoteGeneration: Sendable, Equatable {
     public var fingerprint: String?
     /// The fingerprint of the echoed input without its frames (see `PreparedGeneration.looseFingerprint`).
     public var looseFingerprint: String?
+    /// The form of the echoed frame inputs (see `PreparedGeneration.frameForms`).
+    public var frameForms: String?
 
     public init(
         id: String, model: String? = nil, status: GenerationStatus, providerStatus: String? = nil, outputs: [String] = [], error: String? = nil,
@@ -94,8 +98,12 @@ public struct PreparedGeneration: Sendable, Equatable {
     /// Identifies the request without its frames: model and the non-image inputs, which a provider
     /// certainly echoes back even when it rewrites frame inputs (data URLs).
     public var looseFingerprint: String
+    /// The form the frames were sent in (`data`, or an upload host): when a listed generation echoes
+    /// its frames in the same form, the full fingerprint decides; otherwise they cannot be compared.
+    public var frameForms: String
 
-    public init(model: String, body: Data, fingerprint: String, looseFingerprint: String) {
+    public init(model: String, body: Data, fingerprint: String, looseFingerprint: String, frameForms: String = "") {
+        self.frameForms = frameForms
         self.model = model
         self.body = body
         self.fingerprint = fingerprint

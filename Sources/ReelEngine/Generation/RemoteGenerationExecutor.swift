@@ -17,11 +17,14 @@ public struct RemoteGenerationExecutor: NodeExecutor {
     public let pollDeadline: Duration
     public let cancelOnInterrupt: Bool
     public let clock: any Clock<Duration>
+    /// How long to let a provider register a create whose reply was lost before looking for it.
+    public let reconcileDelay: Duration
 
     public init(
         provider: any GenerationProvider, pollInterval: Duration = .seconds(2), pollDeadline: Duration = .seconds(3600),
-        cancelOnInterrupt: Bool = false, clock: any Clock<Duration> = ContinuousClock()
+        cancelOnInterrupt: Bool = false, clock: any Clock<Duration> = ContinuousClock(), reconcileDelay: Duration = .seconds(1)
     ) {
+        self.reconcileDelay = reconcileDelay
         self.provider = provider
         self.pollInterval = pollInterval
         self.pollDeadline = pollDeadline
@@ -169,7 +172,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         let entry = JournalEntry(
             nodeKey: spec.key, nodeID: spec.id.rawValue, provider: provider.name, model: request.model, state: .creating, predictionID: nil,
             fingerprint: prepared.fingerprint, createdAfter: iso8601(now.addingTimeInterval(-120)), updatedAt: iso8601(now),
-            looseFingerprint: prepared.looseFingerprint)
+            looseFingerprint: prepared.looseFingerprint, frameForms: prepared.frameForms)
         try journal.record(entry)
         let generation: RemoteGeneration
         do {
@@ -179,7 +182,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         } catch {
             switch provider.classifyCreateFailure(error) {
             case .ambiguous:
-                try await clock.sleep(for: .seconds(1))
+                try await clock.sleep(for: reconcileDelay)
                 let found: RemoteGeneration?
                 do {
                     found = try await reconcile(entry, frameFields: [request.firstFrameField, request.lastFrameField], spec: spec, journal: journal)
@@ -249,7 +252,12 @@ public struct RemoteGenerationExecutor: NodeExecutor {
         // Same model, time and non-image inputs, frames not comparable: unless another journal entry
         // already owns it, it may be this node's. Never guess: creating again could pay twice.
         let claimed = Set(((try? journal.all()) ?? []).compactMap(\.predictionID))
-        let uncertain = candidates.filter { $0.looseFingerprint == loose && !claimed.contains($0.id) }
+        // A candidate that echoes its frames in the form they were sent was compared in full above:
+        // it is another request. Only one whose frames were rewritten cannot be told apart.
+        let uncertain = candidates.filter { candidate in
+            candidate.looseFingerprint == loose && !claimed.contains(candidate.id)
+                && (entry.frameForms == nil || candidate.frameForms != entry.frameForms)
+        }
         guard uncertain.isEmpty else {
             throw GenerationError.uncertainMatch(
                 node: spec.id.rawValue, label: spec.label, candidates: uncertain.map(\.id), model: entry.model, journal: path)

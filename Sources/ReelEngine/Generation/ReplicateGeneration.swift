@@ -33,7 +33,8 @@ public struct ReplicateGeneration: GenerationProvider {
         let body = try encoder.encode(["input": CanonicalValue.object(values)])
         return PreparedGeneration(
             model: request.model, body: body, fingerprint: ReplicateGeneration.fingerprint(model: request.model, body: body),
-            looseFingerprint: ReplicateGeneration.fingerprint(model: request.model, input: .object(request.input)))
+            looseFingerprint: ReplicateGeneration.fingerprint(model: request.model, input: .object(request.input)),
+            frameForms: ReplicateGeneration.frameForms(values, fields: [request.firstFrameField, request.lastFrameField]))
     }
 
     /// A data URL for a small image, else a (reused) upload.
@@ -63,6 +64,7 @@ public struct ReplicateGeneration: GenerationProvider {
             var generation = ReplicateGeneration.generation(
                 prediction, fingerprint: prediction.inputJSON.map { ReplicateGeneration.fingerprint(model: model, inputJSON: $0) })
             if let data = prediction.inputJSON, case .object(var input)? = try? JSONDecoder().decode(CanonicalValue.self, from: data) {
+                generation.frameForms = ReplicateGeneration.frameForms(input, fields: frameFields)
                 for field in frameFields { input[field] = nil }
                 generation.looseFingerprint = ReplicateGeneration.fingerprint(model: model, input: .object(input))
             }
@@ -101,10 +103,12 @@ public struct ReplicateGeneration: GenerationProvider {
         case .canceled, .aborted: status = .canceled
         case .unknown: status = .unknown(prediction.statusText)
         }
-        return RemoteGeneration(
+        var generation = RemoteGeneration(
             id: prediction.id, model: prediction.model, status: status, providerStatus: prediction.statusText, outputs: prediction.outputURLs,
             error: prediction.error, createdAt: prediction.createdAt, outputsRemoved: prediction.dataRemoved, computeSeconds: prediction.predictTime,
             fingerprint: fingerprint)
+        generation.completedAt = prediction.completedAt
+        return generation
     }
 
     /// Identifies a request by model and its input (frames included), from the JSON body sent or
@@ -114,6 +118,15 @@ public struct ReplicateGeneration: GenerationProvider {
             return Digest.of(body).hex
         }
         return Digest.of(string: model + "\n" + input.canonicalText).hex
+    }
+
+    /// `data|data`, `api.replicate.com|…`: how each frame input is written (inline, or a URL's host).
+    static func frameForms(_ input: [String: CanonicalValue], fields: [String]) -> String {
+        fields.map { field -> String in
+            guard let text = input[field]?.stringValue else { return "-" }
+            if text.hasPrefix("data:") { return "data" }
+            return URL(string: text)?.host?.lowercased() ?? "?"
+        }.joined(separator: "|")
     }
 
     static func fingerprint(model: String, input: CanonicalValue) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import ReelBasics
 
 /// Text for the HTML storyboard: escaping (reasoning and prompts come from an LLM, so every piece
 /// of text is escaped) and the small formats the page uses.
@@ -46,6 +47,17 @@ enum HTMLText {
         if value < 60 { return String(format: "%.1f s", value) }
         let whole = Int(value.rounded())
         return String(format: "%d min %02d s", whole / 60, whole % 60)
+    }
+
+    /// An ISO 8601 time for people: `29 Nov 2026, 01:40 UTC` (the ISO text when it does not parse).
+    static func readableTime(_ iso: String) -> String {
+        guard let date = Timestamp.parse(iso) else { return iso }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let month = months[max(0, min(11, (parts.month ?? 1) - 1))]
+        return String(format: "%d %@ %d, %02d:%02d UTC", parts.day ?? 1, month, parts.year ?? 1970, parts.hour ?? 0, parts.minute ?? 0)
     }
 
     /// A score in 0…1 as a percentage.

@@ -22,14 +22,21 @@ extension ReportPage {
             \(clip(pair))
             </div>
             <div class="why">
-            <div class="score" title="Selector score \(e(HTMLText.percent(pair.score)))"><span class="score-bar"><span style="width:\(HTMLText.percent(pair.score))"></span></span><span class="score-value">score \(e(HTMLText.percent(pair.score)))</span></div>
+            \(score(pair))
             <p class="reasoning">\(e(pair.reasoning))</p>
-            <p class="prompt"><span class="label">Motion prompt</span> \(e(pair.prompt))</p>
+            \(data.localGenerator ? "" : "<p class=\"prompt\"><span class=\"label\">Motion prompt</span> \(e(pair.prompt))</p>")
             </div>
             \(facts(pair))
             \(pair.message.map { "<p class=\"error\"><strong>\(e(stateLabel(pair.state))):</strong> \(e($0))</p>" } ?? "")
             </article>
             """
+    }
+
+    /// The selector's score; explicit pairs were chosen by a person and have none.
+    private func score(_ pair: ReportData.Pair) -> String {
+        guard !data.explicitPairs else { return "<p class=\"score dim\">Pair written in the manifest</p>" }
+        let percent = e(HTMLText.percent(pair.score))
+        return "<div class=\"score\" title=\"Selector score \(percent)\"><span class=\"score-bar\"><span style=\"width:\(percent)\"></span></span><span class=\"score-value\">score \(percent)</span></div>"
     }
 
     private func frame(_ asset: ResolvedAsset, role: String) -> String {
@@ -52,7 +59,9 @@ extension ReportPage {
             }
             return "<figure class=\"clip\"><div class=\"placeholder clip-missing\">\(e(why))</div><figcaption><span class=\"role\">Clip</span></figcaption></figure>"
         }
-        let poster = files.thumbnails[pair.first.id].map { " poster=\"\(HTMLText.url($0))\"" } ?? ""
+        // No poster: the browser shows the clip's own first frame (a thumbnail of the source image
+        // would be pillarboxed where the clip is cropped to fill the frame).
+        let poster = ""
         let length = pair.media.map { " · " + e(HTMLText.seconds($0.duration)) } ?? ""
         return """
             <figure class="clip"><video class="clip-video" src="\(HTMLText.url(path))"\(poster) controls muted loop preload="metadata" playsinline></video><figcaption><span class="role">Clip</span> \(e(path))\(length)</figcaption></figure>

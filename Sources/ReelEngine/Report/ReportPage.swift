@@ -57,7 +57,11 @@ struct ReportPage {
     private func masthead(title: String) -> String {
         var facts: [(String, String)] = []
         if let audience = data.campaign.audience { facts.append(("Audience", e(audience))) }
-        if let product = data.campaign.productURL { facts.append(("Product", "<code>\(e(product))</code>")) }
+        if let product = data.campaign.productURL {
+            let lower = product.lowercased()
+            let link = lower.hasPrefix("https://") || lower.hasPrefix("http://")
+            facts.append(("Product", link ? "<a class=\"product\" href=\"\(e(product))\" rel=\"noopener\">\(e(product))</a>" : "<code>\(e(product))</code>"))
+        }
         if let brand = data.brand.name { facts.append(("Brand", e(brand))) }
         if let voice = data.brand.voice { facts.append(("Voice", e(voice))) }
         facts.append(("Pairs chosen by", e(data.selector)))
@@ -88,10 +92,20 @@ struct ReportPage {
             ("cost", (costIsEstimate ? "≈ " : "") + cost, costIsEstimate ? "Cost (estimate)" : "Cost", costNote),
             ("length", files.video == nil ? "–" : data.videoMedia.map { HTMLText.seconds($0.duration) } ?? "–", "Length", length),
         ]
+            + (data.buildSeconds.map { [("time", HTMLText.seconds($0), "Build time", "the whole build, start to end")] } ?? [])
         let cells = tiles.map { tile in
             "<div class=\"tile tile-\(tile.0)\"><span class=\"value\">\(e(tile.1))</span><span class=\"label\">\(e(tile.2))</span><span class=\"note\">\(e(tile.3))</span></div>"
         }
-        return "<section class=\"totals\" aria-label=\"Totals\">\(cells.joined())</section>"
+        return "<section class=\"totals\" aria-label=\"Totals\">\(cells.joined())</section>\n\(changes)"
+    }
+
+    /// What the build that wrote the page changed, node by node with why.
+    private var changes: String {
+        guard data.buildSeconds != nil else { return "" }
+        let items = data.changes.isEmpty
+            ? "<p class=\"dim\">Nothing was rebuilt: every step came from the cache; the page was refreshed because what it shows changed.</p>"
+            : "<ul>\(data.changes.map { "<li><code>\(e(String($0.prefix { $0 != ":" })))</code>\(e(String($0.drop { $0 != ":" })))</li>" }.joined())</ul>"
+        return "<section class=\"changes\" id=\"changes\" aria-label=\"What changed\"><h2>What changed in this build</h2>\(items)</section>"
     }
 
     private var finalVideo: String {
@@ -135,7 +149,7 @@ struct ReportPage {
         return """
             <footer class="footer">
             \(notes)
-            <p>Made by <code>reel</code> at <time>\(e(data.generatedAt))</time>. This folder is self-contained: move or share it whole.</p>
+            <p>Made by <code>reel</code> on <time datetime="\(e(data.generatedAt))">\(e(HTMLText.readableTime(data.generatedAt)))</time>. This folder is self-contained: move or share it whole.</p>
             </footer>
             """
     }

@@ -1,5 +1,6 @@
 import Foundation
 import ReelBasics
+import ReelCache
 import ReelManifest
 import ReelMedia
 
@@ -12,10 +13,70 @@ import ReelMedia
 public struct ReportWriter: Sendable {
     public let runner: any ProcessRunner
     public let fileSystem: any FileSystem
+    /// Where the writer remembers what it placed and derived, and a digest of what the page shows
+    /// (in the cache, not in the self-contained folder); `nil` remembers nothing.
+    public let stateFile: AbsolutePath?
 
-    public init(runner: any ProcessRunner, fileSystem: any FileSystem) {
+    public init(runner: any ProcessRunner, fileSystem: any FileSystem, stateFile: AbsolutePath? = nil) {
         self.runner = runner
         self.fileSystem = fileSystem
+        self.stateFile = stateFile
+    }
+
+    /// The state file for the report at `directory` in the cache at `layout`.
+    public static func stateFile(for directory: AbsolutePath, in layout: CacheLayout) -> AbsolutePath {
+        layout.versionRoot.appending("reports").appending(Digest.of(string: directory.pathString).short + ".tsv")
+    }
+
+    /// Whether the page at `data.directory` already shows `data`: the same content (leaving out
+    /// times and built-or-cached), and every file it was written with still there.
+    public func isCurrent(_ data: ReportData) -> Bool {
+        guard let stateFile, let text = try? fileSystem.readText(stateFile),
+            fileSystem.exists(data.directory.appending("index.html"))
+        else { return false }
+        var content: String?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            if parts[0] == Session.contentKey {
+                content = parts[1]
+            } else if parts[0] != Session.sourcesKey, !fileSystem.exists(data.directory.appending(parts[0])) {
+                return false
+            }
+        }
+        return content == ReportWriter.contentDigest(data)
+    }
+
+    /// Whether the page at `directory` was written (or found current) from the same `sources`
+    /// (`Storyboard.sourcesDigest`), and every file it placed is still there.
+    func isCurrent(directory: AbsolutePath, sources: String) -> Bool {
+        guard let stateFile, let text = try? fileSystem.readText(stateFile),
+            fileSystem.exists(directory.appending("index.html"))
+        else { return false }
+        var found: String?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            if parts[0] == Session.sourcesKey {
+                found = parts[1]
+            } else if parts[0] != Session.contentKey, !fileSystem.exists(directory.appending(parts[0])) {
+                return false
+            }
+        }
+        return found == sources
+    }
+
+    /// Records the sources the current page was made from (see `isCurrent(directory:sources:)`).
+    func remember(sources: String) {
+        guard let stateFile, let text = try? fileSystem.readText(stateFile) else { return }
+        let kept = text.split(separator: "\n").filter { !$0.hasPrefix(Session.sourcesKey + "\t") }.map(String.init)
+        let updated = ([Session.sourcesKey + "\t" + sources] + kept).joined(separator: "\n") + "\n"
+        if updated != text { try? fileSystem.writeAtomically(Data(updated.utf8), to: stateFile, durable: false) }
+    }
+
+    /// A digest of what the page shows, times and cache states aside.
+    static func contentDigest(_ data: ReportData) -> String {
+        Digest.of(string: ReportPage(data: data.stableView, files: ReportFiles()).render()).hex
     }
 
     /// Writes the report into `data.directory`.
@@ -29,11 +90,13 @@ public struct ReportWriter: Sendable {
         } catch {
             throw ReportError.cannotWrite(path: directory.pathString, reason: "\(error)")
         }
+        // Older reels kept their notes in the folder; it is meant to hold only what the page shows.
+        try? fileSystem.remove(directory.appending(".stamps"))
         var session = Session(writer: self, directory: directory)
         await session.addVideo(data)
         session.addClips(data.pairs)
         await session.addThumbnails(data.pairs)
-        session.finish()
+        session.finish(content: ReportWriter.contentDigest(data))
         let html = ReportPage(data: data, files: session.files).render()
         do {
             try fileSystem.writeAtomically(Data(html.utf8), to: index, durable: false)
@@ -77,18 +140,19 @@ extension ReportWriter {
         var files = ReportFiles()
         var stamps: [String: String]
         var fileSystem: any FileSystem { writer.fileSystem }
-        static let stampsName = ".stamps"
+        static let contentKey = "#content"
+        static let sourcesKey = "#sources"
         /// Bumped when a picture's recipe changes, so old pictures are remade.
         static let recipe = "report-1"
 
         init(writer: ReportWriter, directory: AbsolutePath) {
             self.writer = writer
             self.directory = directory
-            let text = (try? writer.fileSystem.readText(directory.appending(Session.stampsName))) ?? ""
+            let text = writer.stateFile.flatMap { try? writer.fileSystem.readText($0) } ?? ""
             var stamps: [String: String] = [:]
             for line in text.split(separator: "\n") {
                 let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
-                if parts.count == 2 { stamps[parts[0]] = parts[1] }
+                if parts.count == 2, !parts[0].hasPrefix("#") { stamps[parts[0]] = parts[1] }
             }
             self.stamps = stamps
         }
@@ -125,25 +189,57 @@ extension ReportWriter {
             prune("clips", keeping: kept)
         }
 
+        /// Thumbnails of every image in a pair: only those whose source changed are made, several
+        /// per ffmpeg process and several processes at once (one process per image was most of a
+        /// cold storyboard's time).
         mutating func addThumbnails(_ pairs: [ReportData.Pair]) async {
             var kept: Set<String> = []
             var tried: Set<String> = []
+            var pending: [(id: String, name: String, source: AbsolutePath, signature: String)] = []
             for asset in pairs.flatMap({ [$0.first, $0.last] }) where tried.insert(asset.id).inserted {
                 let name = "thumbs/" + HTMLText.fileName(for: asset.id) + ".jpg"
-                if await derive(name, from: asset.path, what: "the thumbnail of '\(asset.id)'", { ReportFrames.thumbnail(of: asset.path, to: $0) }) {
+                kept.insert(name)
+                let signature = self.signature(of: asset.path)
+                if stamps[name] == signature && fileSystem.exists(directory.appending(name)) {
                     files.thumbnails[asset.id] = name
-                    kept.insert(name)
+                } else {
+                    pending.append((asset.id, name, asset.path, signature))
+                }
+            }
+            if !pending.isEmpty { try? fileSystem.createDirectory(directory.appending("thumbs")) }
+            let jobs = pending.map { (source: $0.source, output: directory.appending("thumbs/.tmp-" + directory.appending($0.name).basename)) }
+            let failures = await ReportFrames.makeThumbnails(jobs, runner: writer.runner)
+            for (index, item) in pending.enumerated() {
+                let temporary = jobs[index].output
+                if let failure = failures[index] {
+                    try? fileSystem.remove(temporary)
+                    note("the thumbnail of '\(item.id)' could not be made", failure)
+                    remove(item.name)
+                    kept.remove(item.name)
+                    continue
+                }
+                do {
+                    try fileSystem.rename(temporary, to: directory.appending(item.name))
+                    stamps[item.name] = item.signature
+                    files.thumbnails[item.id] = item.name
+                } catch {
+                    note("the thumbnail of '\(item.id)' could not be made", error)
+                    remove(item.name)
+                    kept.remove(item.name)
                 }
             }
             prune("thumbs", keeping: kept)
         }
 
-        /// Saves the stamps of what exists now.
-        mutating func finish() {
-            let text = stamps.filter { fileSystem.exists(directory.appending($0.key)) }.sorted { $0.key < $1.key }
+        /// Saves the stamps of what exists now and the digest of the page's content.
+        mutating func finish(content: String) {
+            guard let path = writer.stateFile else { return }
+            let text = "\(Session.contentKey)\t\(content)\n" + stamps.filter { fileSystem.exists(directory.appending($0.key)) }.sorted { $0.key < $1.key }
                 .map { "\($0.key)\t\($0.value)\n" }.joined()
-            let path = directory.appending(Session.stampsName)
-            if (try? fileSystem.readText(path)) != text { try? fileSystem.writeAtomically(Data(text.utf8), to: path, durable: false) }
+            if (try? fileSystem.readText(path)) != text {
+                try? fileSystem.createDirectory(path.parent)
+                try? fileSystem.writeAtomically(Data(text.utf8), to: path, durable: false)
+            }
         }
 
         /// Links (or copies) `source` into the folder as `name`, unless the same file is there already.

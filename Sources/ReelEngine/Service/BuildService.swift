@@ -133,8 +133,11 @@ public struct BuildService: Sendable {
             let problems = prepared.flatMap { FrozenPolicy.problems($0.plan, workspace: $0.workspace) }
             if !problems.isEmpty { throw BuildServiceError.frozen(problems) }
         }
+        // One throttle per provider and host for the whole batch: a 429 slows that provider down
+        // for every campaign, not for each on its own.
+        let throttles = Throttles()
         for index in prepared.indices {
-            try await setUpProviders(&prepared[index], request: request, events: events)
+            try await setUpProviders(&prepared[index], request: request, throttles: throttles, events: events)
         }
 
         // One scheduler for the whole batch: the campaigns run at once, sharing the cores for local
@@ -152,15 +155,27 @@ public struct BuildService: Sendable {
                     let engine = BuildEngine(
                         workspace: item.workspace, executors: item.executors, options: options, spend: item.spend,
                         events: { events(.build($0)) })
+                    let started = ContinuousClock.now
                     let result = await engine.run(plan: item.plan)
                     if !result.completedItsPart && !result.interrupted { shared.stop() }
-                    if !result.interrupted && request.storyboard && scope == .all { await writeStoryboard(result, workspace: item.workspace, events: events) }
+                    if !result.interrupted && request.storyboard && scope == .all {
+                        await writeStoryboard(result, workspace: item.workspace, seconds: (ContinuousClock.now - started).inSeconds, events: events)
+                    }
                     return (index, CampaignBuild(campaign: item.campaign, workspace: item.workspace, plan: item.plan, result: result))
                 }
             }
             var collected: [(Int, CampaignBuild)] = []
             for await build in group { collected.append(build) }
             return collected.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        if builds.count > 1, request.storyboard, scope == .all, let first = builds.first {
+            let index = BatchIndex.path(projectRoot: first.campaign.projectRoot)
+            do {
+                try BatchIndex(fileSystem: environment.fileSystem).write(builds, at: index)
+                events(.storyboard(index))
+            } catch {
+                events(.warning("could not write the index of storyboards: \(error)"))
+            }
         }
         return ServiceResult(campaigns: builds)
     }
@@ -236,10 +251,11 @@ public struct BuildService: Sendable {
     }
 
     /// Credentials and the ledger gate, checked before anything is spent.
-    func setUpProviders(_ item: inout Prepared, request: BuildRequest, events: ServiceEventSink) async throws {
+    func setUpProviders(_ item: inout Prepared, request: BuildRequest, throttles: Throttles, events: ServiceEventSink) async throws {
         do {
             var options = ProviderSetup.Options.from(environment: environment.variables, cancelOnInterrupt: request.cancelOnInterrupt)
             options.allowedHosts = request.allowedHosts
+            options.throttles = throttles
             item.executors = try ProviderSetup.executors(
                 for: item.plan, campaign: item.campaign, environment: environment, options: options, transport: transport)
             item.spend = try await BudgetPolicy.gate(
@@ -252,16 +268,14 @@ public struct BuildService: Sendable {
         }
     }
 
-    /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists).
-    func writeStoryboard(_ result: BuildResult, workspace: Workspace, events: ServiceEventSink) async {
-        // Nothing changed and the storyboard exists: it already shows this build.
-        let index = ReportData.directory(for: workspace.campaign).appending("index.html")
-        if result.succeeded, result.count(.built) == 0, !result.lockfileChanged, environment.fileSystem.exists(index) { return }
+    /// Writes the HTML storyboard after every build (also for failed builds: it shows what exists),
+    /// unless it already shows this build.
+    func writeStoryboard(_ result: BuildResult, workspace: Workspace, seconds: Double, events: ServiceEventSink) async {
         do {
-            let data = ReportData.make(result, workspace: workspace, now: environment.now())
-            events(.storyboard(try await ReportWriter(runner: environment.runner, fileSystem: environment.fileSystem).write(data)))
+            if let written = try await Storyboard.afterBuild(result, workspace: workspace, seconds: seconds) { events(.storyboard(written)) }
         } catch {
             events(.warning("could not write the storyboard: \(error)"))
         }
     }
+
 }

@@ -25,6 +25,8 @@ public struct Prediction: Sendable, Equatable, Decodable {
     public var outputURLs: [String]
     public var error: String?
     public var createdAt: String?
+    /// When it ended (ISO 8601), once it has.
+    public var completedAt: String?
     public var dataRemoved: Bool
     /// GPU seconds (excludes queueing).
     public var predictTime: Double?
@@ -34,6 +36,7 @@ public struct Prediction: Sendable, Equatable, Decodable {
     enum CodingKeys: String, CodingKey {
         case id, model, status, output, error, input, metrics
         case createdAt = "created_at"
+        case completedAt = "completed_at"
         case dataRemoved = "data_removed"
     }
 
@@ -58,6 +61,7 @@ public struct Prediction: Sendable, Equatable, Decodable {
         }
         error = try? container.decodeIfPresent(String.self, forKey: .error)
         createdAt = try? container.decodeIfPresent(String.self, forKey: .createdAt)
+        completedAt = try? container.decodeIfPresent(String.self, forKey: .completedAt)
         dataRemoved = (try? container.decodeIfPresent(Bool.self, forKey: .dataRemoved)) ?? false
         predictTime = (try? container.decodeIfPresent(Metrics.self, forKey: .metrics))?.predict_time
         inputJSON = nil
@@ -71,6 +75,7 @@ public struct Prediction: Sendable, Equatable, Decodable {
         self.outputURLs = outputURLs
         self.error = error
         self.createdAt = nil
+        self.completedAt = nil
         self.dataRemoved = dataRemoved
         self.predictTime = nil
         self.inputJSON = nil
