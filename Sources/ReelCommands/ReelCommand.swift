@@ -20,7 +20,7 @@ public struct ReelCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 build or manifest failure, 64 usage error, 130 interrupted.
             """,
         version: ReelVersion.current,
-        subcommands: [Init.self, Validate.self, Plan.self, Build.self, Graph.self, Explain.self, Cache.self, Clean.self, Spend.self, Status.self, Report.self, LedgerBench.self]
+        subcommands: [Init.self, Validate.self, Plan.self, Build.self, Graph.self, Explain.self, Reroll.self, Pick.self, Cache.self, Clean.self, Spend.self, Status.self, Report.self, LedgerBench.self]
     )
 
     public init() {}

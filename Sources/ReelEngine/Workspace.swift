@@ -20,6 +20,22 @@ public struct Workspace: Sendable {
     public let lockfileText: String?
     private let parsed: LockfileCache
     public let registry: ModelRegistry
+    /// Takes chosen for this run over the lockfile's (`reel reroll`, `reel pick`), by generate index.
+    public var takeOverrides: [Int: Int] = [:]
+
+    /// The take of each `generate/<n>` this workspace builds: the lockfile's choice (absent = 1),
+    /// then this run's overrides.
+    public var takes: [Int: Int] {
+        parsed.takes(campaign: campaign.campaign.id).merging(takeOverrides) { _, override in override }
+    }
+
+    /// Why the takes this workspace builds cannot be known: the lockfile mentions takes but does not
+    /// parse (a merge conflict). Building would silently fall back to take 1, so the build stops.
+    public var takesProblem: String? {
+        guard let text = lockfileText, text.contains("take:"), let problem = lockfileProblem else { return nil }
+        return "the lockfile \(campaign.lockfilePath.basename) chooses takes but cannot be read (\(problem)); resolve the merge "
+            + "conflict or fix it first, so the clips you picked are the ones built"
+    }
 
     /// The previous build's lockfile, parsed on first use (a no-op build never needs it).
     public var lockfile: Lockfile? { parsed.lockfile }
@@ -82,7 +98,10 @@ public struct Workspace: Sendable {
 
     /// The graph builder for this workspace.
     public var builder: GraphBuilder {
-        GraphBuilder(campaign: campaign, assetDigests: assetDigests, toolVersion: toolVersion, selectorRequest: LLMSelectExecutor.requestShape)
+        var builder = GraphBuilder(
+            campaign: campaign, assetDigests: assetDigests, toolVersion: toolVersion, selectorRequest: LLMSelectExecutor.requestShape)
+        builder.takes = takes
+        return builder
     }
 
     /// What the lockfile says about the previous build.
@@ -141,6 +160,22 @@ final class LockfileCache: Sendable {
             state.lockfile = .some(parsed)
             return (parsed, state.problem)
         }
+    }
+
+    /// The takes the lockfile chose (`take` in a generate node's settings; absent = 1). A lockfile
+    /// whose text never says `take:` has none, so a no-op build still does not parse it.
+    func takes(campaign: String) -> [Int: Int] {
+        if let text, !text.contains("take:") { return [:] }
+        guard let lockfile, lockfile.campaign == campaign else { return [:] }
+        var takes: [Int: Int] = [:]
+        for node in lockfile.nodes where node.kind == "generate" {
+            let id = NodeID(node.id)
+            guard case .object(let settings) = node.settings, case .int(let take)? = settings["take"], id.kind == .generate,
+                let index = id.suffix.flatMap({ Int($0) })
+            else { continue }
+            takes[index] = take
+        }
+        return takes
     }
 
     func previous(campaign: String) -> PreviousBuild {

@@ -39,9 +39,9 @@ public struct GenerationRequest: Sendable, Equatable {
         var input: [String: CanonicalValue] = [:]
         for (name, value) in spec.extraInputs ?? [:] { input[name] = value }
         input[spec.promptField] = .string(prompt)
-        input[spec.durationField] = .int(Int(settings.duration))
-        if let label = settings.modelResolution {
-            input[spec.resolutionField] = .string(spec.resolutionValues?[label] ?? label)
+        input[spec.durationField] = .int(spec.durationValue(seconds: Int(settings.duration)))
+        if let label = settings.modelResolution, let field = spec.resolutionField {
+            input[field] = .string(spec.resolutionValues?[label] ?? label)
         }
         if let field = spec.aspectRatioField, let ratios = spec.aspectRatios {
             let wanted = settings.clipResolution.width >= settings.clipResolution.height ? "16:9" : "9:16"

@@ -27,6 +27,11 @@ public struct GraphBuilder: Sendable {
     /// image size), derived from the request types themselves: part of the select key.
     public let selectorRequest: SelectorRequestShape
 
+    /// The chosen take of each `generate/<n>` (by index; absent = take 1). A take above 1 is a
+    /// parameter of the node's key (`take`), so every take is its own cache entry; take 1 adds
+    /// nothing, so its key is the key a clip had before takes existed.
+    public var takes: [Int: Int] = [:]
+
     public init(campaign: ResolvedCampaign, assetDigests: [String: Digest], toolVersion: String, selectorRequest: SelectorRequestShape) {
         self.campaign = campaign
         self.assetDigests = assetDigests
@@ -161,7 +166,7 @@ public struct GraphBuilder: Sendable {
         let settings = campaign.generator
         let prompt = promptFor(pair)
         let inputs = ["first": firstDigest, "last": lastDigest]
-        let material: KeyMaterial
+        var material: KeyMaterial
         var modelInput: [String: CanonicalValue] = [:]
         switch settings.kind {
         case .local:
@@ -182,6 +187,7 @@ public struct GraphBuilder: Sendable {
                 provider: request?.provider ?? settings.kind.rawValue, model: settings.model ?? "",
                 params: ["input": .object(modelInput)], inputs: inputs)
         }
+        if let take = takes[index], take > 1 { material.params["take"] = .int(take) }
         let input = GenerateInput(
             index: index, pair: pair, first: first, last: last, firstDigest: firstDigest, lastDigest: lastDigest, prompt: prompt,
             settings: settings, modelInput: modelInput)

@@ -118,8 +118,12 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var negativePromptField: String?
     public var required: [String]
     public var durationField: String
+    /// `frames` when the duration field takes a frame count (Wan's `num_frames`: seconds × `fps` + 1);
+    /// absent: whole seconds.
+    public var durationUnit: String?
     public var durations: [Int]
-    public var resolutionField: String
+    /// The field that takes the resolution; absent when the model's slug fixes it (Luma's `ray-2-720p`).
+    public var resolutionField: String?
     public var resolutions: [String]
     /// Resolution label → the value the model's field takes (Kling's `mode`).
     public var resolutionValues: [String: String]?
@@ -167,6 +171,7 @@ public struct ModelSpec: Sendable, Equatable, Codable {
         case negativePromptField = "negative_prompt_field"
         case required
         case durationField = "duration_field"
+        case durationUnit = "duration_unit"
         case durations
         case resolutionField = "resolution_field"
         case resolutions
@@ -180,6 +185,11 @@ public struct ModelSpec: Sendable, Equatable, Codable {
         case extraInputs = "extra_inputs"
         case price
         case priceSource = "price_source"
+    }
+
+    /// The value of the duration field for a clip of `seconds`.
+    public func durationValue(seconds: Int) -> Int {
+        durationUnit == "frames" ? seconds * fps + 1 : seconds
     }
 
     /// Whether the model can generate audio.

@@ -751,6 +751,24 @@ private let snapCases: [SnapCase] = [
     SnapCase(model: "kwaivgi/kling-v2.1", resolution: "1080p", requested: "8", snapped: 10, allowed: "5, 10"),
     SnapCase(model: "kwaivgi/kling-v2.1", resolution: "1080p", requested: "5", snapped: 5, allowed: "5, 10"),
     SnapCase(model: "kwaivgi/kling-v2.1", resolution: "1080p", requested: "1", snapped: 5, allowed: "5, 10"),
+    // Issue 14: the 2026 models.
+    SnapCase(model: "kwaivgi/kling-v3-video", resolution: "720p", requested: "2", snapped: 3, allowed: "3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"),
+    SnapCase(model: "kwaivgi/kling-v3-video", resolution: "1080p", requested: "20", snapped: 15, allowed: "3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"),
+    SnapCase(model: "kwaivgi/kling-v3-video", resolution: "720p", requested: "7", snapped: 7, allowed: "3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"),
+    SnapCase(model: "bytedance/seedance-2.0", resolution: "720p", requested: "0.4", snapped: 1, allowed: "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"),
+    SnapCase(model: "bytedance/seedance-2.0", resolution: "720p", requested: "16", snapped: 15, allowed: "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"),
+    SnapCase(model: "bytedance/seedance-2.0-fast", resolution: "720p", requested: "5", snapped: 5, allowed: "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"),
+    SnapCase(model: "bytedance/seedance-1-lite", resolution: "480p", requested: "1", snapped: 2, allowed: "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"),
+    SnapCase(model: "bytedance/seedance-1-lite", resolution: "1080p", requested: "12.5", snapped: 12, allowed: "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"),
+    SnapCase(model: "pixverse/pixverse-v5", resolution: "540p", requested: "6", snapped: 5, allowed: "5, 8"),
+    SnapCase(model: "pixverse/pixverse-v5", resolution: "1080p", requested: "7", snapped: 8, allowed: "5, 8"),
+    SnapCase(model: "luma/ray-2-720p", resolution: "720p", requested: "7", snapped: 5, allowed: "5, 9"),
+    SnapCase(model: "luma/ray-2-540p", resolution: "540p", requested: "8", snapped: 9, allowed: "5, 9"),
+    SnapCase(model: "luma/ray-flash-2-720p", resolution: "720p", requested: "4", snapped: 5, allowed: "5, 9"),
+    SnapCase(model: "luma/ray-flash-2-540p", resolution: "540p", requested: "9", snapped: 9, allowed: "5, 9"),
+    SnapCase(model: "wan-video/wan-2.2-i2v-fast", resolution: "480p", requested: "4", snapped: 5, allowed: "5, 6, 7"),
+    SnapCase(model: "wan-video/wan-2.2-i2v-fast", resolution: "720p", requested: "8", snapped: 7, allowed: "5, 6, 7"),
+    SnapCase(model: "wan-video/wan-2.2-i2v-fast", resolution: "720p", requested: "6", snapped: 6, allowed: "5, 6, 7"),
 ]
 
 @Suite struct ModelTests {

@@ -43,6 +43,8 @@ public struct BuildRequest: Sendable {
     public var shardCount: Int?
     /// Hosts named only in a manifest's `base_url` that may receive credentials (`--allow-host`).
     public var allowedHosts: [String]
+    /// `reel reroll` / `reel pick`: change one clip's take in this build.
+    public var take: TakeRequest?
 
     public init(
         manifests: [ManifestRef], paths: ProjectPaths.Overrides = ProjectPaths.Overrides(), forced: [String] = [], forceAll: Bool = false,
@@ -65,6 +67,22 @@ public struct BuildRequest: Sendable {
         self.maxUSD = maxUSD
         self.cancelOnInterrupt = cancelOnInterrupt
         self.storyboard = storyboard
+    }
+}
+
+/// A change of one generate node's take (issue 14).
+public enum TakeRequest: Sendable, Equatable {
+    /// `reel reroll generate/3`: a new take (the first take number not in the cache), built and paid
+    /// like any other node.
+    case reroll(String)
+    /// `reel pick generate/3 --take N`: an earlier take, which must be in the cache ($0).
+    case pick(String, take: Int)
+
+    /// The node id as typed.
+    public var node: String {
+        switch self {
+        case .reroll(let node), .pick(let node, _): return node
+        }
     }
 }
 
@@ -119,6 +137,9 @@ public enum BuildServiceError: Error, Sendable, CustomStringConvertible {
     case selectionFirst([String])
     /// A node id on the command line (`--force`) names no node: a usage error.
     case unknownNode(String, nodes: String)
+    /// `reel reroll`/`reel pick` cannot be done as asked (no such clip, selection not made yet,
+    /// the take is not in the cache).
+    case take(String)
 
     public var description: String {
         switch self {
@@ -140,6 +161,8 @@ public enum BuildServiceError: Error, Sendable, CustomStringConvertible {
             return "'\(pattern)' matches no manifest; check the pattern (quote it, so the shell leaves it to Reel)"
         case .unknownNode(let id, let nodes):
             return "--force \(id): no such node in this campaign (nodes: \(nodes))"
+        case .take(let message):
+            return message
         }
     }
 }

@@ -91,8 +91,10 @@ public struct BuildService: Sendable {
         for manifest in request.manifests {
             let campaign = try load(manifest, events: events)
             let workspace = try await open(campaign, overrides: request.paths, events: events)
+            if let problem = workspace.takesProblem { throw BuildServiceError.setup(problem) }
             prepared.append(Prepared(campaign: campaign, workspace: workspace, plan: Plan(nodes: [], selection: nil)))
         }
+        if let take = request.take { try await applyTake(take, to: &prepared) }
         let forced = try await resolveForced(request.forced, in: prepared)
         for index in prepared.indices {
             let workspace = prepared[index].workspace
@@ -102,6 +104,11 @@ public struct BuildService: Sendable {
             if await workspace.store.pullRemoteHits(of: prepared[index].plan) {
                 prepared[index].plan = await workspace.plan(forced: forced, forceAll: request.forceAll)
             }
+        }
+        if case .pick = request.take {
+            // Going back to a take is free: its clip is in the cache; only local work may run.
+            let paid = prepared.flatMap { BuildService.paidStaleNodes($0, assignment: nil, batch: prepared.count > 1) }
+            if !paid.isEmpty { throw BuildServiceError.take("reel pick would spend:\n" + paid.map { "  \($0)" }.joined(separator: "\n")) }
         }
         if request.noSpend {
             let assignment = request.shardCount.map { ShardAssignment(plans: prepared.map { ($0.plan, CostEstimator(registry: $0.workspace.registry)) }, count: $0) }
