@@ -30,7 +30,8 @@ struct BatchShardTests {
             """, to: directory.appending("campaigns/\(id)/reel.yaml"))
     }
 
-    @Test func fourShardsThenAFinalJobBuildEachUniqueClipOnceAndSpendNothingMore() async throws {
+    @Test(.enabled(if: PostgresServer.isAvailable, "needs PostgreSQL (scripts/install-deps.sh --test)"))
+    func fourShardsThenAFinalJobBuildEachUniqueClipOnceAndSpendNothingMore() async throws {
         try await withTemporaryDirectory { directory in
             let harness = ProviderHarness(directory: directory)
             try await harness.start()
@@ -43,8 +44,18 @@ struct BatchShardTests {
             try Self.write("autumn", pairs: Array(pairs[12..<20]), in: directory)
             let unique = 20
             let glob = "campaigns/**/reel.yaml"
-            var environment = harness.environment
-            environment["REEL_CACHE_DIR"] = directory.appending(".reel/cache").pathString
+            // As in CI: every job is its own runner with an empty local cache, sharing a remote cache
+            // (nginx, WebDAV) and the ledger (PostgreSQL), both started here on 127.0.0.1.
+            let remote = try await CacheServerProcess.startNginx()
+            let database = try await PostgresServer.shared()
+            let ledger = database.url(database: try database.makeDatabase())
+            func runner(_ name: String) -> [String: String] {
+                harness.environment.merging([
+                    "REEL_CACHE_DIR": directory.appending(".runners/\(name)/cache").pathString,
+                    "REEL_REMOTE_CACHE": remote.baseURL.absoluteString, "REEL_LEDGER_URL": ledger, "REEL_RUNNER": name, "CI": "true",
+                ]) { $1 }
+            }
+            let environment = runner("planner")
 
             // What shard 1 will do, for the CI log.
             let plan = try await ReelBinary.run(["plan", glob, "--shard", "1/4", "--json"], in: directory, environment: environment)
@@ -53,11 +64,10 @@ struct BatchShardTests {
             let shardNodes = try #require(planned["shard_nodes"] as? [[String: Any]])
             #expect(shardNodes.count == 5, "twenty clips dealt to four shards: five each")
 
-            // Four shard jobs at once, sharing the cache and the ledger (one machine here; a
-            // remote cache and a shared ledger across machines in CI).
-            let shared = environment
+            // Four shard jobs at once, each its own runner.
             let shards = await withTaskGroup(of: (Int, ReelBinary.Result?).self) { group in
                 for index in 1...4 {
+                    let shared = runner("shard-\(index)")
                     group.addTask {
                         (index, try? await ReelBinary.run(["build", glob, "--shard", "\(index)/4", "--json"], in: directory, environment: shared))
                     }
@@ -73,8 +83,8 @@ struct BatchShardTests {
             }
             #expect(harness.replicate.createCount == unique)
 
-            // The final job assembles every video and must not spend.
-            let final = try await ReelBinary.run(["build", glob, "--no-spend", "--shards", "4", "--json"], in: directory, environment: environment)
+            // The final job, on a fresh runner, assembles every video from the remote cache and must not spend.
+            let final = try await ReelBinary.run(["build", glob, "--no-spend", "--shards", "4", "--json"], in: directory, environment: runner("final"))
             #expect(final.exitCode == 0, "\(final.stderr)")
             #expect(harness.replicate.createCount == unique, "the final job created nothing")
             let campaigns = try #require(final.lastJSON?["campaigns"] as? [[String: Any]])
@@ -89,7 +99,8 @@ struct BatchShardTests {
             let index = try String(contentsOfFile: directory.appending(".reel/storyboards.html").pathString, encoding: .utf8)
             #expect(index.components(separatedBy: ">storyboard</a>").count - 1 == 3, "\(index)")
             // The ledger holds exactly what the provider billed.
-            let spend = try await ReelBinary.run(["spend", "--json"], in: directory, environment: environment)
+            let spend = try await ReelBinary.run(["spend", "--json"], in: directory, environment: runner("final"))
+            await remote.stop()
             let total = try #require(spend.lastJSON?["total_usd"] as? Double)
             let billed = NSDecimalNumber(decimal: harness.replicate.totalBilled).doubleValue
             #expect(billed > 0 && abs(total - billed) < 0.005)

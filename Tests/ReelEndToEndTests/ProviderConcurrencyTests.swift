@@ -25,8 +25,9 @@ struct ProviderConcurrencyTests {
                 output: {path: out/wide.mp4, resolution: 320x180, fps: 24, transition: none}
                 quality: balanced
                 """, to: directory.appending("reel.yaml"))
-            // Every create takes three seconds to answer (long enough that all eight overlap even on a busy machine).
-            harness.replicate.inject(.slow(.seconds(3)), times: 16, on: .createPrediction)
+            // Creates are held until eight are in flight at once (at most 30 s): a client capped below
+            // eight connections shows a lower peak, however slow or fast the machine.
+            harness.replicate.holdCreates(until: 8)
             let result = try await harness.build()
             #expect(result.exitCode == 0, "\(result.stderr)")
             #expect(harness.replicate.createCount == 16)

@@ -13,6 +13,12 @@ extension FakeReplicate {
             }
             return state.log.append(request)
         }
+        if route == .createPrediction, let (count, timeout) = state.withLock({ state in state.createBarrier.map { ($0, state.createBarrierTimeout) } }) {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline, state.withLock({ ($0.peakInFlight[.createPrediction] ?? 0) < count }) {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
         let reply = await respond(to: request)
         state.withLock { state in
             if let route { state.inFlight[route, default: 1] -= 1 }

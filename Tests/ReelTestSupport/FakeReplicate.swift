@@ -39,6 +39,9 @@ public final class FakeReplicate: Sendable {
         /// Requests being answered now, and the most at once, by route.
         var inFlight: [Route: Int] = [:]
         var peakInFlight: [Route: Int] = [:]
+        /// Creates wait until this many are in flight at once (or `createBarrierTimeout` passes).
+        var createBarrier: Int?
+        var createBarrierTimeout: Duration = .seconds(30)
     }
 
     let state = Mutex(State())
@@ -217,6 +220,16 @@ public final class FakeReplicate: Sendable {
     /// How many predictions were created (POSTs that were answered 201/202, including those whose
     /// answer was then slowed, garbled or truncated by a fault).
     public var createCount: Int { state.withLock { $0.predictionOrder.count } }
+
+    /// Holds every create until `count` creates are in flight at once (then all go on), or until
+    /// `timeout`: a client that cannot send `count` at once shows up as a peak below it, however
+    /// slow the machine.
+    public func holdCreates(until count: Int, timeout: Duration = .seconds(30)) {
+        state.withLock {
+            $0.createBarrier = count
+            $0.createBarrierTimeout = timeout
+        }
+    }
 
     /// The most requests of `route` the fake was answering at once: how much concurrency the
     /// client really achieved (connection caps in the HTTP stack show up here).
