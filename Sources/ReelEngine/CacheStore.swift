@@ -96,19 +96,7 @@ public struct CacheStore: CacheView {
             return key
         }
         guard !keys.isEmpty else { return false }
-        let limit = max(1, remote.configuration.maxConcurrentTransfers)
-        await withTaskGroup(of: Void.self) { group in
-            var pending = keys[...]
-            var running = 0
-            while let key = pending.popFirst() {
-                if running == limit {
-                    await group.next()
-                    running -= 1
-                }
-                group.addTask { _ = await self.pull(key) }
-                running += 1
-            }
-        }
+        await forEachConcurrently(keys, limit: remote.configuration.maxConcurrentTransfers) { key in _ = await self.pull(key) }
         return true
     }
 

@@ -82,19 +82,7 @@ public final class RemoteTier: Sendable {
 
     /// Looks several keys up at once (planning asks a stage's keys before walking them).
     func prefetch(_ keys: [Digest]) async {
-        let limit = max(1, configuration.maxConcurrentTransfers)
-        await withTaskGroup(of: Void.self) { group in
-            var pending = keys[...]
-            var running = 0
-            while let key = pending.popFirst() {
-                if running == limit {
-                    await group.next()
-                    running -= 1
-                }
-                group.addTask { _ = await self.lookup(key) }
-                running += 1
-            }
-        }
+        await forEachConcurrently(keys, limit: configuration.maxConcurrentTransfers) { key in _ = await self.lookup(key) }
     }
 
     /// Copies the remote result for `key` into the local tier: each output blob (unless the local
