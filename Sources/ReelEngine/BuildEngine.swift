@@ -467,7 +467,9 @@ final class OutcomeBook: Sendable {
         events(.note("\(spec.id) not started: \(why)"))
     }
 
+    /// Every outcome in graph order; each id's sort key is computed once, not per comparison.
     func all() -> [NodeOutcome] {
-        state.withLock { $0.outcomes.values.sorted { $0.id < $1.id } }
+        let outcomes = state.withLock { Array($0.outcomes.values) }
+        return outcomes.map { ($0.id.sortKey, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }

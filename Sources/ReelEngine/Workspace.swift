@@ -32,13 +32,34 @@ public struct Workspace: Sendable {
     /// Why the takes this workspace builds cannot be known: the lockfile mentions takes but does not
     /// parse (a merge conflict). Building would silently fall back to take 1, so the build stops.
     public var takesProblem: String? {
-        guard let text = lockfileText, text.contains("take:"), let problem = lockfileProblem else { return nil }
+        guard let text = lockfileText, Workspace.mentionsTakes(text), let problem = lockfileProblem else { return nil }
         return "the lockfile \(campaign.lockfilePath.basename) chooses takes but cannot be read (\(problem)); resolve the merge "
             + "conflict or fix it first, so the clips you picked are the ones built"
     }
 
     /// The previous build's lockfile, parsed on first use (a no-op build never needs it).
     public var lockfile: Lockfile? { parsed.lockfile }
+
+    /// Whether a lockfile's text records a chosen take (`take:`): a byte scan, since Foundation's
+    /// `contains` on a large lockfile showed up in the no-op's profile.
+    static func mentionsTakes(_ text: String) -> Bool {
+        let needle = Array("take:".utf8)
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= needle.count else { return false }
+            var index = 0
+            let last = bytes.count - needle.count
+            while index <= last {
+                if bytes[index] == needle[0], bytes[index + 1] == needle[1], bytes[index + 2] == needle[2], bytes[index + 3] == needle[3],
+                    bytes[index + 4] == needle[4]
+                {
+                    return true
+                }
+                index += 1
+            }
+            return false
+        }
+    }
 
     /// Why the lockfile on disk cannot be used (a merge conflict, a damaged file), if it exists and
     /// does not parse: never the same as "no lockfile".
@@ -165,7 +186,7 @@ final class LockfileCache: Sendable {
     /// The takes the lockfile chose (`take` in a generate node's settings; absent = 1). A lockfile
     /// whose text never says `take:` has none, so a no-op build still does not parse it.
     func takes(campaign: String) -> [Int: Int] {
-        if let text, !text.contains("take:") { return [:] }
+        if let text, !Workspace.mentionsTakes(text) { return [:] }
         guard let lockfile, lockfile.campaign == campaign else { return [:] }
         var takes: [Int: Int] = [:]
         for node in lockfile.nodes where node.kind == "generate" {

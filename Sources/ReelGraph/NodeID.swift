@@ -85,11 +85,28 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConve
     public var description: String { rawValue }
 
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool {
-        if lhs.campaign != rhs.campaign { return lhs.campaign < rhs.campaign }
-        let left = lhs.kindOrder, right = rhs.kindOrder
-        if left != right { return left < right }
-        if let a = lhs.suffix.flatMap(Int.init), let b = rhs.suffix.flatMap(Int.init) { return a < b }
-        return lhs.rawValue < rhs.rawValue
+        lhs.sortKey < rhs.sortKey
+    }
+
+    /// Graph order: campaign, then features → select → generate → combine, then the number of a
+    /// `generate/<n>` (so 10 follows 9), then the name. Compute once when sorting many ids.
+    public var sortKey: SortKey {
+        SortKey(campaign: campaign, kind: kindOrder, number: suffix.flatMap { Int($0) } ?? -1, name: rawValue)
+    }
+
+    /// See `sortKey`.
+    public struct SortKey: Comparable, Sendable {
+        let campaign: String
+        let kind: Int
+        let number: Int
+        let name: String
+
+        public static func < (lhs: SortKey, rhs: SortKey) -> Bool {
+            if lhs.campaign != rhs.campaign { return lhs.campaign < rhs.campaign }
+            if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
+            if lhs.number != rhs.number, lhs.number >= 0, rhs.number >= 0 { return lhs.number < rhs.number }
+            return lhs.name < rhs.name
+        }
     }
 
     private var kindOrder: Int {
