@@ -163,10 +163,10 @@ struct SharedLedgerTests {
         }
     }
 
-    /// Randomised caps, runner counts and provider latency (bounded to a few rounds to keep the
-    /// suite fast; `REEL_SHARED_LEDGER_ROUNDS` runs more): never a cent over any cap.
+    /// Randomised caps, runner counts and provider latency, 30 rounds as the issue asks (about a
+    /// minute; `REEL_SHARED_LEDGER_ROUNDS` runs more or fewer): never a cent over any cap.
     @Test func randomisedCapsConcurrencyAndLatencyNeverOverspend() async throws {
-        let rounds = Int(ProcessInfo.processInfo.environment["REEL_SHARED_LEDGER_ROUNDS"] ?? "") ?? 3
+        let rounds = Int(ProcessInfo.processInfo.environment["REEL_SHARED_LEDGER_ROUNDS"] ?? "") ?? 30
         var generator = SystemRandomNumberGenerator()
         for round in 0..<rounds {
             let runners = Int.random(in: 2...3, using: &generator)
@@ -196,6 +196,13 @@ struct SharedLedgerTests {
             _ = await waitForExit(first)
             let orphaned = Set(team.replicate.predictions.map(\.id))
             #expect(try team.sql("SELECT count(*) FROM reel_claims WHERE runner = 'runner-0'").first.flatMap { Int($0) } ?? 0 >= 1)
+            // Another runner's `reel status` sees the dead runner's predictions and claims in the shared database.
+            let status = try await ReelBinary.run(["status", "reel.yaml", "--json"], in: team.folder(1), environment: team.environment(1, lease: 2))
+            #expect(status.exitCode == 0, "\(status.stderr)")
+            let inFlight = try #require(status.lastJSON?["in_flight"] as? [[String: Any]])
+            #expect(inFlight.count >= 2 && Set(inFlight.compactMap { $0["prediction_id"] as? String }).isSubset(of: orphaned))
+            let claims = try #require(status.lastJSON?["claims"] as? [[String: Any]])
+            #expect(claims.contains { $0["runner"] as? String == "runner-0" })
             team.replicate.defaultScript = .succeeds(afterPolls: 1)
             for id in orphaned { _ = team.replicate.complete(id: id) }
             let second = try await ReelBinary.run(["build", "reel.yaml", "--json"], in: team.folder(1), environment: team.environment(1, lease: 2))

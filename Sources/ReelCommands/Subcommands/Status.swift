@@ -4,6 +4,7 @@ import ReelBasics
 import ReelCache
 import ReelEngine
 import ReelLedger
+import ReelLedgerPostgres
 import ReelManifest
 
 extension ReelCommand {
@@ -50,17 +51,31 @@ extension ReelCommand {
             let paths = CommandSupport.paths(campaign, options: manifestOptions, environment: environment)
             let root = paths.cache
             let layout = CacheLayout(root: root)
-            let journal = PredictionJournal(layout: layout, fileSystem: environment.fileSystem)
             let ledgerPath = paths.ledger
             do {
-                let entries = try journal.all()
-                let ledger: Ledger? = FileManager.default.fileExists(atPath: ledgerPath.pathString) ? try Ledger(path: ledgerPath) : nil
-                let open = try ledger?.openReservations(campaign: campaign.campaign.id) ?? []
+                // With a shared ledger (`REEL_LEDGER_URL` / `--ledger postgres://…`), the journal,
+                // reservations and claims of every runner live in the database.
+                var journal: any JournalStore = PredictionJournal(layout: layout, fileSystem: environment.fileSystem)
+                var ledger: (any SpendLedger)?
+                var claims: [(nodeID: String, runner: String, secondsLeft: Double)] = []
+                var shared: PostgresShared?
+                if case .database(let url, let setting) = paths.ledgerLocation {
+                    let opened = try await PostgresConnector.open(url: url, setting: setting, environment: environment)
+                    shared = opened
+                    journal = opened.journal
+                    ledger = opened.ledger
+                    claims = try await opened.claims.active()
+                } else if FileManager.default.fileExists(atPath: ledgerPath.pathString) {
+                    ledger = try Ledger(path: ledgerPath)
+                }
+                defer { if let shared { Task { await shared.database.close() } } }
+                let entries = try await journal.all()
+                let open = try await ledger?.openReservations(campaign: campaign.campaign.id) ?? []
                 var options = ProviderSetup.Options.from(environment: environment.variables, cancelOnInterrupt: false)
                 options.allowedHosts = allowHosts
                 let settler = StatusSettler(
                     campaign: campaign, environment: environment, options: options, journal: journal, ledger: ledger,
-                    actions: DiskActionCache(layout: layout, fileSystem: environment.fileSystem))
+                    actions: DiskActionCache(layout: layout, fileSystem: environment.fileSystem), claims: claims)
                 if let node = cancel {
                     Console.out(try await settler.cancel(node: node, entries: entries, open: open))
                     return
@@ -85,9 +100,11 @@ struct StatusSettler {
     let campaign: ResolvedCampaign
     let environment: BuildEnvironment
     let options: ProviderSetup.Options
-    let journal: PredictionJournal
-    let ledger: Ledger?
+    let journal: any JournalStore
+    let ledger: (any SpendLedger)?
     let actions: any ActionCache
+    /// Node claims of every runner (a shared ledger only).
+    var claims: [(nodeID: String, runner: String, secondsLeft: Double)] = []
 
     struct Refusal: Error, CustomStringConvertible {
         let description: String
@@ -110,7 +127,7 @@ struct StatusSettler {
         for entry in entries {
             var item: [String: Any] = [
                 "node": entry.nodeID, "prediction_id": entry.predictionID ?? NSNull(), "model": entry.model, "state": entry.state.rawValue,
-                "age": StatusSettler.age(entry.updatedAt, now: now), "journal": journal.layout.journalPath(entry.nodeKey).pathString,
+                "age": StatusSettler.age(entry.updatedAt, now: now), "journal": journal.location(of: entry.nodeKey),
             ]
             if let remote, let id = entry.predictionID {
                 do {
@@ -144,12 +161,20 @@ struct StatusSettler {
             ]
         }
         if json {
-            Console.json(["in_flight": predictions, "open_reservations": reservations])
+            let held = claims.map { ["node": $0.nodeID, "runner": $0.runner, "lease_seconds_left": $0.secondsLeft] as [String: Any] }
+            Console.json(["in_flight": predictions, "open_reservations": reservations, "claims": held])
             return
         }
-        if predictions.isEmpty && reservations.isEmpty {
+        if predictions.isEmpty && reservations.isEmpty && claims.isEmpty {
             Console.out("Nothing in flight and no open reservations.")
             return
+        }
+        if !claims.isEmpty {
+            Console.out("Claimed by runners (\(claims.count)):")
+            for claim in claims {
+                let lease = claim.secondsLeft > 0 ? "lease \(Int(claim.secondsLeft)) s left" : "lease expired (the next runner takes over)"
+                Console.out("  \(claim.nodeID)  \(claim.runner)  \(lease)")
+            }
         }
         Console.out("In flight (\(predictions.count)):")
         for item in predictions {
@@ -182,13 +207,13 @@ struct StatusSettler {
         if reply.status == .succeeded {
             throw Refusal(description: "prediction \(id) already succeeded (it is paid for): run `reel build` to fetch its clip")
         }
-        try journal.remove(entry.nodeKey)
+        try await journal.remove(entry.nodeKey)
         let ran = reply.status == .canceled && ((reply.computeSeconds ?? 0) > 0 || reply.providerStatus != "starting")
         var settled = ""
         if let ledger, let row = open.first(where: { $0.nodeKey == entry.nodeKey.hex }), let rowID = row.id {
             let reservation = Reservation(id: rowID, nodeKey: row.nodeKey, estimatedUSD: row.estimatedUSD, provider: row.provider)
             let usd = ran ? row.estimatedUSD : 0
-            try ledger.settle(reservation, actualUSD: usd, predictionID: id, status: ran ? "canceled-estimate" : "canceled", now: iso8601Now())
+            try await ledger.settle(reservation, actualUSD: usd, predictionID: id, status: ran ? "canceled-estimate" : "canceled", now: iso8601Now())
             settled = String(format: "; its reservation is settled at $%.2f%@", usd, ran ? " (estimate: it had started)" : "")
         }
         return "cancelled prediction \(id) (\(reply.providerStatus))" + settled
@@ -208,11 +233,11 @@ struct StatusSettler {
             let reservation = Reservation(id: rowID, nodeKey: row.nodeKey, estimatedUSD: row.estimatedUSD, provider: row.provider)
             if let record = try await actions.lookup(key) {
                 let usd = record.metadata["cost_usd"]?.doubleValue ?? row.estimatedUSD
-                try ledger.settle(reservation, actualUSD: usd, predictionID: record.metadata["prediction_id"]?.stringValue, status: "settled", now: iso8601Now())
+                try await ledger.settle(reservation, actualUSD: usd, predictionID: record.metadata["prediction_id"]?.stringValue, status: "settled", now: iso8601Now())
                 said.append(String(format: "settled at $%.2f from its recorded result", usd))
             } else {
                 // No journal entry: no create was ever sent for it (the journal is written first), or it is over.
-                try ledger.release(reservation, now: iso8601Now())
+                try await ledger.release(reservation, now: iso8601Now())
                 said.append("released (nothing in flight)")
             }
         }
