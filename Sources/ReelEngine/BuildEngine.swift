@@ -212,7 +212,8 @@ public struct BuildEngine: Sendable {
     /// - Returns: with `keepGoing`, the budget refusal of a node that did not start; otherwise `nil`.
     func processClaimed(_ spec: NodeSpec, reason: RunReason, paid: Bool, book: OutcomeBook) async -> String? {
         if reason != .forced {
-            switch await workspace.store.lookup(spec.key) {
+            // Another runner may have built it while this one waited on the claim: ask the remote again.
+            switch await workspace.store.lookup(spec.key, refreshRemote: true) {
             case .hit(let result):
                 if await adopt(result, spec: spec, book: book) { return nil }
             case .unavailable(let why) where paid:

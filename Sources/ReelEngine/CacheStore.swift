@@ -45,6 +45,12 @@ public struct CacheStore: CacheView {
     /// The local tier's answer; after a local miss (or a missing or damaged blob), the remote's.
     /// A remote hit is marked `fromRemote` and must be `pull`ed before it is used.
     public func lookup(_ key: Digest) async -> CacheLookup {
+        await lookup(key, refreshRemote: false)
+    }
+
+    /// - Parameter refreshRemote: ask the remote again even after a miss earlier in this run (the
+    ///   re-check after waiting on a node's claim: another runner may have just uploaded it).
+    public func lookup(_ key: Digest, refreshRemote: Bool) async -> CacheLookup {
         let local = await localLookup(key)
         guard let remote else { return local }
         switch local {
@@ -54,7 +60,7 @@ public struct CacheStore: CacheView {
             return .hit(result)
         case .unavailable, .remoteLost: return local
         case .miss, .outputMissing, .outputCorrupt:
-            switch await remote.lookup(key) {
+            switch await remote.lookup(key, refresh: refreshRemote) {
             case .hit(let record):
                 return .hit(CachedResult(
                     outputs: Dictionary(record.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),

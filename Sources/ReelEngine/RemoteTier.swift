@@ -67,8 +67,14 @@ public final class RemoteTier: Sendable {
     public var isDisabled: Bool { state.withLock { $0.disabled } }
 
     /// What the remote has for `key` (a miss when the tier is off or the remote fails).
-    func lookup(_ key: Digest) async -> RemoteLookup {
-        let known = state.withLock { state -> RemoteLookup? in state.disabled ? .miss : state.lookups[key] }
+    /// - Parameter refresh: ask again even when this run saw a miss: another runner may have just
+    ///   uploaded it (a node this runner waited for on its claim).
+    func lookup(_ key: Digest, refresh: Bool = false) async -> RemoteLookup {
+        let known = state.withLock { state -> RemoteLookup? in
+            if state.disabled { return .miss }
+            if refresh, case .hit? = state.lookups[key] { return state.lookups[key] }
+            return refresh ? nil : state.lookups[key]
+        }
         if let known { return known }
         do {
             let result = try await client.lookup(key)

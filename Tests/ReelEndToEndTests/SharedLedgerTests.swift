@@ -1,6 +1,7 @@
 import Foundation
 import ReelBasics
 import ReelTestSupport
+import Synchronization
 import Testing
 
 /// Several `reel build` processes ("runners", each its own project folder) on one paid campaign,
@@ -24,6 +25,8 @@ struct SharedLedgerTests {
         let database: String
         let replicate = FakeReplicate(token: ProviderHarness.replicateToken)
         let runners: Int
+        /// The remote cache the runners share (nginx, WebDAV, on 127.0.0.1).
+        let remote = Mutex<CacheServerProcess?>(nil)
 
         init(root: AbsolutePath, server: PostgresServer, runners: Int) throws {
             self.root = root
@@ -34,6 +37,8 @@ struct SharedLedgerTests {
 
         func start(budget: String = "") async throws {
             try await replicate.start()
+            let server = try await CacheServerProcess.startNginx()
+            remote.withLock { $0 = server }
             let clip = root.appending("fixtures/model-output.mp4")
             try FileManager.default.createDirectory(atPath: clip.parent.pathString, withIntermediateDirectories: true)
             try await Fixtures.makeClip(at: clip, seconds: 2)
@@ -57,6 +62,7 @@ struct SharedLedgerTests {
 
         func stop() async {
             await replicate.stop()
+            if let server = remote.withLock({ $0 }) { await server.stop() }
         }
 
         func folder(_ index: Int) -> AbsolutePath { root.appending("runner-\(index)") }
@@ -64,7 +70,9 @@ struct SharedLedgerTests {
         func environment(_ index: Int, lease: Int = 30, url: String? = nil) -> [String: String] {
             [
                 "REPLICATE_API_TOKEN": ProviderHarness.replicateToken, "REPLICATE_BASE_URL": replicate.baseURL.absoluteString,
-                "REEL_POLL_INTERVAL_MS": "20", "REEL_RETRY_BASE_MS": "20", "REEL_CACHE_DIR": root.appending("shared-cache").pathString,
+                // Each runner its own local cache, all sharing the remote cache and the ledger.
+                "REEL_POLL_INTERVAL_MS": "20", "REEL_RETRY_BASE_MS": "20", "REEL_CACHE_DIR": root.appending("cache-\(index)").pathString,
+                "REEL_REMOTE_CACHE": remote.withLock { $0?.baseURL.absoluteString } ?? "", "CI": "true",
                 "REEL_LEDGER_URL": url ?? server.url(database: database), "REEL_RUNNER": "runner-\(index)",
                 "REEL_CLAIM_LEASE_SECONDS": "\(lease)",
             ]
@@ -227,6 +235,7 @@ struct SharedLedgerTests {
             #expect(first.exitCode == 0, "\(first.stderr)")
             var separate = team.environment(1)
             separate["REEL_CACHE_DIR"] = team.root.appending("runner-1-own-cache").pathString
+            separate["REEL_REMOTE_CACHE"] = nil  // this runner does not share the cache
             let second = try await ReelBinary.run(["build", "reel.yaml", "--json", "--keep-going"], in: team.folder(1), environment: separate)
             #expect(second.exitCode == 1)
             #expect(team.replicate.createCount == 12, "nothing is paid twice")
