@@ -91,3 +91,24 @@ public enum FileSystemError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 }
+
+extension FileSystem {
+    /// The names in a directory, or none when it does not exist; any other error is thrown (a
+    /// directory that cannot be read is never taken as empty).
+    public func listIfPresent(_ path: AbsolutePath) throws -> [String] {
+        do {
+            return try list(path)
+        } catch FileSystemError.posix(_, _, let code) where code == ENOENT || (code == ENOTDIR && !exists(path)) {
+            return []
+        }
+    }
+
+    /// A file's contents, or nil when it does not exist; any other error is thrown.
+    public func readIfPresent(_ path: AbsolutePath) throws -> Data? {
+        do {
+            return try read(path)
+        } catch FileSystemError.posix(_, _, let code) where code == ENOENT {
+            return nil
+        }
+    }
+}

@@ -110,8 +110,14 @@ public struct DiskActionCache: ActionCache {
     public func outputs(for key: Digest) throws -> (outputs: [ActionOutput], metadata: [String: CanonicalValue])? {
         guard let data = try recordData(key) else { return nil }
         let unreadable = CacheUnavailable(path: layout.actionPath(key).pathString, reason: "not a record this version of Reel can read")
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-            (object["key"] as? String).flatMap(Digest.init) == key, let rawOutputs = object["outputs"] as? [[String: Any]]
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw unreadable
+        }
+        guard let object = parsed as? [String: Any], (object["key"] as? String).flatMap(Digest.init) == key,
+            let rawOutputs = object["outputs"] as? [[String: Any]]
         else { throw unreadable }
         var outputs: [ActionOutput] = []
         for raw in rawOutputs {

@@ -20,12 +20,13 @@ public final class ImageCheckMemo: Sendable {
     private let fileSystem: any FileSystem
     private let state = Mutex(State())
 
-    /// Loads the memo at `path` (empty when absent or unreadable).
-    public init(path: AbsolutePath, fileSystem: any FileSystem) {
+    /// Loads the memo at `path` (empty when absent).
+    /// - Throws: when it exists but cannot be read.
+    public init(path: AbsolutePath, fileSystem: any FileSystem) throws {
         self.path = path
         self.fileSystem = fileSystem
         var entries: [Digest: (width: Int, height: Int)] = [:]
-        if let data = try? fileSystem.read(path) {
+        if let data = try fileSystem.readIfPresent(path) {
             for line in data.split(separator: UInt8(ascii: "\n")) where line.first != UInt8(ascii: "#") {
                 let fields = line.split(separator: UInt8(ascii: "\t")).map { String(decoding: $0, as: UTF8.self) }
                 guard fields.count == 4, fields[0] == ImageCheckMemo.version, let digest = Digest(fields[1]),

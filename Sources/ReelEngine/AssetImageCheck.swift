@@ -79,7 +79,7 @@ public struct AssetImageCheck: Sendable {
                 continue
             }
         }
-        try? memo?.save()
+        try memo?.save()
         return diagnostics
     }
 

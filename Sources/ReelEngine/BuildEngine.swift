@@ -82,7 +82,9 @@ public struct BuildEngine: Sendable {
         let walk = await GraphWalk(builder: workspace.builder).run(ExecutionDriver(engine: self, planner: planner, book: book))
 
         let materialiser = Materialiser(workspace: workspace)
-        let clipPaths = await materialiser.materialiseClips(walk.generateSpecs.map { ($0, book.outcome($0.id)?.outputDigest) })
+        let clipPaths = await materialiser.materialiseClips(walk.generateSpecs.map { ($0, book.outcome($0.id)?.outputDigest) }) { [events] in
+            events(.note($0))
+        }
         var video: AbsolutePath?
         var placementError: String?
         let videoDigest = walk.combineSpec.flatMap { book.outcome($0.id)?.outputDigest }
@@ -350,7 +352,16 @@ public struct BuildEngine: Sendable {
             events(.cached(spec.id, label: spec.label))
             return true
         }
-        guard let seconds = await workspace.store.pull(spec.key) else { return false }
+        let pulled: Double?
+        do {
+            pulled = try await workspace.store.pull(spec.key)
+        } catch {
+            // The remote has it, but storing it here failed: whether it is now cached is unknown.
+            guard isPaid(spec) else { return false }
+            book.fail(spec, message: BuildEngine.failClosed("\(error)"), reason: .cacheUnavailable("\(error)"), events: events)
+            return true
+        }
+        guard let seconds = pulled else { return false }
         book.record(NodeOutcome(
             id: spec.id, kind: spec.kind, label: spec.label, state: .cached, reason: .cached, seconds: seconds, spec: spec, result: result))
         events(.fetched(spec.id, label: spec.label, seconds: seconds))
@@ -389,16 +400,27 @@ struct ExecutionDriver: GraphDriver {
         return outputs
     }
 
-    func selection(in digest: Digest) async -> Selection? {
-        await engine.workspace.store.selection(digest)
+    func selection(in digest: Digest) async throws -> Selection? {
+        try await engine.workspace.store.selection(digest)
+    }
+
+    func selectionUnavailable(_ spec: NodeSpec, reason: String) async {
+        book.fail(spec, message: BuildEngine.failClosed(reason), reason: .cacheUnavailable(reason), events: engine.events)
     }
 
     func selectionUnreadable(_ spec: NodeSpec, digest: Digest) async -> Selection? {
         var selection: Selection?
         if book.outcome(spec.id)?.state == .cached {
-            // A cached selection this version cannot read: select again.
+            // A cached selection this version cannot decode: select again.
             _ = await engine.process(spec, planner: engine.workspace.planner(forced: [spec.id]), book: book)
-            if let rebuilt = book.outcome(spec.id)?.outputDigest { selection = await engine.workspace.store.selection(rebuilt) }
+            if let rebuilt = book.outcome(spec.id)?.outputDigest {
+                do {
+                    selection = try await engine.workspace.store.selection(rebuilt)
+                } catch {
+                    await selectionUnavailable(spec, reason: "\(error)")
+                    return nil
+                }
+            }
         }
         if selection == nil, book.outcome(spec.id)?.state != .failed {
             book.fail(spec, message: "the selection blob \(digest.short) is unreadable; run `reel build` again", events: engine.events)

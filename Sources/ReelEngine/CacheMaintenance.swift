@@ -13,10 +13,11 @@ public struct CacheMaintenance: Sendable {
     var fileSystem: any FileSystem { store.fileSystem }
 
     /// Every blob digest in the store.
-    func blobs() -> [Digest] {
+    /// - Throws: a folder that cannot be read (never taken as empty).
+    func blobs() throws -> [Digest] {
         let root = store.layout.casRoot
-        return ((try? fileSystem.list(root)) ?? []).flatMap { prefix in
-            ((try? fileSystem.list(root.appending(prefix))) ?? []).compactMap { Digest(prefix + $0) }
+        return try fileSystem.listIfPresent(root).flatMap { prefix in
+            try fileSystem.listIfPresent(root.appending(prefix)).compactMap { Digest(prefix + $0) }
         }
     }
 
@@ -26,8 +27,8 @@ public struct CacheMaintenance: Sendable {
     func records() throws -> [ActionRecord] {
         let root = store.layout.actionCacheRoot
         var records: [ActionRecord] = []
-        for prefix in (try? fileSystem.list(root)) ?? [] {
-            for name in (try? fileSystem.list(root.appending(prefix))) ?? [] {
+        for prefix in try fileSystem.listIfPresent(root) {
+            for name in try fileSystem.listIfPresent(root.appending(prefix)) {
                 guard let key = Digest(String(name.dropLast(5))), let record = try store.actions.lookup(key) else { continue }
                 records.append(record)
             }
@@ -36,9 +37,9 @@ public struct CacheMaintenance: Sendable {
     }
 
     /// Files in `tmp/` that no live process owns: left by a process that was killed (`TemporaryFiles`).
-    public func leftovers(now: Date = Date()) -> [(path: AbsolutePath, size: Int64)] {
+    public func leftovers(now: Date = Date()) throws -> [(path: AbsolutePath, size: Int64)] {
         let temporary = store.layout.temporaryRoot
-        return ((try? fileSystem.list(temporary)) ?? []).sorted().compactMap { name in
+        return try fileSystem.listIfPresent(temporary).sorted().compactMap { name in
             let path = temporary.appending(name)
             guard let info = fileSystem.info(path) else { return nil }
             let modified = Date(timeIntervalSince1970: Double(info.modificationNanos) / 1e9)
@@ -48,20 +49,20 @@ public struct CacheMaintenance: Sendable {
 
     /// Rehashes every blob (removing corrupt ones) and drops records whose blobs are gone.
     public func verify(now: Date = Date()) throws -> (blobs: Int, corrupt: Int, records: Int, brokenRecords: Int, leftovers: Int, leftoverBytes: Int64) {
-        let all = blobs()
+        let all = try blobs()
         var corrupt = 0
         for digest in all where try store.content.verifyThoroughly(digest) == .corrupt {
             corrupt += 1
-            try? store.content.remove(digest)
+            try store.content.remove(digest)
         }
         let records = try records()
         var broken = 0
         for record in records where try record.outputs.contains(where: { try store.content.verify($0.digest) != .present }) {
             broken += 1
-            try? store.actions.remove(record.key)
+            try store.actions.remove(record.key)
         }
         store.flush()
-        let leftovers = leftovers(now: now)
+        let leftovers = try leftovers(now: now)
         return (all.count, corrupt, records.count, broken, leftovers.count, leftovers.reduce(0) { $0 + $1.size })
     }
 
@@ -72,7 +73,7 @@ public struct CacheMaintenance: Sendable {
         let cutoff = days.map { now.addingTimeInterval(-Double($0) * 86_400) }
         for record in try records() {
             if let cutoff, let created = Timestamp.parse(record.createdAt), created < cutoff {
-                try? store.actions.remove(record.key)
+                try store.actions.remove(record.key)
                 removedRecords += 1
                 continue
             }
@@ -80,16 +81,17 @@ public struct CacheMaintenance: Sendable {
         }
         var removedBlobs = 0
         var bytes: Int64 = 0
-        for digest in blobs() where !live.contains(digest) {
+        for digest in try blobs() where !live.contains(digest) {
             let path = store.content.path(for: digest)
             // A blob younger than an hour may belong to a build that has not written its record yet.
             if let info = fileSystem.info(path), Double(info.modificationNanos) / 1e9 > now.timeIntervalSince1970 - 3_600 { continue }
             bytes += fileSystem.info(path)?.size ?? 0
-            try? store.content.remove(digest)
+            try store.content.remove(digest)
             removedBlobs += 1
         }
         var removedTemporary = 0
-        for leftover in leftovers(now: now) where (try? fileSystem.remove(leftover.path)) != nil {
+        for leftover in try leftovers(now: now) {
+            try fileSystem.remove(leftover.path)
             bytes += leftover.size
             removedTemporary += 1
         }

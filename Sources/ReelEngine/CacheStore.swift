@@ -33,7 +33,7 @@ public struct CacheStore: CacheView {
         self.statCache = StatCache(path: layout.statCachePath, fileSystem: fileSystem)
         self.content = DiskContentStore(layout: layout, fileSystem: fileSystem, statCache: statCache)
         self.actions = DiskActionCache(layout: layout, fileSystem: fileSystem)
-        self.imageChecks = ImageCheckMemo(path: layout.imageChecksPath, fileSystem: fileSystem)
+        self.imageChecks = try ImageCheckMemo(path: layout.imageChecksPath, fileSystem: fileSystem)
         self.remote = remote
     }
 
@@ -84,11 +84,12 @@ public struct CacheStore: CacheView {
     }
 
     /// Copies a remote hit into the local tier (blobs verified, then the record).
-    /// - Returns: the seconds it took; nil when it could not (the node is built instead).
-    public func pull(_ key: Digest) async -> Double? {
+    /// - Returns: the seconds it took; nil when the remote could not give it (the node is built).
+    /// - Throws: a local I/O error while storing it (a paid node then fails closed).
+    public func pull(_ key: Digest) async throws -> Double? {
         guard let remote else { return nil }
         hits.forget(key)
-        return await remote.pull(key, into: content, actions: actions)
+        return try await remote.pull(key, into: content, actions: actions)
     }
 
     /// Pulls every remote hit of `plan` into the local tier, at most the remote's transfer bound
@@ -102,7 +103,13 @@ public struct CacheStore: CacheView {
             return key
         }
         guard !keys.isEmpty else { return false }
-        await forEachConcurrently(keys, limit: remote.configuration.maxConcurrentTransfers) { key in _ = await self.pull(key) }
+        await forEachConcurrently(keys, limit: remote.configuration.maxConcurrentTransfers) { key in
+            do {
+                _ = try await self.pull(key)
+            } catch {
+                // Not decided here: the node pulls again when it runs, and a paid one fails closed then.
+            }
+        }
         return true
     }
 
@@ -132,11 +139,17 @@ public struct CacheStore: CacheView {
         }
     }
 
-    public func selection(_ digest: Digest) async -> Selection? {
-        if let data = try? await content.data(digest) { return try? Selection(data: data) }
-        // A remote hit not pulled yet (planning): read the blob from the remote, verified.
-        guard let data = await remote?.blobData(digest, in: content) else { return nil }
-        return try? Selection(data: data)
+    public func selection(_ digest: Digest) async throws -> Selection? {
+        let data: Data
+        if try await content.verify(digest) == .present {
+            data = try await content.data(digest)
+        } else if let fetched = try await remote?.blobData(digest, in: content) {
+            // A remote hit not pulled yet (planning): the blob read from the remote, verified.
+            data = fetched
+        } else {
+            return nil
+        }
+        return Selection(decoding: data)
     }
 
     /// A blob's bytes, verified.

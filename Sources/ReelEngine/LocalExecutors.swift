@@ -44,7 +44,7 @@ public struct AnimaticExecutor: NodeExecutor {
         guard case .generate(let input) = spec.action else { throw EngineError.wrongAction(spec.id) }
         let settings = input.settings
         let temporary = try context.temporaryPath("clip.mp4")
-        defer { try? context.environment.fileSystem.remove(temporary) }
+        defer { context.removeScratch(temporary) }
         let command = AnimaticCommand(
             first: input.first.path, last: input.last.path, output: temporary, width: settings.clipResolution.width,
             height: settings.clipResolution.height, fps: settings.fps, duration: settings.duration, fit: settings.fit.rawValue,
@@ -77,7 +77,7 @@ public struct CombineExecutor: NodeExecutor {
         }
         let output = input.output
         let temporary = try context.temporaryPath("video.mp4")
-        defer { try? context.environment.fileSystem.remove(temporary) }
+        defer { context.removeScratch(temporary) }
         let command = CombineCommand(
             clips: clips, output: temporary, width: output.resolution.width, height: output.resolution.height, fps: output.fps,
             fit: output.fit.rawValue, transition: output.transition.isNone ? "none" : output.transition.type,
@@ -86,7 +86,7 @@ public struct CombineExecutor: NodeExecutor {
         let mode: String
         if command.canStreamCopy {
             let list = try context.temporaryPath("concat.txt")
-            defer { try? context.environment.fileSystem.remove(list) }
+            defer { context.removeScratch(list) }
             try context.environment.fileSystem.writeAtomically(Data(command.concatList.utf8), to: list)
             _ = try await context.environment.runner.checkedRun(ProcessSpec("ffmpeg", command.copyArguments(listPath: list)))
             mode = "stream-copy"

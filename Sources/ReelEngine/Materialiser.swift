@@ -19,7 +19,9 @@ struct Materialiser {
     }
 
     /// Links each built clip as `NN-first-last.mp4` and removes clips no longer in the video.
-    func materialiseClips(_ clips: [(NodeSpec, Digest?)]) async -> [AbsolutePath] {
+    /// A clip that cannot be placed (or an old one that cannot be removed) is said through `note`;
+    /// the clips stay in the cache either way.
+    func materialiseClips(_ clips: [(NodeSpec, Digest?)], note: (String) -> Void) async -> [AbsolutePath] {
         let directory = workspace.campaign.output.clipsDirectory
         var placed: [AbsolutePath] = []
         var keep: Set<String> = []
@@ -28,12 +30,19 @@ struct Materialiser {
             let name = String(format: "%02d-", input.index + 1) + "\(input.pair.first)-\(input.pair.last).mp4"
             let destination = directory.appending(name)
             keep.insert(name)
-            if (try? await workspace.store.materialise(digest, at: destination)) != nil { placed.append(destination) }
-        }
-        if let names = try? fileSystem.list(directory) {
-            for name in names where name.hasSuffix(".mp4") && !keep.contains(name) {
-                try? fileSystem.remove(directory.appending(name))
+            do {
+                try await workspace.store.materialise(digest, at: destination)
+                placed.append(destination)
+            } catch {
+                note("could not place the clip \(destination.relative(to: AbsolutePath.currentDirectory)): \(error)")
             }
+        }
+        do {
+            for name in try fileSystem.listIfPresent(directory) where name.hasSuffix(".mp4") && !keep.contains(name) {
+                try fileSystem.remove(directory.appending(name))
+            }
+        } catch {
+            note("could not remove old clips from \(directory.relative(to: AbsolutePath.currentDirectory)): \(error)")
         }
         return placed
     }

@@ -53,6 +53,16 @@ public struct ExecutionContext: Sendable {
         ActionOutput(name: name, digest: try await store.content.insert(data), size: Int64(data.count))
     }
 
+    /// Removes an action's scratch file (gone already when it was stored); a failure is said, and
+    /// `reel cache gc` removes the leftover later.
+    public func removeScratch(_ path: AbsolutePath) {
+        do {
+            try environment.fileSystem.remove(path)
+        } catch {
+            events(.note("could not remove the scratch file \(path): \(error); `reel cache gc` removes it"))
+        }
+    }
+
     /// A fresh temporary path in the cache's file system.
     public func temporaryPath(_ name: String) throws -> AbsolutePath {
         try store.content.temporaryPath(named: name)

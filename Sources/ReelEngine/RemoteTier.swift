@@ -94,8 +94,11 @@ public final class RemoteTier: Sendable {
     /// Copies the remote result for `key` into the local tier: each output blob (unless the local
     /// store has it), verified, then the record. Nil when it could not be had (the caller builds
     /// the node instead); a corrupt blob is never stored.
-    /// - Returns: the seconds the copy took (the first time; a key pulled already answers at once).
-    func pull(_ key: Digest, into content: DiskContentStore, actions: DiskActionCache) async -> Double? {
+    /// - Returns: the seconds the copy took (the first time; a key pulled already answers at once);
+    ///   nil when the remote could not give it (a miss for the rest of the run: the node is built).
+    /// - Throws: a local I/O error while storing it: then whether the result exists locally is
+    ///   unknown, and a paid node must not be paid for again.
+    func pull(_ key: Digest, into content: DiskContentStore, actions: DiskActionCache) async throws -> Double? {
         if let seconds = state.withLock({ $0.pulled[key] }) { return seconds }
         guard case .hit(let record)? = state.withLock({ $0.lookups[key] }), !isDisabled else { return nil }
         let clock = ContinuousClock()
@@ -117,25 +120,26 @@ public final class RemoteTier: Sendable {
         } catch let error as RemoteCacheError {
             give(up: error)
             return nil
-        } catch {
-            warn("could not copy \(key.short) from the remote cache into the local cache: \(error); building it instead")
-            refuse(key)
-            return nil
         }
     }
 
     /// A small blob's bytes from the remote (verified), without storing it: planning reads a
     /// remote selection this way and changes nothing.
-    func blobData(_ digest: Digest, in content: DiskContentStore) async -> Data? {
-        guard !isDisabled, let temporary = try? content.temporaryPath(named: "remote-read") else { return nil }
-        defer { try? FileManager.default.removeItem(atPath: temporary.pathString) }
+    /// - Throws: a local I/O error (the scratch file); a failing remote is given up on (nil).
+    func blobData(_ digest: Digest, in content: DiskContentStore) async throws -> Data? {
+        guard !isDisabled else { return nil }
+        let temporary = try content.temporaryPath(named: "remote-read")
+        let fetched: Bool
         do {
-            guard try await client.fetchBlob(digest, size: nil, to: temporary) else { return nil }
-            return try Data(contentsOf: URL(fileURLWithPath: temporary.pathString))
+            fetched = try await client.fetchBlob(digest, size: nil, to: temporary)
         } catch {
             give(up: error)
             return nil
         }
+        guard fetched else { return nil }
+        let data = try content.fileSystem.read(temporary)
+        try content.fileSystem.remove(temporary)
+        return data
     }
 
     /// Uploads a freshly built result: its blobs (HEAD first for large ones), then the record.

@@ -16,11 +16,15 @@ public protocol GraphDriver: Sendable {
     /// Evaluates one stage (its nodes are independent of each other) and returns the main output
     /// digest of each node that has one afterwards.
     func evaluate(_ specs: [NodeSpec], stage: NodeKind) async -> [NodeID: Digest]
-    /// The selection stored in the select node's output; `nil` when it cannot be read.
-    func selection(in digest: Digest) async -> Selection?
+    /// The selection stored in the select node's output; `nil` when it cannot be decoded.
+    /// - Throws: when it cannot be read at all (then `selectionUnavailable`, never a new selection).
+    func selection(in digest: Digest) async throws -> Selection?
     /// The select node's output could not be read as a selection: select again (a build) or
     /// mark it stale (a plan). Returns the selection if one is now readable.
     func selectionUnreadable(_ spec: NodeSpec, digest: Digest) async -> Selection?
+    /// The select node's output exists but cannot be read (an I/O error): a build fails the node
+    /// rather than pay for a selection again; a plan marks it so.
+    func selectionUnavailable(_ spec: NodeSpec, reason: String) async
     /// A node whose inputs are not known yet.
     func pending(_ node: PendingNode) async
 }
@@ -55,8 +59,12 @@ public struct GraphWalk: Sendable {
             }
             if let spec = builder.selectNode(features: features) {
                 if let digest = await driver.evaluate([spec], stage: .select)[spec.id] {
-                    selection = await driver.selection(in: digest)
-                    if selection == nil { selection = await driver.selectionUnreadable(spec, digest: digest) }
+                    do {
+                        selection = try await driver.selection(in: digest)
+                        if selection == nil { selection = await driver.selectionUnreadable(spec, digest: digest) }
+                    } catch {
+                        await driver.selectionUnavailable(spec, reason: "\(error)")
+                    }
                 }
                 if selection == nil { selectBlocker = spec.id }
             } else {

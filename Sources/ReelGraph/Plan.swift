@@ -96,8 +96,10 @@ public enum CacheLookup: Sendable, Equatable {
 public protocol CacheView: Sendable {
     /// The verified result for `key`.
     func lookup(_ key: Digest) async -> CacheLookup
-    /// The selection stored in blob `digest`; `nil` when it is missing or unreadable.
-    func selection(_ digest: Digest) async -> Selection?
+    /// The selection stored in blob `digest`; `nil` when it is not there or is in a form this
+    /// version cannot decode (selecting again is then right).
+    /// - Throws: when the blob cannot be read (an I/O error): never taken as "select again".
+    func selection(_ digest: Digest) async throws -> Selection?
     /// Told the keys about to be looked up, so a slow tier can ask for them at once.
     func prefetch(_ keys: [Digest]) async
 }

@@ -105,19 +105,28 @@ final class PlanningDriver: GraphDriver {
         return outputs
     }
 
-    func selection(in digest: Digest) async -> Selection? {
-        await planner.cache.selection(digest)
+    func selection(in digest: Digest) async throws -> Selection? {
+        try await planner.cache.selection(digest)
+    }
+
+    func selectionUnavailable(_ spec: NodeSpec, reason: String) async {
+        markStale(spec, reason: .cacheUnavailable(reason))
     }
 
     func selectionUnreadable(_ spec: NodeSpec, digest: Digest) async -> Selection? {
+        markStale(spec, reason: .outputCorrupt)
+        return nil
+    }
+
+    /// The select node, planned as cached, turns out not to give a selection.
+    private func markStale(_ spec: NodeSpec, reason: RunReason) {
         collected.withLock { state in
             guard let index = state.nodes.lastIndex(where: { $0.id == spec.id }) else { return }
             state.nodes[index].state = .stale
-            state.nodes[index].reason = .outputCorrupt
+            state.nodes[index].reason = reason
             state.nodes[index].cached = nil
             state.nodes[index].estimatedUSD = planner.estimator.estimate(spec)
         }
-        return nil
     }
 
     func pending(_ node: PendingNode) async {

@@ -46,7 +46,20 @@ public struct Selection: Sendable, Equatable, Codable {
 
     /// Reads a selection blob.
     public init(data: Data) throws {
-        let raw = try JSONDecoder().decode(RawSelection.self, from: data)
+        self.init(raw: try JSONDecoder().decode(RawSelection.self, from: data))
+    }
+
+    /// A selection blob's content, or nil when it is not in the form this version writes (an older
+    /// or damaged blob: selecting again is right). Reading the bytes is the caller's, and fails closed.
+    public init?(decoding data: Data) {
+        do {
+            self.init(raw: try JSONDecoder().decode(RawSelection.self, from: data))
+        } catch {
+            return nil
+        }
+    }
+
+    private init(raw: RawSelection) {
         self.pairs = raw.pairs.map { pair in
             SelectedPair(first: pair.first, last: pair.last, score: pair.score, reasoning: pair.reasoning, prompt: pair.prompt)
         }

@@ -104,16 +104,31 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             return nil
         }
         let executor = self
-        let outcome: (id: String, status: GenerationStatus?, computeSeconds: Double?)? = await Task.detached {
+        // Every failure here keeps the journal entry (the next build resumes the prediction); each is said.
+        let (outcome, problem): ((id: String, status: GenerationStatus?, computeSeconds: Double?)?, String?) = await Task.detached {
             var id = generationID ?? entry?.predictionID
-            if id == nil, let entry { id = try? await executor.reconcile(entry, frameFields: frameFields, spec: spec, journal: journal)?.id }
-            guard let id else { return nil }
-            let reply = try? await executor.provider.cancel(id)
-            return (id, reply?.status, reply?.computeSeconds)
+            if id == nil, let entry {
+                do {
+                    id = try await executor.reconcile(entry, frameFields: frameFields, spec: spec, journal: journal)?.id
+                } catch {
+                    return (nil, "its prediction could not be looked up (\(error))")
+                }
+            }
+            guard let id else { return (nil, nil) }
+            do {
+                let reply = try await executor.provider.cancel(id)
+                return ((id, reply?.status, reply?.computeSeconds), nil)
+            } catch {
+                return ((id, nil, nil), "\(error)")
+            }
         }.value
-        guard let outcome else { return nil }
+        guard let outcome else {
+            if let problem { context.events(.note("\(spec.id): not cancelled: \(problem); it stays in the journal")) }
+            return nil
+        }
         guard let status = outcome.status, [.canceled, .failed].contains(status) else {
-            context.events(.note("\(spec.id): could not confirm that prediction \(outcome.id) was cancelled; it stays in the journal"))
+            let why = problem.map { " (\($0))" } ?? ""
+            context.events(.note("\(spec.id): could not confirm that prediction \(outcome.id) was cancelled\(why); it stays in the journal"))
             return nil
         }
         do {
@@ -296,7 +311,7 @@ public struct RemoteGenerationExecutor: NodeExecutor {
             throw GenerationError.unreadableOutput(id: generation.id, detail: "the prediction succeeded but lists no output file")
         }
         let temporary = try context.temporaryPath("prediction.mp4")
-        defer { try? context.environment.fileSystem.remove(temporary) }
+        defer { context.removeScratch(temporary) }
         do {
             try await provider.download(url, to: temporary, onRetry: onRetry)
         } catch where provider.isNotFound(error) {
