@@ -65,6 +65,9 @@ public struct Workspace: Sendable {
     /// does not parse: never the same as "no lockfile".
     public var lockfileProblem: String? { parsed.problem }
 
+    /// Whether there is a previous lockfile (readable or not).
+    public var hasLockfile: Bool { parsed.exists }
+
     /// The lockfile's text; `nil` only when there is none.
     /// - Throws: `LockfileUnreadable` when it exists but cannot be read.
     static func readLockfile(_ path: AbsolutePath, fileSystem: any FileSystem) throws -> String? {
@@ -143,28 +146,57 @@ public struct Workspace: Sendable {
     }
 }
 
-/// The lockfile, parsed once and only when asked for.
+/// The previous build's lockfile, read only as far as asked: a no-op build never looks at it; a
+/// build with stale nodes decodes those nodes' entries (`LockfileIndex`); the whole file is parsed
+/// only when its layout is not the one Reel writes, or when a caller needs all of it (takes).
 final class LockfileCache: Sendable {
+    private struct State {
+        var lockfile: Lockfile??
+        var index: LockfileIndex?
+        var previous: PreviousBuild?
+        var problem: String?
+        var entries: [String: PreviousBuild.Node?] = [:]
+    }
+
     private let text: String?
-    private let state: Mutex<(lockfile: Lockfile??, previous: PreviousBuild?, problem: String?)>
+    private let state: Mutex<State>
 
     init(text: String?) {
         self.text = text
-        state = Mutex((nil, nil, nil))
+        state = Mutex(State())
     }
 
     init(parsed: Lockfile?) {
         self.text = nil
-        state = Mutex((.some(parsed), nil, nil))
+        state = Mutex(State(lockfile: .some(parsed)))
     }
 
+    /// Whether there is a lockfile at all (readable or not).
+    var exists: Bool {
+        text != nil || state.withLock { $0.lockfile.map { $0 != nil } ?? false }
+    }
+
+    /// The whole lockfile, parsed on first use.
     var lockfile: Lockfile? {
         parse().lockfile
     }
 
-    /// The parse error of a lockfile that exists, if any.
+    /// Why a lockfile that exists cannot be used, if it cannot: its whole parse error when its
+    /// layout is not Reel's, or the error of an entry that did not decode.
     var problem: String? {
-        parse().problem
+        guard let index = index() else { return parse().problem }
+        if index.plain { return state.withLock { $0.problem } }
+        return parse().problem
+    }
+
+    private func index() -> LockfileIndex? {
+        guard let text else { return nil }
+        return state.withLock { state in
+            if let known = state.index { return known }
+            let index = LockfileIndex(text: text)
+            state.index = index
+            return index
+        }
     }
 
     private func parse() -> (lockfile: Lockfile?, problem: String?) {
@@ -201,17 +233,35 @@ final class LockfileCache: Sendable {
 
     func previous(campaign: String) -> PreviousBuild {
         if let known = state.withLock({ $0.previous }) { return known }
-        var previous = PreviousBuild.none
-        if let lockfile, lockfile.campaign == campaign {
+        let computed: PreviousBuild
+        if let index = index(), index.plain {
+            computed = index.campaign == campaign
+                ? PreviousBuild(pairCount: index.pairCount) { [self] id in self.entry(id.rawValue, in: index) } : .none
+        } else if let lockfile, lockfile.campaign == campaign {
             var nodes: [NodeID: PreviousBuild.Node] = [:]
             for node in lockfile.nodes {
                 nodes[NodeID(node.id, campaign: campaign)] = PreviousBuild.Node(key: node.key, keyMaterial: node.keyMaterial)
             }
-            previous = PreviousBuild(nodes: nodes, pairCount: lockfile.pairs.count)
+            computed = PreviousBuild(nodes: nodes, pairCount: lockfile.pairs.count)
+        } else {
+            computed = .none
         }
-        let computed = previous
         state.withLock { $0.previous = computed }
         return computed
+    }
+
+    /// One node's entry, decoded once. An entry that does not decode is remembered as the
+    /// lockfile's problem (so it is never overwritten unseen) and reads as no previous node.
+    private func entry(_ id: String, in index: LockfileIndex) -> PreviousBuild.Node? {
+        if let known = state.withLock({ $0.entries[id] }) { return known }
+        var found: PreviousBuild.Node?
+        do {
+            found = try index.node(id).map { PreviousBuild.Node(key: $0.key, keyMaterial: $0.keyMaterial) }
+        } catch {
+            state.withLock { $0.problem = $0.problem ?? "the entry of \(id) does not decode: \(error)" }
+        }
+        state.withLock { $0.entries[id] = .some(found) }
+        return found
     }
 }
 

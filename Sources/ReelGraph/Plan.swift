@@ -109,7 +109,7 @@ extension CacheView {
 }
 
 /// What the lockfile says about the last build, for explaining rebuilds.
-public struct PreviousBuild: Sendable, Equatable {
+public struct PreviousBuild: Sendable {
     public struct Node: Sendable, Equatable {
         public var key: Digest
         public var keyMaterial: CanonicalValue?
@@ -120,12 +120,28 @@ public struct PreviousBuild: Sendable, Equatable {
         }
     }
 
+    /// Nodes given up front.
     public var nodes: [NodeID: Node]
     public var pairCount: Int?
+    /// Looks up a node not in `nodes` (a lockfile read one entry at a time).
+    private let lookup: (@Sendable (NodeID) -> Node?)?
 
     public init(nodes: [NodeID: Node] = [:], pairCount: Int? = nil) {
         self.nodes = nodes
         self.pairCount = pairCount
+        self.lookup = nil
+    }
+
+    /// A previous build whose nodes are found by `lookup` when asked for.
+    public init(pairCount: Int?, lookup: @escaping @Sendable (NodeID) -> Node?) {
+        self.nodes = [:]
+        self.pairCount = pairCount
+        self.lookup = lookup
+    }
+
+    /// The node `id` of the previous build, if it had one.
+    public func node(_ id: NodeID) -> Node? {
+        nodes[id] ?? lookup?(id)
     }
 
     /// No previous build.

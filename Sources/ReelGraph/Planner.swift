@@ -51,7 +51,7 @@ public struct Planner: Sendable {
     }
 
     private func missReason(_ spec: NodeSpec) -> RunReason {
-        guard let before = previous.nodes[spec.id] else { return .neverBuilt }
+        guard let before = previous.node(spec.id) else { return .neverBuilt }
         if before.key == spec.key { return .notInCache }
         guard let material = before.keyMaterial else { return .keyChanged([]) }
         return .keyChanged(spec.keyMaterial.differences(from: material))

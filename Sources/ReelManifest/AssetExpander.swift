@@ -9,6 +9,16 @@ struct AssetExpander {
     let projectRoot: AbsolutePath
     /// The project root with symlinks resolved, to check where links point.
     let resolvedRoot: AbsolutePath
+    /// Folders already resolved: a glob of 5,000 files in one folder resolves the folder once,
+    /// not every component of every file's path (which was five failed `readlink` calls per asset).
+    private let resolvedFolders = ResolvedFolders()
+
+    init(fileSystem: any FileSystem, manifestDirectory: AbsolutePath, projectRoot: AbsolutePath, resolvedRoot: AbsolutePath) {
+        self.fileSystem = fileSystem
+        self.manifestDirectory = manifestDirectory
+        self.projectRoot = projectRoot
+        self.resolvedRoot = resolvedRoot
+    }
 
     /// Files found for one entry, or the diagnostics that say why none were.
     func expand(_ entry: AssetEntry) -> Result<[AbsolutePath], Diagnostic> {
@@ -41,7 +51,7 @@ struct AssetExpander {
 
     /// A message when `path` resolves (through symlinks) to somewhere outside the project.
     private func confinementProblem(_ path: AbsolutePath, text: String) -> String? {
-        guard let resolved = try? fileSystem.resolvingSymlinks(path) else {
+        guard let resolved = resolved(path, isSymlink: fileSystem.info(path)?.kind == .symlink) else {
             return "asset '\(text)' is a broken symlink"
         }
         guard resolved.isDescendant(ofOrEqualTo: resolvedRoot) else {
@@ -80,11 +90,13 @@ struct AssetExpander {
         var files: [AbsolutePath] = []
         for match in matches.sorted() {
             let shown = match.relative(to: projectRoot)
-            guard let target = fileSystem.infoFollowingSymlinks(match) else {
+            let own = fileSystem.info(match)
+            let isSymlink = own?.kind == .symlink
+            guard let target = isSymlink ? fileSystem.infoFollowingSymlinks(match) : own else {
                 return .failure(.error("asset glob '\(pattern)' matches \(shown), a broken symlink; fix or remove the link", at: location))
             }
             guard target.kind == .file else { continue }
-            if let resolved = try? fileSystem.resolvingSymlinks(match), !resolved.isDescendant(ofOrEqualTo: resolvedRoot) {
+            if let resolved = resolved(match, isSymlink: isSymlink), !resolved.isDescendant(ofOrEqualTo: resolvedRoot) {
                 return .failure(.error(
                     "asset glob '\(pattern)' matches \(shown), which is a symlink to \(resolved), outside the project; copy the file into the project instead",
                     at: location))
@@ -97,6 +109,17 @@ struct AssetExpander {
         return .success(files)
     }
 
+    /// `path` with symlinks resolved: a file that is not itself a link is its resolved folder plus
+    /// its name. `nil` when it cannot be resolved (a broken link).
+    private func resolved(_ path: AbsolutePath, isSymlink: Bool) -> AbsolutePath? {
+        if isSymlink { return try? fileSystem.resolvingSymlinks(path) }
+        let folder = path.parent
+        if let known = resolvedFolders.values[folder] { return known.appending(path.basename) }
+        guard let resolvedFolder = try? fileSystem.resolvingSymlinks(folder) else { return nil }
+        resolvedFolders.values[folder] = resolvedFolder
+        return resolvedFolder.appending(path.basename)
+    }
+
     private func walk(_ directory: AbsolutePath, parts: [String], into matches: inout [AbsolutePath]) {
         PathGlob(fileSystem: fileSystem).walk(directory, parts: parts, into: &matches)
     }
@@ -104,4 +127,9 @@ struct AssetExpander {
     static func isPattern(_ component: String) -> Bool {
         PathGlob.isPattern(component)
     }
+}
+
+/// The memo of `AssetExpander.resolved(_:isSymlink:)`; one expander runs on one thread.
+private final class ResolvedFolders {
+    var values: [AbsolutePath: AbsolutePath] = [:]
 }

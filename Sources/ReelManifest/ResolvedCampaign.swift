@@ -146,7 +146,9 @@ public struct ResolvedCampaign: Sendable, Equatable {
     public var quality: QualityPreset
     public var campaign: Campaign
     public var brand: Brand
-    public var assets: [ResolvedAsset]
+    public var assets: [ResolvedAsset] {
+        didSet { assetIndex = ResolvedCampaign.index(assets) }
+    }
     public var pairs: PairSource
     public var generator: GeneratorSettings
     public var output: OutputSettings
@@ -156,7 +158,39 @@ public struct ResolvedCampaign: Sendable, Equatable {
     /// Warnings and notes found while resolving (e.g. a duration snapped to the model's).
     public var notes: [Diagnostic]
     /// The model registry with the manifest's price overrides applied.
-    public var registry: ModelRegistry = .builtIn
+    public var registry: ModelRegistry
+    /// Position of each asset id in `assets` (the first, should ids repeat): planning looks up two
+    /// assets per pair, and a scan per lookup grew with pairs × assets.
+    private var assetIndex: [String: Int]
+
+    public init(
+        manifest: Manifest, manifestPath: AbsolutePath, projectRoot: AbsolutePath, quality: QualityPreset, campaign: Campaign,
+        brand: Brand, assets: [ResolvedAsset], pairs: PairSource, generator: GeneratorSettings, output: OutputSettings,
+        budget: Budget, settings: [ResolvedSetting], notes: [Diagnostic], registry: ModelRegistry = .builtIn
+    ) {
+        self.manifest = manifest
+        self.manifestPath = manifestPath
+        self.projectRoot = projectRoot
+        self.quality = quality
+        self.campaign = campaign
+        self.brand = brand
+        self.assets = assets
+        self.pairs = pairs
+        self.generator = generator
+        self.output = output
+        self.budget = budget
+        self.settings = settings
+        self.notes = notes
+        self.registry = registry
+        self.assetIndex = ResolvedCampaign.index(assets)
+    }
+
+    private static func index(_ assets: [ResolvedAsset]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(assets.count)
+        for (position, asset) in assets.enumerated() where index[asset.id] == nil { index[asset.id] = position }
+        return index
+    }
 
     /// The lockfile beside the manifest: `campaign.yaml` → `campaign.lock`.
     public var lockfilePath: AbsolutePath {
@@ -174,7 +208,7 @@ public struct ResolvedCampaign: Sendable, Equatable {
 
     /// The asset with `id`.
     public func asset(_ id: String) -> ResolvedAsset? {
-        assets.first { $0.id == id }
+        assetIndex[id].map { assets[$0] }
     }
 }
 

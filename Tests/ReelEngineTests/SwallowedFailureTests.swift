@@ -78,6 +78,25 @@ struct FailingWritesFileSystem: FileSystem {
         }
     }
 
+    /// The lockfile is read one entry at a time (issue 15); an entry that does not decode is still
+    /// "cannot be read", and the file is still not overwritten.
+    @Test func aLockfileWithADamagedEntryIsNotOverwritten() async throws {
+        try await withTemporaryDirectory { directory in
+            let first = try await build(in: directory)
+            #expect(first.succeeded && first.lockfileChanged)
+            let path = directory.appending("reel.lock")
+            let written = try String(contentsOfFile: path.pathString, encoding: .utf8)
+            let damaged = written.replacingOccurrences(of: "- id: generate/0\n  kind: generate\n", with: "- id: generate/0\n  kind: [generate\n")
+            #expect(damaged != written)
+            try writeFile(damaged, to: path)
+            try FileManager.default.removeItem(atPath: directory.appending("cache").pathString)  // every node stale: its entry is read
+            let result = try await build(in: directory, lockfileText: damaged)
+            #expect(!result.succeeded)
+            #expect(result.lockfileError?.contains("generate/0") == true, "\(result.lockfileError ?? "")")
+            #expect(try String(contentsOfFile: path.pathString, encoding: .utf8) == damaged)
+        }
+    }
+
     @Test func aMissingOrBrokenRegistrySaysSo() async throws {
         #expect(ModelRegistry.builtInProblem == nil)
         #expect(!ModelRegistry.builtIn.models.isEmpty)

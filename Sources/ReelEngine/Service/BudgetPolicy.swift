@@ -71,13 +71,13 @@ public enum FrozenPolicy {
         var problems: [String] = []
         if let problem = workspace.lockfileProblem {
             problems.append("the lockfile \(workspace.campaign.lockfilePath.basename) cannot be read (\(problem)); resolve the merge conflict or fix it")
-        } else if workspace.lockfile == nil { problems.append("there is no lockfile (\(workspace.campaign.lockfilePath.basename)); build once without --frozen and commit it") }
+        } else if !workspace.hasLockfile { problems.append("there is no lockfile (\(workspace.campaign.lockfilePath.basename)); build once without --frozen and commit it") }
         for node in plan.nodes where node.state == .stale {
             if node.estimatedUSD > 0 {
                 problems.append("\(node.id) would be generated (~\(usd(node.estimatedUSD))): \(node.reason)")
-            } else if let key = node.key, locked.nodes[node.id]?.key != key {
+            } else if let key = node.key, locked.node(node.id)?.key != key {
                 problems.append("\(node.id) would change the lockfile: \(node.reason)")
-            } else if node.key == nil, locked.nodes[node.id] == nil {
+            } else if node.key == nil, locked.node(node.id) == nil {
                 problems.append("\(node.id) is not in the lockfile: \(node.reason)")
             }
         }

@@ -1,0 +1,71 @@
+import Foundation
+import ReelBasics
+import ReelManifest
+import Testing
+
+/// `LockfileIndex` reads single entries of a lockfile Reel wrote; anything else is left to the full parse.
+@Suite struct LockfileIndexTests {
+    /// The sample lockfile with node ids as Reel writes them, plus `count` more generate nodes.
+    static func lockfile(extra count: Int = 0) -> Lockfile {
+        var lockfile = LockfileTests.sample()
+        lockfile.nodes[1].id = "generate/0"
+        for index in 1...max(1, count) where count > 0 {
+            var node = lockfile.nodes[1]
+            node.id = "generate/\(index)"
+            node.key = Digest.of(string: "key \(index)")
+            node.settings = .object(["duration": .int(index), "prompt": .string("line one\nline two: \"quoted\"")])
+            lockfile.nodes.append(node)
+        }
+        return lockfile
+    }
+
+    @Test func everyEntryDecodesAsTheWholeParseDoes() throws {
+        let lockfile = Self.lockfile(extra: 50)
+        let text = try lockfile.yamlText()
+        let index = LockfileIndex(text: text)
+        #expect(index.plain)
+        #expect(index.campaign == "demo")
+        #expect(index.pairCount == 2)
+        #expect(index.nodeIDs == lockfile.nodes.map(\.id))
+        let parsed = try Lockfile(yaml: text)
+        for node in parsed.nodes {
+            #expect(try index.node(node.id) == node)
+        }
+        #expect(try index.node("generate/999") == nil)
+    }
+
+    @Test func emptyListsAreIndexed() throws {
+        let text = try Lockfile(campaign: "c", quality: "draft", output: nil, pairs: [], nodes: []).yamlText()
+        let index = LockfileIndex(text: text)
+        #expect(index.plain)
+        #expect(index.pairCount == 0)
+        #expect(index.nodeIDs.isEmpty)
+    }
+
+    @Test func aMergeConflictIsNotPlain() throws {
+        let text = try Self.lockfile(extra: 2).yamlText()
+        let conflicted = text.replacingOccurrences(
+            of: "- id: generate/1\n", with: "<<<<<<< HEAD\n- id: generate/1\n=======\n- id: generate/1\n>>>>>>> theirs\n")
+        #expect(!LockfileIndex(text: conflicted).plain)
+        #expect(throws: (any Error).self) { try Lockfile(yaml: conflicted) }
+    }
+
+    @Test func layoutsReelDoesNotWriteAreNotPlain() throws {
+        let text = try Self.lockfile().yamlText()
+        #expect(!LockfileIndex(text: text.replacingOccurrences(of: "campaign: demo", with: "campaign: \"demo\"")).plain)
+        #expect(!LockfileIndex(text: text + "extra: 1\n").plain)
+        #expect(!LockfileIndex(text: text.replacingOccurrences(of: "- id: generate/0", with: "- id: \"generate/0\"")).plain)
+        // The same node twice.
+        let twice = text + text[text.range(of: "- id: generate/0")!.lowerBound...]
+        #expect(!LockfileIndex(text: String(twice)).plain)
+    }
+
+    @Test func aDamagedEntryThrowsWhenRead() throws {
+        let text = try Self.lockfile(extra: 1).yamlText()
+        let damaged = text.replacingOccurrences(of: "- id: generate/1\n  kind: generate\n", with: "- id: generate/1\n  kind: [generate\n")
+        let index = LockfileIndex(text: damaged)
+        #expect(index.plain)
+        #expect(throws: (any Error).self) { try index.node("generate/1") }
+        #expect(try index.node("generate/0") != nil)
+    }
+}
