@@ -24,8 +24,10 @@ public struct NodeSpec: Sendable, Equatable {
     public var kind: NodeKind { keyMaterial.kind }
 }
 
-/// What a node's action needs to run, beyond its key material.
-public enum NodeAction: Sendable, Equatable {
+/// What a node's action needs to run, beyond its key material. Indirect: the payload (a generate
+/// node's settings, assets and model input) is one shared box, not copied inline into every array
+/// and dictionary that holds the node (plan, outcomes): a third of a no-op's heap per pair.
+public indirect enum NodeAction: Sendable, Equatable {
     case features(FeaturesInput)
     case select(SelectInput)
     case generate(GenerateInput)

@@ -75,6 +75,22 @@ import Testing
         #expect(digest.hex == digest.hex.lowercased())
         #expect(Digest(digest.hex) == digest)
     }
+
+    /// A digest is four words (issue 15): parsing, printing, case and ordering keep the text's meaning.
+    @Test func wordsKeepTheTextsMeaning() {
+        var texts: [String] = []
+        for index in 0..<200 { texts.append(Digest.of(string: "value \(index)").hex) }
+        texts += [String(repeating: "0", count: 64), String(repeating: "f", count: 64), String(repeating: "0", count: 63) + "1",
+                  "1" + String(repeating: "0", count: 63), String(repeating: "7", count: 16) + String(repeating: "8", count: 48)]
+        let digests = texts.map { Digest($0)! }
+        #expect(digests.map(\.hex) == texts)
+        #expect(digests.sorted().map(\.hex) == texts.sorted(), "digests order as their hex text does")
+        #expect(Digest(texts[0].uppercased()) == digests[0])
+        #expect(Digest("sha256:" + texts[0].uppercased())?.hex == texts[0])
+        #expect(Digest(String(repeating: "g", count: 64)) == nil)
+        #expect(Digest("sha256:" + String(repeating: "a", count: 65)) == nil)
+        #expect(Set(digests).count == digests.count)
+    }
 }
 
 @Suite struct CanonicalJSONTests {
