@@ -79,8 +79,9 @@ public struct AbsolutePath: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// This path with `relative` appended (which may contain several components).
     public func appending(_ relative: String) -> AbsolutePath {
-        // The common case, one plain name, needs no normalising.
-        if !relative.isEmpty, relative != ".", relative != "..", !relative.contains("/") {
+        // The common case, one plain name, needs no normalising. (A byte scan: `contains("/")`
+        // resolves to Foundation's NSString search, 7% of a 2,500-pair no-op.)
+        if !relative.isEmpty, relative != ".", relative != "..", !relative.utf8.contains(UInt8(ascii: "/")) {
             return AbsolutePath(normalised: pathString == "/" ? "/" + relative : pathString + "/" + relative)
         }
         return AbsolutePath(relative.hasPrefix("/") ? String(relative.dropFirst()) : relative, relativeTo: self)
@@ -94,6 +95,12 @@ public struct AbsolutePath: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// The path of `self` relative to `base`, using `..` where needed.
     public func relative(to base: AbsolutePath) -> String {
+        // The common case, a path below `base`: the rest of the text.
+        if base.pathString != "/", pathString.utf8.count > base.pathString.utf8.count, pathString.hasPrefix(base.pathString),
+            pathString.utf8.dropFirst(base.pathString.utf8.count).first == UInt8(ascii: "/")
+        {
+            return String(pathString[pathString.utf8.index(pathString.startIndex, offsetBy: base.pathString.utf8.count + 1)...])
+        }
         let mine = components
         let theirs = base.components
         var common = 0

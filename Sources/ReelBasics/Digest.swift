@@ -32,13 +32,24 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init?(_ text: String) {
         var utf8 = Substring(text).utf8
         if utf8.starts(with: "sha256:".utf8) { utf8 = utf8.dropFirst(7) }
+        self.init(hexDigits: utf8)
+    }
+
+    /// Creates a digest from exactly 64 hex digits given as UTF-8 bytes (no prefix), without making
+    /// a string first: for readers of large tab-separated files.
+    public init?(hexDigits utf8: some Collection<UInt8>) {
         guard utf8.count == 64 else { return nil }
-        var words: [UInt64] = [0, 0, 0, 0]
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         for (offset, byte) in utf8.enumerated() {
             guard let value = Digest.nibble(byte) else { return nil }
-            words[offset / 16] = words[offset / 16] << 4 | UInt64(value)
+            switch offset / 16 {
+            case 0: words.0 = words.0 << 4 | UInt64(value)
+            case 1: words.1 = words.1 << 4 | UInt64(value)
+            case 2: words.2 = words.2 << 4 | UInt64(value)
+            default: words.3 = words.3 << 4 | UInt64(value)
+            }
         }
-        (w0, w1, w2, w3) = (words[0], words[1], words[2], words[3])
+        (w0, w1, w2, w3) = words
     }
 
     init(hashed: SHA256.Digest) {

@@ -99,10 +99,11 @@ public final class StatCache: Sendable {
     private static func load(_ path: AbsolutePath, fileSystem: any FileSystem) -> [String: Entry] {
         guard let data = try? fileSystem.read(path) else { return [:] }
         var entries: [String: Entry] = [:]
-        for line in data.split(separator: UInt8(ascii: "\n")) where line.first != UInt8(ascii: "#") {
+        let bytes = [UInt8](data)  // split as an array: slices of `Data` cost more on Linux
+        for line in bytes.split(separator: UInt8(ascii: "\n")) where line.first != UInt8(ascii: "#") {
             let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 5, omittingEmptySubsequences: false)
             guard fields.count == 6,
-                let digest = Digest(String(decoding: fields[0], as: UTF8.self)),
+                let digest = Digest(hexDigits: fields[0]),
                 let size = Int64(String(decoding: fields[1], as: UTF8.self)),
                 let mtime = Int64(String(decoding: fields[2], as: UTF8.self)),
                 let inode = UInt64(String(decoding: fields[3], as: UTF8.self)),

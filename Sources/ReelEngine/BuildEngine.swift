@@ -66,10 +66,10 @@ public struct BuildEngine: Sendable {
     /// Runs the build. Never throws: failures are node outcomes.
     /// - Parameter plan: the plan already made with the same options, if the caller has one.
     public func run(plan known: Plan? = nil) async -> BuildResult {
-        let book = OutcomeBook()
         let planner = workspace.planner(forced: options.forced, forceAll: options.forceAll)
         let plan: Plan
         if let known { plan = known } else { plan = await planner.plan() }
+        let book = OutcomeBook(capacity: plan.nodes.count)
         events(.planned(total: plan.nodes.count, stale: plan.staleNodes.count))
         if let spend {
             do {
@@ -447,7 +447,15 @@ struct ExecutionDriver: GraphDriver {
 
 /// Thread-safe record of node outcomes during a build.
 final class OutcomeBook: Sendable {
-    private let state = Mutex<(outcomes: [NodeID: NodeOutcome], firstFailure: NodeID?)>(([:], nil))
+    private let state: Mutex<(outcomes: [NodeID: NodeOutcome], firstFailure: NodeID?)>
+
+    /// - Parameter capacity: the number of nodes expected (the plan's), reserved so that the book
+    ///   is not copied into ever larger storage as a 10,000-node build records its outcomes.
+    init(capacity: Int = 0) {
+        var outcomes: [NodeID: NodeOutcome] = [:]
+        outcomes.reserveCapacity(capacity)
+        state = Mutex((outcomes, nil))
+    }
 
     func record(_ outcome: NodeOutcome) {
         state.withLock { state in

@@ -31,9 +31,9 @@ struct LockfileWriter {
     /// Writes the lockfile if it differs from what is on disk (only reports it with `dryRun`).
     /// - Returns: whether it changed.
     func write(_ result: BuildResult, dryRun: Bool = false) throws -> Bool {
-        let text = try lockfile(for: result).yamlText()
         let path = workspace.campaign.lockfilePath
         let existing = try workspace.lockfileText ?? Workspace.readLockfile(path, fileSystem: workspace.environment.fileSystem)
+        let text = try lockfile(for: result).yamlText(sizeHint: existing?.utf8.count ?? 0)
         if let existing, existing == text { return false }
         // A lockfile that does not parse (git conflict markers) is the user's to resolve, not ours to overwrite.
         if existing != nil, let problem = workspace.lockfileProblem { throw LockfileUnreadable(path: path.pathString, reason: problem) }

@@ -30,8 +30,9 @@ public struct Lockfile: Sendable, Equatable, Codable {
         """
 
     /// The YAML text (deterministic: same lockfile, same bytes).
-    public func yamlText() throws -> String {
-        LockfileEmitter.render(self)
+    /// - Parameter sizeHint: the expected length (the previous lockfile's), to write it in one buffer.
+    public func yamlText(sizeHint: Int = 0) throws -> String {
+        LockfileEmitter.render(self, sizeHint: sizeHint)
     }
 
     /// Reads lockfile text.

@@ -7,12 +7,15 @@ import ReelBasics
 /// is plain block YAML: strings are bare only when YAML 1.1 reads them back as the same string,
 /// otherwise double-quoted with JSON escapes.
 struct LockfileEmitter {
-    private var out = ""
+    private var out = Lockfile.header
 
-    static func render(_ lockfile: Lockfile) -> String {
+    /// - Parameter sizeHint: the expected length in bytes (the lockfile on disk), reserved up front
+    ///   so that a 2 MB lockfile is written into one buffer instead of a doubling series of copies.
+    static func render(_ lockfile: Lockfile, sizeHint: Int = 0) -> String {
         var emitter = LockfileEmitter()
+        emitter.out.reserveCapacity(max(sizeHint, 512 + 600 * lockfile.nodes.count + 120 * lockfile.pairs.count))
         emitter.emit(lockfile)
-        return Lockfile.header + emitter.out
+        return emitter.out
     }
 
     private mutating func emit(_ lockfile: Lockfile) {
