@@ -157,6 +157,17 @@ public struct ResolvedCampaign: Sendable, Equatable {
     public var notes: [Diagnostic]
     /// The model registry with the manifest's price overrides applied.
     public var registry: ModelRegistry = .builtIn
+    /// The manifest's `variants:`, resolved; empty without them.
+    public var variants: [ResolvedVariant] = []
+
+    /// What the campaign renders: one video per variant, or (without variants) one unnamed lane
+    /// with the campaign's own settings, whose node ids and keys are those of a campaign before
+    /// variants existed.
+    public var lanes: [ResolvedVariant] {
+        guard variants.isEmpty else { return variants }
+        return [ResolvedVariant(
+            name: "", generator: generator, output: output, promptSet: manifest.generate.prompt != nil, location: nil, settings: [])]
+    }
 
     /// The lockfile beside the manifest: `campaign.yaml` → `campaign.lock`.
     public var lockfilePath: AbsolutePath {
@@ -175,6 +186,37 @@ public struct ResolvedCampaign: Sendable, Equatable {
     /// The asset with `id`.
     public func asset(_ id: String) -> ResolvedAsset? {
         assets.first { $0.id == id }
+    }
+}
+
+/// One variant (or the campaign's single unnamed lane): the settings its clips and video are made with.
+public struct ResolvedVariant: Sendable, Equatable {
+    /// The variant's name; `""` for the unnamed lane of a campaign without variants.
+    public var name: String
+    public var generator: GeneratorSettings
+    /// Its video is `<dir>/<stem>.<variant>.mp4` beside the campaign's `output.path`.
+    public var output: OutputSettings
+    /// Whether `generate.prompt` is set (by the manifest or the variant): it then wins over the selector's prompts.
+    public var promptSet: Bool
+    public var location: SourceLocation?
+    /// Its resolved settings, for `reel plan`.
+    public var settings: [ResolvedSetting]
+
+    public init(
+        name: String, generator: GeneratorSettings, output: OutputSettings, promptSet: Bool, location: SourceLocation?, settings: [ResolvedSetting]
+    ) {
+        self.name = name
+        self.generator = generator
+        self.output = output
+        self.promptSet = promptSet
+        self.location = location
+        self.settings = settings
+    }
+
+    /// `out/spring.mp4` → `out/spring.fast.mp4`.
+    public static func outputPath(_ path: AbsolutePath, variant: String) -> AbsolutePath {
+        let ext = path.fileExtension
+        return path.parent.appending(path.stem + "." + variant + (ext.isEmpty ? "" : "." + ext))
     }
 }
 
