@@ -57,8 +57,16 @@ public struct ProviderSetup: Sendable {
         if case .selector(let settings) = campaign.pairs, settings.kind == .openAICompatible {
             selector = stale.contains { $0.kind == .select }
         }
-        let generator = campaign.lanes.contains { $0.generator.kind != .local } && stale.contains { $0.kind == .generate }
-        return (selector, generator)
+        return (selector, !remoteGenerators(plan, campaign: campaign).isEmpty)
+    }
+
+    /// The remote generator settings of the clips the plan would make (a variant's own; the
+    /// campaign's without variants). A clip not yet known (before selection) is its variant's.
+    static func remoteGenerators(_ plan: Plan, campaign: ResolvedCampaign) -> [GeneratorSettings] {
+        plan.staleNodes.filter { $0.kind == .generate }.compactMap { node -> GeneratorSettings? in
+            if case .generate(let input)? = node.spec?.action { return input.settings }
+            return campaign.lanes.first { $0.name == node.id.variant }?.generator ?? campaign.generator
+        }.filter { $0.kind != .local }
     }
 
     /// The executors for a build, with the provider clients the plan needs.
@@ -80,7 +88,7 @@ public struct ProviderSetup: Sendable {
         }
         // One client per provider the variants' models use (the campaign's own without variants).
         var seen: Set<String> = []
-        for generator in campaign.lanes.map(\.generator) where needs.generator && generator.kind != .local {
+        for generator in remoteGenerators(plan, campaign: campaign) where needs.generator {
             let name = generator.modelSpec?.provider ?? generator.kind.rawValue
             guard seen.insert(name).inserted else { continue }
             guard let factory = providers[name] else {

@@ -51,12 +51,15 @@ public struct BuildService: Sendable {
     public func open(_ campaign: ResolvedCampaign, overrides: ProjectPaths.Overrides, events: @escaping ServiceEventSink) async throws -> Workspace {
         let display = campaign.manifestPath.relative(to: AbsolutePath.currentDirectory)
         let cache = paths(for: campaign, overrides: overrides).cache
-        if let problem = OutputConflicts.problem(
-            output: campaign.output, manifestPath: campaign.manifestPath, lockfilePath: campaign.lockfilePath, assets: [],
-            protectedFolders: [(cache, "the cache")], projectRoot: campaign.projectRoot)
-        {
-            events(.diagnostics([.error(problem, at: campaign.manifest.locations["output.path"])]))
-            throw BuildServiceError.invalidManifest(display: display, errors: 1)
+        // Every video it renders (one per variant with `variants:`).
+        for lane in campaign.lanes {
+            if let problem = OutputConflicts.problem(
+                output: lane.output, manifestPath: campaign.manifestPath, lockfilePath: campaign.lockfilePath, assets: [],
+                protectedFolders: [(cache, "the cache")], projectRoot: campaign.projectRoot)
+            {
+                events(.diagnostics([.error(problem, at: campaign.manifest.locations["output.path"] ?? lane.location)]))
+                throw BuildServiceError.invalidManifest(display: display, errors: 1)
+            }
         }
         do {
             let remote = try RemoteCacheConfiguration.from(environment: environment.variables, flags: overrides.remote).map(RemoteTier.init)

@@ -87,6 +87,8 @@ extension BuildService {
                     throw BuildServiceError.take("\(campaign):\(id.rawValue) already has \(Self.maxTakes) takes in the cache")
                 }
             }
+            // A variant's clip: that variant is built again (its video re-combined), the others are left as they are.
+            if !id.variant.isEmpty { workspace.onlyVariants = [id.variant] }
             prepared[item].workspace = workspace
         }
         guard matched else {
