@@ -83,8 +83,11 @@ public struct ManifestResolver: Sendable {
             var own = ResolutionContext(manifest: varied, registry: registry)
             let generator = own.resolveGenerator(preset: preset, values: values, environment: environment)
             var output = own.resolveOutput(preset: preset, values: values, manifestPath: manifestPath, root: root, generator: generator)
+            // What the campaign's own settings already said is not said again; the rest names the variant.
             for diagnostic in own.diagnostics where !context.diagnostics.contains(diagnostic) {
-                context.diagnostics.append(diagnostic)
+                var named = diagnostic
+                named.message = "variant '\(entry.name)': " + diagnostic.message
+                context.diagnostics.append(named)
             }
             context.variantSettings[entry.name] = own.settings
             guard let generator, let base, output != nil else { continue }
