@@ -82,23 +82,31 @@ public struct BuildEngine: Sendable {
         let walk = await GraphWalk(builder: workspace.builder).run(ExecutionDriver(engine: self, planner: planner, book: book))
 
         let materialiser = Materialiser(workspace: workspace)
-        let clipPaths = await materialiser.materialiseClips(walk.generateSpecs.map { ($0, book.outcome($0.id)?.outputDigest) }) { [events] in
-            events(.note($0))
-        }
-        var video: AbsolutePath?
-        var placementError: String?
-        let videoDigest = walk.combineSpec.flatMap { book.outcome($0.id)?.outputDigest }
-        if let videoDigest {
-            do {
-                video = try await materialiser.materialiseVideo(videoDigest)
-            } catch {
-                placementError = Materialiser.placementMessage(workspace.campaign.output.path, error: error, fileSystem: workspace.environment.fileSystem)
+        var lanes: [VariantResult] = []
+        for lane in walk.lanes {
+            let clipPaths = await materialiser.materialiseClips(
+                lane.clipSpecs.map { ($0, book.outcome($0.id)?.outputDigest) }, into: lane.variant.output.clipsDirectory
+            ) { [events] in events(.note($0)) }
+            var video: AbsolutePath?
+            var placementError: String?
+            let videoDigest = lane.combineSpec.flatMap { book.outcome($0.id)?.outputDigest }
+            if let videoDigest {
+                do {
+                    video = try await materialiser.materialiseVideo(videoDigest, at: lane.variant.output.path)
+                } catch {
+                    placementError = Materialiser.placementMessage(lane.variant.output.path, error: error, fileSystem: workspace.environment.fileSystem)
+                }
             }
+            lanes.append(VariantResult(
+                name: lane.variant.name, video: video, videoDigest: videoDigest, clips: clipPaths, clipNodes: lane.clipSpecs.map(\.id),
+                combineNode: lane.combineSpec?.id ?? workspace.builder.combineID(variant: lane.variant.name), placementError: placementError))
         }
+        let first = lanes.first
         var result = BuildResult(
-            nodes: book.all(), selection: walk.selection, video: video, videoDigest: videoDigest, clips: clipPaths, lockfileChanged: false,
-            interrupted: Task.isCancelled)
-        result.placementError = placementError
+            nodes: book.all(), selection: walk.selection, video: first?.video, videoDigest: first?.videoDigest, clips: first?.clips ?? [],
+            lockfileChanged: false, interrupted: Task.isCancelled)
+        result.placementError = lanes.compactMap(\.placementError).first
+        if !workspace.campaign.variants.isEmpty { result.variants = lanes }
         if result.succeeded {
             do {
                 result.lockfileChanged = try LockfileWriter(workspace: workspace).write(result, dryRun: options.frozen)
@@ -118,7 +126,10 @@ public struct BuildEngine: Sendable {
         case .features: return options.jobs
         case .select, .combine: return 1
         case .generate:
-            let generator = workspace.campaign.generator
+            // With variants, the most any of them asks for (each clip still goes through its provider's slots).
+            let lanes = workspace.builder.lanes.map(\.generator)
+            var generator = lanes.first ?? workspace.campaign.generator
+            generator.concurrency = lanes.map(\.concurrency).max() ?? generator.concurrency
             // Local clips share the CPU with ffmpeg's own threads; remote ones wait on the provider's GPUs.
             return generator.kind == .local
                 ? min(options.jobs, generator.concurrency)
@@ -435,11 +446,11 @@ struct ExecutionDriver: GraphDriver {
             book.skip(id: builder.selectID, kind: .select, label: "selector", because: blocker, events: engine.events)
         case .generates:
             break
-        case .combine(let label, _, let blocker):
+        case .combine(let id, _, let label, _, let blocker):
             if book.outcome(blocker)?.state == .deferred {
-                book.deferTo(id: builder.combineID, kind: .combine, label: label, "assembled by the final job once every shard is done", events: engine.events)
+                book.deferTo(id: id, kind: .combine, label: label, "assembled by the final job once every shard is done", events: engine.events)
             } else {
-                book.skip(id: builder.combineID, kind: .combine, label: label, because: blocker, events: engine.events)
+                book.skip(id: id, kind: .combine, label: label, because: blocker, events: engine.events)
             }
         }
     }

@@ -60,6 +60,9 @@ public struct BuildResult: Sendable, Equatable {
     public var placementError: String? = nil
     /// Why the lockfile could not be written (or compared), if it could not: the build failed.
     public var lockfileError: String? = nil
+    /// Each variant's video and clips (empty for a campaign without variants, whose video and
+    /// clips are `video` and `clips`).
+    public var variants: [VariantResult] = []
 
     public init(
         nodes: [NodeOutcome], selection: Selection?, video: AbsolutePath?, videoDigest: Digest?, clips: [AbsolutePath],
@@ -81,7 +84,7 @@ public struct BuildResult: Sendable, Equatable {
 
     /// Whether every node is cached or built.
     public var succeeded: Bool {
-        !interrupted && video != nil && lockfileError == nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
+        !interrupted && video != nil && variants.allSatisfy({ $0.video != nil }) && lockfileError == nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
     }
 
     /// Whether this job did all of its part: every node cached, built or left to another job of a
@@ -98,5 +101,30 @@ public struct BuildResult: Sendable, Equatable {
     /// Cached nodes whose result came from the remote cache in this build.
     public var remoteHits: Int {
         nodes.filter { $0.state == .cached && $0.result?.fromRemote == true }.count
+    }
+}
+
+/// One variant's part of a build: its video and clips.
+public struct VariantResult: Sendable, Equatable {
+    public var name: String
+    public var video: AbsolutePath?
+    public var videoDigest: Digest?
+    public var clips: [AbsolutePath]
+    /// Its clips' nodes, in order (a clip shared with another variant is that variant's node).
+    public var clipNodes: [NodeID]
+    public var combineNode: NodeID
+    public var placementError: String?
+
+    public init(
+        name: String, video: AbsolutePath?, videoDigest: Digest?, clips: [AbsolutePath], clipNodes: [NodeID], combineNode: NodeID,
+        placementError: String? = nil
+    ) {
+        self.name = name
+        self.video = video
+        self.videoDigest = videoDigest
+        self.clips = clips
+        self.clipNodes = clipNodes
+        self.combineNode = combineNode
+        self.placementError = placementError
     }
 }

@@ -12,8 +12,7 @@ struct Materialiser {
 
     var fileSystem: any FileSystem { workspace.environment.fileSystem }
 
-    func materialiseVideo(_ digest: Digest) async throws -> AbsolutePath {
-        let destination = workspace.campaign.output.path
+    func materialiseVideo(_ digest: Digest, at destination: AbsolutePath) async throws -> AbsolutePath {
         try await workspace.store.materialise(digest, at: destination)
         return destination
     }
@@ -21,8 +20,7 @@ struct Materialiser {
     /// Links each built clip as `NN-first-last.mp4` and removes clips no longer in the video.
     /// A clip that cannot be placed (or an old one that cannot be removed) is said through `note`;
     /// the clips stay in the cache either way.
-    func materialiseClips(_ clips: [(NodeSpec, Digest?)], note: (String) -> Void) async -> [AbsolutePath] {
-        let directory = workspace.campaign.output.clipsDirectory
+    func materialiseClips(_ clips: [(NodeSpec, Digest?)], into directory: AbsolutePath, note: (String) -> Void) async -> [AbsolutePath] {
         var placed: [AbsolutePath] = []
         var keep: Set<String> = []
         for (spec, digest) in clips {

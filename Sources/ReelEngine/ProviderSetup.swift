@@ -57,8 +57,16 @@ public struct ProviderSetup: Sendable {
         if case .selector(let settings) = campaign.pairs, settings.kind == .openAICompatible {
             selector = stale.contains { $0.kind == .select }
         }
-        let generator = campaign.generator.kind != .local && stale.contains { $0.kind == .generate }
-        return (selector, generator)
+        return (selector, !remoteGenerators(plan, campaign: campaign).isEmpty)
+    }
+
+    /// The remote generator settings of the clips the plan would make (a variant's own; the
+    /// campaign's without variants). A clip not yet known (before selection) is its variant's.
+    static func remoteGenerators(_ plan: Plan, campaign: ResolvedCampaign) -> [GeneratorSettings] {
+        plan.staleNodes.filter { $0.kind == .generate }.compactMap { node -> GeneratorSettings? in
+            if case .generate(let input)? = node.spec?.action { return input.settings }
+            return campaign.lanes.first { $0.name == node.id.variant }?.generator ?? campaign.generator
+        }.filter { $0.kind != .local }
     }
 
     /// The executors for a build, with the provider clients the plan needs.
@@ -78,14 +86,17 @@ public struct ProviderSetup: Sendable {
             let client = ChatCompletionsClient(http: http, baseURL: baseURL, key: key)
             executors.llmSelect = LLMSelectExecutor(client: client, registry: campaign.registry)
         }
-        if needs.generator {
-            let name = campaign.generator.modelSpec?.provider ?? campaign.generator.kind.rawValue
+        // One client per provider the variants' models use (the campaign's own without variants).
+        var seen: Set<String> = []
+        for generator in remoteGenerators(plan, campaign: campaign) where needs.generator {
+            let name = generator.modelSpec?.provider ?? generator.kind.rawValue
+            guard seen.insert(name).inserted else { continue }
             guard let factory = providers[name] else {
                 throw EngineError.providerUnavailable(
-                    "model \(campaign.generator.model ?? "?") uses provider '\(name)', which this build of Reel does not support")
+                    "model \(generator.model ?? "?") uses provider '\(name)', which this build of Reel does not support")
             }
             let secret = try Secret.fromEnvironment(factory.credentialVariable, in: environment.variables, prefix: factory.credentialPrefix)
-            let baseURL = try url(campaign.generator.baseURL, what: "generate.base_url")
+            let baseURL = try url(generator.baseURL, what: "generate.base_url")
             try hosts.check(baseURL, variable: secret.variable, setting: "generate.base_url", baseURLVariable: factory.baseURLVariable)
             // One throttle per provider: a 429 slows every create to it down, not one node.
             let paced = HTTPClient(
@@ -105,12 +116,14 @@ public struct ProviderSetup: Sendable {
         campaign: ResolvedCampaign, environment: BuildEnvironment, options: Options, transport: any HTTPTransport = URLSessionTransport(),
         providers: [String: GenerationProviderFactory] = GenerationProviderFactory.builtIn
     ) throws -> any GenerationProvider {
-        let name = campaign.generator.modelSpec?.provider ?? campaign.generator.kind.rawValue
-        guard campaign.generator.kind != .local, let factory = providers[name] else {
+        // With variants, the first that generates remotely (they share generate.base_url).
+        let generator = campaign.lanes.map(\.generator).first { $0.kind != .local } ?? campaign.generator
+        let name = generator.modelSpec?.provider ?? generator.kind.rawValue
+        guard generator.kind != .local, let factory = providers[name] else {
             throw EngineError.providerUnavailable("the campaign's generator has no remote provider to ask")
         }
         let secret = try Secret.fromEnvironment(factory.credentialVariable, in: environment.variables, prefix: factory.credentialPrefix)
-        let baseURL = try url(campaign.generator.baseURL, what: "generate.base_url")
+        let baseURL = try url(generator.baseURL, what: "generate.base_url")
         try CredentialHosts(environment: environment.variables, allowed: options.allowedHosts)
             .check(baseURL, variable: secret.variable, setting: "generate.base_url", baseURLVariable: factory.baseURLVariable)
         let http = HTTPClient(transport: transport, policy: options.retry, clock: environment.clock)

@@ -51,6 +51,10 @@ public struct ReportData: Sendable, Equatable {
     public var buildSeconds: Double? = nil
     /// What the build changed: one line per node it ran, with why (`generate/1: inputs changed: prompt`).
     public var changes: [String] = []
+    /// With `variants:`, each variant's column (its clips, video and total), in manifest order.
+    public var variants: [VariantColumn] = []
+    /// Clips with more than one take in the cache, each take shown (see `clipTakes`).
+    public var takes: [ClipTakes] = []
 
     /// The page's content without what differs between two builds of the same thing (times,
     /// counts, built-or-cached): when this is unchanged and the files are there, the page is current.
@@ -64,6 +68,13 @@ public struct ReportData: Sendable, Equatable {
         for index in view.pairs.indices {
             if view.pairs[index].state == "built" { view.pairs[index].state = "cached" }
             view.pairs[index].seconds = 0
+        }
+        for column in view.variants.indices {
+            view.variants[column].seconds = 0
+            for cell in view.variants[column].cells.indices {
+                if view.variants[column].cells[cell].state == "built" { view.variants[column].cells[cell].state = "cached" }
+                view.variants[column].cells[cell].seconds = 0
+            }
         }
         return view
     }
@@ -91,6 +102,8 @@ public struct ReportData: Sendable, Equatable {
             NodeView(id: outcome.id, state: outcome.state.rawValue, seconds: outcome.seconds, message: outcome.message, metadata: outcome.result?.metadata ?? [:])
         }
         var data = make(selection: result.selection, nodes: nodes, video: result.video, clips: result.clips, workspace: workspace, now: now)
+        let videos = Dictionary(result.variants.compactMap { variant in variant.video.map { (variant.name, $0) } }, uniquingKeysWith: { first, _ in first })
+        data.variants = variantColumns(selection: result.selection, nodes: nodes, workspace: workspace, videos: videos)
         data.buildSeconds = seconds
         data.changes = result.nodes.filter { $0.state == .built && $0.kind != .features }.map { "\($0.id): \($0.reason)" }
         return data
@@ -101,11 +114,20 @@ public struct ReportData: Sendable, Equatable {
         let nodes = plan.nodes.map { node in
             NodeView(id: node.id, state: node.state.rawValue, seconds: 0, message: nil, metadata: node.cached?.metadata ?? [:])
         }
-        let output = workspace.campaign.output
-        let video = workspace.environment.fileSystem.exists(output.path) && plan.node(.combine)?.state == .cached ? output.path : nil
+        // The first lane's video and clips (the campaign's own without variants); with variants,
+        // each variant's video is in its column.
+        var videos: [String: AbsolutePath] = [:]
+        for lane in workspace.builder.lanes {
+            let combine = plan.node(workspace.builder.combineID(variant: lane.name))
+            if workspace.environment.fileSystem.exists(lane.output.path), combine?.state == .cached { videos[lane.name] = lane.output.path }
+        }
+        let output = workspace.builder.lanes[0].output
         let clips = (try? workspace.environment.fileSystem.list(output.clipsDirectory))?.filter { $0.hasSuffix(".mp4") }.sorted()
             .map { output.clipsDirectory.appending($0) } ?? []
-        return make(selection: plan.selection, nodes: nodes, video: video, clips: clips, workspace: workspace, now: now)
+        var data = make(
+            selection: plan.selection, nodes: nodes, video: videos[workspace.builder.lanes[0].name], clips: clips, workspace: workspace, now: now)
+        data.variants = variantColumns(selection: plan.selection, nodes: nodes, workspace: workspace, videos: videos)
+        return data
     }
 
     static func make(
@@ -113,7 +135,9 @@ public struct ReportData: Sendable, Equatable {
     ) -> ReportData {
         let campaign = workspace.campaign
         let builder = workspace.builder
-        let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let byID = Dictionary(nodes.map { ($0.id.local, $0) }, uniquingKeysWith: { first, _ in first })
+        // Clip by clip: the first variant's (the campaign's own without variants).
+        let lane = builder.lanes[0]
         // Clips are named `NN-first-last.mp4`: index them by their number once.
         var clipByNumber: [Int: AbsolutePath] = [:]
         for clip in clips {
@@ -122,14 +146,14 @@ public struct ReportData: Sendable, Equatable {
         var pairs: [Pair] = []
         for (index, pair) in (selection?.pairs ?? []).enumerated() {
             guard let first = campaign.asset(pair.first), let last = campaign.asset(pair.last) else { continue }
-            let id = NodeID.generate(index)
+            let id = NodeID.generate(index, variant: lane.name)
             let node = byID[id]
             let metadata = node?.metadata ?? [:]
             pairs.append(Pair(
                 index: index, nodeID: id.rawValue, first: first, last: last, score: pair.score, reasoning: pair.reasoning,
-                prompt: builder.promptFor(pair), clip: clipByNumber[index + 1],
-                provider: metadata["provider"]?.stringValue ?? (campaign.generator.kind == .local ? "local" : "replicate"),
-                model: metadata["model"]?.stringValue ?? campaign.generator.model ?? "animatic",
+                prompt: builder.promptFor(pair, lane: lane), clip: clipByNumber[index + 1],
+                provider: metadata["provider"]?.stringValue ?? (lane.generator.kind == .local ? "local" : "replicate"),
+                model: metadata["model"]?.stringValue ?? lane.generator.model ?? "animatic",
                 costUSD: metadata["cost_usd"]?.doubleValue ?? 0, state: node?.state ?? "stale", seconds: node?.seconds ?? 0,
                 predictionID: metadata["prediction_id"]?.stringValue, message: node?.message, media: MediaInfo(canonical: metadata["media"])))
         }
@@ -141,12 +165,12 @@ public struct ReportData: Sendable, Equatable {
         let total = nodes.reduce(0) { $0 + ($1.metadata["cost_usd"]?.doubleValue ?? 0) }
         var data = ReportData(
             campaign: campaign.campaign, brand: campaign.brand, quality: campaign.quality.rawValue, video: video,
-            videoMedia: MediaInfo(canonical: byID[.combine]?.metadata["media"]), pairs: pairs, selector: selectorName, totalCostUSD: total,
+            videoMedia: MediaInfo(canonical: byID[NodeID.combine(campaign: "", variant: lane.name)]?.metadata["media"]), pairs: pairs, selector: selectorName, totalCostUSD: total,
             builtCount: nodes.filter { $0.state == "built" }.count, cachedCount: nodes.filter { $0.state == "cached" }.count,
             failedCount: nodes.filter { $0.state == "failed" }.count, generatedAt: iso8601(now),
             directory: directory(for: campaign))
         if case .explicit = campaign.pairs { data.explicitPairs = true }
-        data.localGenerator = campaign.generator.kind == .local
+        data.localGenerator = lane.generator.kind == .local
         return data
     }
 

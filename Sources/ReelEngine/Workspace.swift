@@ -20,12 +20,14 @@ public struct Workspace: Sendable {
     public let lockfileText: String?
     private let parsed: LockfileCache
     public let registry: ModelRegistry
-    /// Takes chosen for this run over the lockfile's (`reel reroll`, `reel pick`), by generate index.
-    public var takeOverrides: [Int: Int] = [:]
+    /// Takes chosen for this run over the lockfile's (`reel reroll`, `reel pick`), by variant and pair.
+    public var takeOverrides: [TakeSlot: Int] = [:]
+    /// The variants this run builds (`reel build --variant`); `nil`: all.
+    public var onlyVariants: Set<String>?
 
-    /// The take of each `generate/<n>` this workspace builds: the lockfile's choice (absent = 1),
-    /// then this run's overrides.
-    public var takes: [Int: Int] {
+    /// The take of each clip this workspace builds, by variant and pair: the lockfile's choice
+    /// (absent = 1), then this run's overrides.
+    public var takes: [TakeSlot: Int] {
         parsed.takes(campaign: campaign.campaign.id).merging(takeOverrides) { _, override in override }
     }
 
@@ -125,6 +127,7 @@ public struct Workspace: Sendable {
         var builder = GraphBuilder(
             campaign: campaign, assetDigests: assetDigests, toolVersion: toolVersion, selectorRequest: LLMSelectExecutor.requestShape)
         builder.takes = takes
+        builder.onlyVariants = onlyVariants
         return builder
     }
 
@@ -215,18 +218,25 @@ final class LockfileCache: Sendable {
         }
     }
 
-    /// The takes the lockfile chose (`take` in a generate node's settings; absent = 1). A lockfile
-    /// whose text never says `take:` has none, so a no-op build still does not parse it.
-    func takes(campaign: String) -> [Int: Int] {
+    /// The takes the lockfile chose, by variant and pair (absent = 1): its `takes:` list, or, in
+    /// a lockfile written before takes were kept by pair, `take` in a generate node's settings,
+    /// whose pair is the lockfile's pair at that index. A lockfile whose text never says `take:`
+    /// has none, so a no-op build still does not parse it.
+    func takes(campaign: String) -> [TakeSlot: Int] {
         if let text, !Workspace.mentionsTakes(text) { return [:] }
         guard let lockfile, lockfile.campaign == campaign else { return [:] }
-        var takes: [Int: Int] = [:]
+        var takes: [TakeSlot: Int] = [:]
+        if let listed = lockfile.takes {
+            for take in listed { takes[TakeSlot(variant: take.variant ?? "", first: take.first, last: take.last)] = take.take }
+            return takes
+        }
         for node in lockfile.nodes where node.kind == "generate" {
             let id = NodeID(node.id)
             guard case .object(let settings) = node.settings, case .int(let take)? = settings["take"], id.kind == .generate,
-                let index = id.suffix.flatMap({ Int($0) })
+                let index = id.suffix.flatMap({ Int($0) }), lockfile.pairs.indices.contains(index)
             else { continue }
-            takes[index] = take
+            let pair = lockfile.pairs[index]
+            takes[TakeSlot(variant: id.variant, first: pair.first, last: pair.last)] = take
         }
         return takes
     }

@@ -27,10 +27,14 @@ public struct GraphBuilder: Sendable {
     /// image size), derived from the request types themselves: part of the select key.
     public let selectorRequest: SelectorRequestShape
 
-    /// The chosen take of each `generate/<n>` (by index; absent = take 1). A take above 1 is a
-    /// parameter of the node's key (`take`), so every take is its own cache entry; take 1 adds
-    /// nothing, so its key is the key a clip had before takes existed.
-    public var takes: [Int: Int] = [:]
+    /// The chosen take of each clip, by variant and pair (absent = take 1): a take follows its
+    /// pair when the selection changes, never its position. A take above 1 is a parameter of the
+    /// node's key (`take`), so every take is its own cache entry; take 1 adds nothing, so its key
+    /// is the key a clip had before takes existed.
+    public var takes: [TakeSlot: Int] = [:]
+
+    /// The variants this graph builds (`reel build --variant`); `nil`: all of them.
+    public var onlyVariants: Set<String>?
 
     public init(campaign: ResolvedCampaign, assetDigests: [String: Digest], toolVersion: String, selectorRequest: SelectorRequestShape) {
         self.campaign = campaign
@@ -48,8 +52,23 @@ public struct GraphBuilder: Sendable {
     /// `combine` in this campaign.
     public var combineID: NodeID { .combine(campaign: namespace) }
 
-    /// `generate/<index>` in this campaign.
-    public func generateID(_ index: Int) -> NodeID { .generate(index, campaign: namespace) }
+    /// `generate/<index>` in this campaign (`generate/<index>@<variant>` in a variant).
+    public func generateID(_ index: Int, variant: String = "") -> NodeID { .generate(index, campaign: namespace, variant: variant) }
+
+    /// `combine@<variant>` in this campaign (`combine` for the unnamed lane).
+    public func combineID(variant: String) -> NodeID { .combine(campaign: namespace, variant: variant) }
+
+    /// What the graph renders: one lane per variant built (or the campaign's one unnamed lane).
+    public var lanes: [ResolvedVariant] {
+        let all = campaign.lanes
+        guard let only = onlyVariants, !campaign.variants.isEmpty else { return all }
+        return all.filter { only.contains($0.name) }
+    }
+
+    /// The take of a pair's clip in a lane.
+    public func take(variant: String, pair: SelectedPair) -> Int {
+        takes[TakeSlot(variant: variant, first: pair.first, last: pair.last)] ?? 1
+    }
 
     /// `features/<asset>` in this campaign.
     public func featuresID(_ asset: String) -> NodeID { .features(asset, campaign: namespace) }
@@ -154,17 +173,51 @@ public struct GraphBuilder: Sendable {
 
     // MARK: generate
 
-    /// One `generate/<n>` node per selected pair.
+    /// One `generate/<n>` node per selected pair, in the first lane (the campaign's own without variants).
     public func generateNodes(for selection: Selection) -> [NodeSpec] {
-        selection.pairs.enumerated().compactMap { index, pair in generateNode(index: index, pair: pair) }
+        generateNodes(for: selection, lane: lanes[0])
     }
 
-    func generateNode(index: Int, pair: SelectedPair) -> NodeSpec? {
+    /// One `generate/<n>[@variant]` node per selected pair, in `lane`.
+    public func generateNodes(for selection: Selection, lane: ResolvedVariant) -> [NodeSpec] {
+        selection.pairs.enumerated().compactMap { index, pair in generateNode(index: index, pair: pair, lane: lane) }
+    }
+
+    /// Each lane's clips, and the distinct nodes among them. Clips of two variants whose keys
+    /// coincide are one node (the first lane's id), built and paid for once; a campaign without
+    /// variants has one lane and exactly its own nodes.
+    /// A shared clip's id is the same whichever variants a build picks (`--variant`): sharing is
+    /// worked out over all of them, then narrowed to the lanes built.
+    public func clipNodes(for selection: Selection) -> (lanes: [[NodeSpec]], distinct: [NodeSpec]) {
+        let all = campaign.lanes
+        guard all.count > 1 else {
+            let specs = generateNodes(for: selection, lane: all[0])
+            return ([specs], specs)
+        }
+        let built = Set(lanes.map(\.name))
+        var perLane: [[NodeSpec]] = []
+        var distinct: [NodeSpec] = []
+        var used: Set<NodeID> = []
+        var byKey: [Digest: NodeSpec] = [:]
+        for lane in all {
+            let specs = generateNodes(for: selection, lane: lane).map { spec in
+                if let shared = byKey[spec.key] { return shared }
+                byKey[spec.key] = spec
+                return spec
+            }
+            guard built.contains(lane.name) else { continue }
+            perLane.append(specs)
+            for spec in specs where used.insert(spec.id).inserted { distinct.append(spec) }
+        }
+        return (perLane, distinct)
+    }
+
+    func generateNode(index: Int, pair: SelectedPair, lane: ResolvedVariant) -> NodeSpec? {
         guard let first = campaign.asset(pair.first), let last = campaign.asset(pair.last),
             let firstDigest = assetDigests[pair.first], let lastDigest = assetDigests[pair.last]
         else { return nil }
-        let settings = campaign.generator
-        let prompt = promptFor(pair)
+        let settings = lane.generator
+        let prompt = promptFor(pair, lane: lane)
         let inputs = ["first": firstDigest, "last": lastDigest]
         var material: KeyMaterial
         var modelInput: [String: CanonicalValue] = [:]
@@ -187,29 +240,40 @@ public struct GraphBuilder: Sendable {
                 provider: request?.provider ?? settings.kind.rawValue, model: settings.model ?? "",
                 params: ["input": .object(modelInput)], inputs: inputs)
         }
-        if let take = takes[index], take > 1 { material.params["take"] = .int(take) }
+        let take = take(variant: lane.name, pair: pair)
+        if take > 1 { material.params["take"] = .int(take) }
         let input = GenerateInput(
             index: index, pair: pair, first: first, last: last, firstDigest: firstDigest, lastDigest: lastDigest, prompt: prompt,
             settings: settings, modelInput: modelInput)
         let dependencies: [NodeID] = selectorSettings == nil ? [] : [selectID]
         return NodeSpec(
-            id: generateID(index), keyMaterial: material, dependencies: dependencies, action: .generate(input),
+            id: generateID(index, variant: lane.name), keyMaterial: material, dependencies: dependencies, action: .generate(input),
             label: "\(pair.first) -> \(pair.last)")
     }
 
     /// The prompt for a pair: the pair's own (manifest) prompt, else `generate.prompt` when the
     /// manifest sets it, else the selector's motion prompt, else the default.
     public func promptFor(_ pair: SelectedPair) -> String {
+        promptFor(pair, lane: campaign.lanes[0])
+    }
+
+    /// The prompt for a pair in `lane` (whose `generate.prompt` may be the variant's own).
+    public func promptFor(_ pair: SelectedPair, lane: ResolvedVariant) -> String {
         if case .explicit = campaign.pairs, let prompt = pair.prompt { return prompt }
-        if campaign.manifest.generate.prompt != nil { return campaign.generator.prompt }
-        return pair.prompt ?? campaign.generator.prompt
+        if lane.promptSet { return lane.generator.prompt }
+        return pair.prompt ?? lane.generator.prompt
     }
 
     // MARK: combine
 
-    /// The `combine` node over the clips, in order.
+    /// The `combine` node over the clips, in order, of the first lane.
     public func combineNode(clips: [Digest], generateIDs: [NodeID]) -> NodeSpec {
-        let output = campaign.output
+        combineNode(clips: clips, generateIDs: generateIDs, lane: lanes[0])
+    }
+
+    /// The `combine[@variant]` node of `lane` over its clips, in order.
+    public func combineNode(clips: [Digest], generateIDs: [NodeID], lane: ResolvedVariant) -> NodeSpec {
+        let output = lane.output
         var inputs: [String: Digest] = [:]
         for (index, clip) in clips.enumerated() { inputs[String(format: "clip/%04d", index)] = clip }
         let material = KeyMaterial(
@@ -222,9 +286,26 @@ public struct GraphBuilder: Sendable {
                 "clips": .int(clips.count), "tool": .string(toolVersion),
             ], inputs: inputs)
         return NodeSpec(
-            id: combineID, keyMaterial: material, dependencies: generateIDs, action: .combine(CombineInput(clips: clips, output: output)),
+            id: combineID(variant: lane.name), keyMaterial: material, dependencies: generateIDs, action: .combine(CombineInput(clips: clips, output: output)),
             label: output.path.relative(to: campaign.projectRoot))
     }
 }
 
 import Foundation
+
+/// Where a chosen take belongs: a variant's (`""` without variants) clip of one pair.
+public struct TakeSlot: Hashable, Sendable, Comparable {
+    public var variant: String
+    public var first: String
+    public var last: String
+
+    public init(variant: String = "", first: String, last: String) {
+        self.variant = variant
+        self.first = first
+        self.last = last
+    }
+
+    public static func < (lhs: TakeSlot, rhs: TakeSlot) -> Bool {
+        (lhs.variant, lhs.first, lhs.last) < (rhs.variant, rhs.first, rhs.last)
+    }
+}

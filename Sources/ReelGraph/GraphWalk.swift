@@ -7,8 +7,8 @@ public enum PendingNode: Sendable, Equatable {
     case select(SelectorSettings, dependencies: [NodeID], blocker: NodeID)
     /// The clips, before the selector has chosen the pairs.
     case generates(blocker: NodeID)
-    /// The final video, waiting for a clip (or the selection).
-    case combine(label: String, dependencies: [NodeID], blocker: NodeID)
+    /// A lane's final video (`combine`, `combine@<variant>`), waiting for a clip (or the selection).
+    case combine(id: NodeID, variant: String, label: String, dependencies: [NodeID], blocker: NodeID)
 }
 
 /// Drives one walk of a campaign's graph. Planning answers from the cache; a build runs nodes.
@@ -32,7 +32,19 @@ public protocol GraphDriver: Sendable {
 /// What a walk found.
 public struct GraphWalkResult: Sendable {
     public var selection: Selection?
+    /// The distinct clip nodes (a clip two variants share is one node).
     public var generateSpecs: [NodeSpec]
+    /// Per lane (variant): its clips in order and its video's node.
+    public var lanes: [LaneWalk]
+
+    /// The first lane's video node (the campaign's own without variants).
+    public var combineSpec: NodeSpec? { lanes.first?.combineSpec }
+}
+
+/// One lane of a walk: a variant's clips (some shared with other variants) and its video node.
+public struct LaneWalk: Sendable {
+    public var variant: ResolvedVariant
+    public var clipSpecs: [NodeSpec]
     public var combineSpec: NodeSpec?
 }
 
@@ -77,32 +89,41 @@ public struct GraphWalk: Sendable {
         }
 
         var generateSpecs: [NodeSpec] = []
-        var clips: [Digest] = []
-        var clipBlocker: NodeID?
+        var laneSpecs: [[NodeSpec]] = builder.lanes.map { _ in [] }
+        var outputs: [NodeID: Digest] = [:]
         if let selection {
-            generateSpecs = builder.generateNodes(for: selection)
-            let outputs = await driver.evaluate(generateSpecs, stage: .generate)
-            for spec in generateSpecs {
+            let clips = builder.clipNodes(for: selection)
+            generateSpecs = clips.distinct
+            laneSpecs = clips.lanes
+            outputs = await driver.evaluate(generateSpecs, stage: .generate)
+        } else {
+            await driver.pending(.generates(blocker: selectBlocker ?? builder.selectID))
+        }
+
+        var lanes: [LaneWalk] = []
+        for (lane, specs) in zip(builder.lanes, laneSpecs) {
+            var clips: [Digest] = []
+            var clipBlocker: NodeID? = selection == nil ? selectBlocker ?? builder.selectID : nil
+            for spec in specs {
                 if let clip = outputs[spec.id] {
                     clips.append(clip)
                 } else if clipBlocker == nil {
                     clipBlocker = spec.id
                 }
             }
-        } else {
-            clipBlocker = selectBlocker ?? builder.selectID
-            await driver.pending(.generates(blocker: clipBlocker ?? builder.selectID))
+            var combineSpec: NodeSpec?
+            let label = lane.output.path.relative(to: builder.campaign.projectRoot)
+            let id = builder.combineID(variant: lane.name)
+            if let blocker = clipBlocker ?? (specs.isEmpty ? builder.selectID : nil) {
+                await driver.pending(.combine(id: id, variant: lane.name, label: label, dependencies: specs.map(\.id), blocker: blocker))
+            } else {
+                let spec = builder.combineNode(clips: clips, generateIDs: specs.map(\.id), lane: lane)
+                combineSpec = spec
+            }
+            lanes.append(LaneWalk(variant: lane, clipSpecs: specs, combineSpec: combineSpec))
         }
-
-        var combineSpec: NodeSpec?
-        let label = builder.campaign.output.path.relative(to: builder.campaign.projectRoot)
-        if let blocker = clipBlocker ?? (generateSpecs.isEmpty ? builder.selectID : nil) {
-            await driver.pending(.combine(label: label, dependencies: generateSpecs.map(\.id), blocker: blocker))
-        } else {
-            let spec = builder.combineNode(clips: clips, generateIDs: generateSpecs.map(\.id))
-            combineSpec = spec
-            _ = await driver.evaluate([spec], stage: .combine)
-        }
-        return GraphWalkResult(selection: selection, generateSpecs: generateSpecs, combineSpec: combineSpec)
+        let combines = lanes.compactMap(\.combineSpec)
+        if !combines.isEmpty { _ = await driver.evaluate(combines, stage: .combine) }
+        return GraphWalkResult(selection: selection, generateSpecs: generateSpecs, lanes: lanes)
     }
 }

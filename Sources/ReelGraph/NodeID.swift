@@ -11,7 +11,9 @@ public enum NodeKind: String, Sendable, Equatable, Hashable, Codable, CaseIterab
 }
 
 /// A node's name in the graph: a campaign namespace plus the campaign-local name
-/// (`features/<asset>`, `select`, `generate/<n>`, `combine`).
+/// (`features/<asset>`, `select`, `generate/<n>`, `combine`). A campaign with `variants:` has
+/// clips and a video per variant: `generate/<n>@<variant>` and `combine@<variant>`
+/// (`spring:generate/3@fast` qualified); a campaign without variants keeps the plain names.
 ///
 /// Two campaigns in one graph keep their nodes apart by the namespace; people and the lockfile use
 /// the short local name (`description`), and the qualified form `campaign:generate/3` where a
@@ -47,8 +49,32 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConve
     /// `features/<asset id>`.
     public static func features(_ assetID: String, campaign: String = "") -> NodeID { NodeID("features/\(assetID)", campaign: campaign) }
 
-    /// `generate/<index>`.
-    public static func generate(_ index: Int, campaign: String = "") -> NodeID { NodeID("generate/\(index)", campaign: campaign) }
+    /// `generate/<index>`, or `generate/<index>@<variant>`.
+    public static func generate(_ index: Int, campaign: String = "", variant: String = "") -> NodeID {
+        NodeID("generate/\(index)" + (variant.isEmpty ? "" : "@\(variant)"), campaign: campaign)
+    }
+
+    /// `combine@<variant>` of a campaign (`combine` for the unnamed lane).
+    public static func combine(campaign: String, variant: String) -> NodeID {
+        NodeID("combine" + (variant.isEmpty ? "" : "@\(variant)"), campaign: campaign)
+    }
+
+    /// The variant named after `@` (`fast` for `generate/3@fast`); `""` when there is none.
+    public var variant: String {
+        guard let at = rawValue.firstIndex(of: "@") else { return "" }
+        return String(rawValue[rawValue.index(after: at)...])
+    }
+
+    /// The local name without its variant (`generate/3` for `generate/3@fast`).
+    public var baseName: String {
+        guard let at = rawValue.firstIndex(of: "@") else { return rawValue }
+        return String(rawValue[..<at])
+    }
+
+    /// This id in `variant` (replacing any variant it names).
+    public func inVariant(_ variant: String) -> NodeID {
+        NodeID(baseName + (variant.isEmpty ? "" : "@\(variant)"), campaign: campaign)
+    }
 
     /// `select` of a campaign.
     public static func select(campaign: String) -> NodeID { NodeID("select", campaign: campaign) }
@@ -72,13 +98,14 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConve
 
     /// The kind named by the id's first component.
     public var kind: NodeKind? {
-        NodeKind(rawValue: String(rawValue.split(separator: "/").first ?? ""))
+        NodeKind(rawValue: String(baseName.split(separator: "/").first ?? ""))
     }
 
-    /// The part after `/`, if any (`3` for `generate/3`).
+    /// The part after `/`, without any variant (`3` for `generate/3` and `generate/3@fast`).
     public var suffix: String? {
-        guard let slash = rawValue.firstIndex(of: "/") else { return nil }
-        return String(rawValue[rawValue.index(after: slash)...])
+        let base = baseName
+        guard let slash = base.firstIndex(of: "/") else { return nil }
+        return String(base[base.index(after: slash)...])
     }
 
     /// The local name: ids print short; `qualified` names the campaign too.

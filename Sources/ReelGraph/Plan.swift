@@ -184,6 +184,15 @@ public struct Plan: Sendable, Equatable {
     /// The estimated cost of everything that would run.
     public var estimatedUSD: Double { nodes.reduce(0) { $0 + $1.estimatedUSD } }
 
+    /// Each variant's estimated cost (from its `combine@<variant>` node): its stale clips and video,
+    /// a clip shared with another variant counted in each. The plan's total counts it once.
+    public var variantEstimates: [(variant: String, usd: Double, clips: Int)] {
+        let costs = Dictionary(nodes.map { ($0.id, $0.estimatedUSD) }, uniquingKeysWith: { first, _ in first })
+        return nodes.filter { $0.kind == .combine && !$0.id.variant.isEmpty }.map { combine in
+            (combine.id.variant, combine.dependencies.reduce(combine.estimatedUSD) { $0 + (costs[$1] ?? 0) }, combine.dependencies.count)
+        }
+    }
+
     /// The node with `id` (a short id matches the node of that name in any campaign).
     public func node(_ id: NodeID) -> PlannedNode? {
         nodes.first { $0.id == id } ?? nodes.first { id.matches($0.id) }

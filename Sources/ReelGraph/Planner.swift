@@ -82,7 +82,7 @@ public struct Planner: Sendable {
 /// Planning's side of the graph walk: every node is looked up in the cache, nothing runs.
 final class PlanningDriver: GraphDriver {
     let planner: Planner
-    private let collected = Mutex<(nodes: [PlannedNode], placeholderClips: [NodeID])>(([], []))
+    private let collected = Mutex<(nodes: [PlannedNode], placeholderClips: [String: [NodeID]])>(([], [:]))
 
     init(planner: Planner) {
         self.planner = planner
@@ -140,19 +140,36 @@ final class PlanningDriver: GraphDriver {
                 id: builder.selectID, kind: .select, label: "selector over \(settings.candidates.count) images", state: .stale,
                 reason: .waitingFor(blocker), spec: nil, dependencies: dependencies, cached: nil, estimatedUSD: estimate))
         case .generates:
-            var ids: [NodeID] = []
-            for index in 0..<planner.placeholderPairCount() {
-                let id = builder.generateID(index)
-                ids.append(id)
-                append(PlannedNode(
-                    id: id, kind: .generate, label: "pair chosen by select", state: .stale, reason: .waitingFor(builder.selectID),
-                    spec: nil, dependencies: [builder.selectID], cached: nil, estimatedUSD: planner.estimator.clipCost(builder.campaign.generator)))
+            // Per lane; a variant whose clip settings equal an earlier lane's makes the same clips
+            // (the same keys): one node each, as once the pairs are known.
+            // Worked out over every variant, so a shared clip has the id it has under any `--variant`.
+            var placeholders: [String: [NodeID]] = [:]
+            var seen: [(generator: GeneratorSettings, promptSet: Bool, ids: [NodeID])] = []
+            var candidates: [PlannedNode] = []
+            let built = Set(builder.lanes.map(\.name))
+            for lane in builder.campaign.lanes {
+                var ids: [NodeID] = []
+                if let same = seen.first(where: { $0.generator == lane.generator && $0.promptSet == lane.promptSet }) {
+                    ids = same.ids
+                } else {
+                    for index in 0..<planner.placeholderPairCount() {
+                        let id = builder.generateID(index, variant: lane.name)
+                        ids.append(id)
+                        candidates.append(PlannedNode(
+                            id: id, kind: .generate, label: "pair chosen by select", state: .stale, reason: .waitingFor(builder.selectID), spec: nil,
+                            dependencies: [builder.selectID], cached: nil, estimatedUSD: planner.estimator.clipCost(lane.generator)))
+                    }
+                    seen.append((lane.generator, lane.promptSet, ids))
+                }
+                if built.contains(lane.name) { placeholders[lane.name] = ids }
             }
-            collected.withLock { $0.placeholderClips = ids }
-        case .combine(let label, let dependencies, let blocker):
-            let clips = dependencies.isEmpty ? collected.withLock { $0.placeholderClips } : dependencies
+            let needed = Set(placeholders.values.joined())
+            for node in candidates where needed.contains(node.id) { append(node) }
+            collected.withLock { $0.placeholderClips = placeholders }
+        case .combine(let id, let variant, let label, let dependencies, let blocker):
+            let clips = dependencies.isEmpty ? collected.withLock { $0.placeholderClips[variant] ?? [] } : dependencies
             append(PlannedNode(
-                id: builder.combineID, kind: .combine, label: label, state: .stale, reason: .waitingFor(blocker), spec: nil,
+                id: id, kind: .combine, label: label, state: .stale, reason: .waitingFor(blocker), spec: nil,
                 dependencies: clips, cached: nil, estimatedUSD: 0))
         }
     }

@@ -1,5 +1,5 @@
 /// Suggestions for misspelt names.
-enum DidYouMean {
+public enum DidYouMean {
     /// The candidate closest to `word`, if it is close enough to be a likely typo.
     static func suggestion(for word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
@@ -19,7 +19,7 @@ enum DidYouMean {
     }
 
     /// `; did you mean 'x'?` or the empty string.
-    static func hint(for word: String, among candidates: [String]) -> String {
+    public static func hint(for word: String, among candidates: [String]) -> String {
         suggestion(for: word, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
     }
 

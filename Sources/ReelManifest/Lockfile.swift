@@ -12,14 +12,24 @@ public struct Lockfile: Sendable, Equatable, Codable {
     public var quality: String
     public var output: LockedOutput?
     public var pairs: [LockedPair]
+    /// The chosen takes above 1, each by its pair (and variant): a take follows its pair when the
+    /// selection changes. Absent when every clip is take 1.
+    public var takes: [LockedTake]?
+    /// Each variant's video and clips (`variants:` in the manifest); absent without variants.
+    public var variants: [LockedVariant]?
     public var nodes: [LockedNode]
 
-    public init(version: Int = 1, campaign: String, quality: String, output: LockedOutput?, pairs: [LockedPair], nodes: [LockedNode]) {
+    public init(
+        version: Int = 1, campaign: String, quality: String, output: LockedOutput?, pairs: [LockedPair], takes: [LockedTake]? = nil,
+        variants: [LockedVariant]? = nil, nodes: [LockedNode]
+    ) {
         self.version = version
         self.campaign = campaign
         self.quality = quality
         self.output = output
         self.pairs = pairs
+        self.takes = takes
+        self.variants = variants
         self.nodes = nodes
     }
 
@@ -50,6 +60,39 @@ public struct LockedOutput: Sendable, Equatable, Codable {
     public init(path: String, digest: Digest) {
         self.path = path
         self.digest = digest
+    }
+}
+
+/// A chosen take in the lockfile: the clip of `first` → `last` (in `variant`) is take `take`.
+public struct LockedTake: Sendable, Equatable, Codable {
+    public var variant: String?
+    public var first: String
+    public var last: String
+    public var take: Int
+
+    public init(variant: String?, first: String, last: String, take: Int) {
+        self.variant = variant
+        self.first = first
+        self.last = last
+        self.take = take
+    }
+}
+
+/// A variant's video in the lockfile: where it is, its digest, and the nodes of its clips (a clip
+/// shared with an earlier variant is listed by that variant's node id) and video.
+public struct LockedVariant: Sendable, Equatable, Codable {
+    public var name: String
+    public var path: String
+    public var digest: Digest?
+    public var clips: [String]
+    public var combine: String
+
+    public init(name: String, path: String, digest: Digest?, clips: [String], combine: String) {
+        self.name = name
+        self.path = path
+        self.digest = digest
+        self.clips = clips
+        self.combine = combine
     }
 }
 

@@ -35,6 +35,25 @@ struct LockfileEmitter {
             line(1, "reasoning", scalar(pair.reasoning))
             if let prompt = pair.prompt { line(1, "prompt", scalar(prompt)) }
         }
+        if let takes = lockfile.takes, !takes.isEmpty {
+            out += "takes:\n"
+            for take in takes {
+                item("first", scalar(take.first))
+                line(1, "last", scalar(take.last))
+                if let variant = take.variant { line(1, "variant", scalar(variant)) }
+                line(1, "take", String(take.take))
+            }
+        }
+        if let variants = lockfile.variants, !variants.isEmpty {
+            out += "variants:\n"
+            for variant in variants {
+                item("name", scalar(variant.name))
+                line(1, "path", scalar(variant.path))
+                if let digest = variant.digest { line(1, "digest", digest.description) }
+                line(1, "clips", "[" + variant.clips.map(scalar).joined(separator: ", ") + "]")
+                line(1, "combine", scalar(variant.combine))
+            }
+        }
         if lockfile.nodes.isEmpty { out += "nodes: []\n" } else { out += "nodes:\n" }
         for node in lockfile.nodes {
             item("id", scalar(node.id))

@@ -24,7 +24,7 @@ public struct LockfileIndex: Sendable {
     /// The node ids in the file, in file order.
     public let nodeIDs: [String]
 
-    private static let topLevelKeys: Set<String> = ["version", "campaign", "quality", "output", "pairs", "nodes"]
+    private static let topLevelKeys: Set<String> = ["version", "campaign", "quality", "output", "variants", "pairs", "takes", "nodes"]
 
     public init(text: String) {
         let bytes = Array(text.utf8)
@@ -57,7 +57,7 @@ public struct LockfileIndex: Sendable {
                         close(at: lineStart)
                         let id = String(line.dropFirst(6))
                         if LockfileIndex.isBare(id) { open = (id, lineStart) } else { plain = false }
-                    } else {
+                    } else if section != "variants" && section != "takes" {
                         plain = false
                     }
                 } else if let colon = line.firstIndex(of: ":"), LockfileIndex.topLevelKeys.contains(String(line[..<colon])) {

@@ -18,6 +18,9 @@ public struct Manifest: Sendable, Equatable {
     public var budget: Budget
     /// Price overrides by model name (replace the registry's estimates).
     public var prices: [String: PriceOverride]
+    /// Named overrides of the generation and output settings over the one shared selection; each
+    /// renders its own video. Empty: the campaign renders one video, as without variants.
+    public var variants: [VariantEntry]
     /// Where each key was written (`"generate.duration"` → location), for later diagnostics.
     public var locations: [String: SourceLocation]
 
@@ -25,9 +28,10 @@ public struct Manifest: Sendable, Equatable {
         version: Int = 1, campaign: Campaign, brand: Brand = Brand(), assets: [AssetEntry],
         select: SelectSection = SelectSection(), generate: GenerateSection = GenerateSection(),
         output: OutputSection = OutputSection(), quality: QualityPreset? = nil, budget: Budget = Budget(),
-        prices: [String: PriceOverride] = [:], locations: [String: SourceLocation] = [:]
+        prices: [String: PriceOverride] = [:], variants: [VariantEntry] = [], locations: [String: SourceLocation] = [:]
     ) {
         self.prices = prices
+        self.variants = variants
         self.version = version
         self.campaign = campaign
         self.brand = brand
@@ -362,5 +366,52 @@ public struct PriceOverride: Sendable, Equatable {
         self.usdPerMillionInput = usdPerMillionInput
         self.usdPerMillionOutput = usdPerMillionOutput
         self.location = location
+    }
+}
+
+/// One entry of `variants:`: the settings it overrides (everything else is the campaign's).
+public struct VariantEntry: Sendable, Equatable {
+    /// The variant's name: in its node ids (`generate/3@fast`) and its video's file name.
+    public var name: String
+    /// Only the keys a variant may set are ever filled in (model, duration, resolution, prompt,
+    /// negative prompt, seed, audio, options, allow_duration_snap).
+    public var generate: GenerateSection
+    /// Only `transition` and `resolution`.
+    public var output: OutputSection
+    public var location: SourceLocation
+
+    public init(name: String, generate: GenerateSection = GenerateSection(), output: OutputSection = OutputSection(), location: SourceLocation) {
+        self.name = name
+        self.generate = generate
+        self.output = output
+        self.location = location
+    }
+
+    /// `section` with this variant's generation settings over it.
+    public func applying(to section: GenerateSection) -> GenerateSection {
+        var result = section
+        if let model = generate.model {
+            result.model = model
+            // A model of the variant's own: the base's resolution label may not exist for it.
+            if generate.resolution == nil { result.resolution = nil }
+            if section.generator == .local { result.generator = .replicate }
+        }
+        if let value = generate.duration { result.duration = value }
+        if let value = generate.resolution { result.resolution = value }
+        if let value = generate.prompt { result.prompt = value }
+        if let value = generate.negativePrompt { result.negativePrompt = value }
+        if let value = generate.seed { result.seed = value }
+        if let value = generate.audio { result.audio = value }
+        if !generate.options.isEmpty { result.options = generate.options }
+        if let value = generate.allowDurationSnap { result.allowDurationSnap = value }
+        return result
+    }
+
+    /// `section` with this variant's output settings over it.
+    public func applying(to section: OutputSection) -> OutputSection {
+        var result = section
+        if let value = output.transition { result.transition = value }
+        if let value = output.resolution { result.resolution = value }
+        return result
     }
 }

@@ -6,7 +6,15 @@ import Yams
 struct ManifestDecoder {
     let reader: YAMLNodeReader
 
-    static let rootKeys = ["version", "campaign", "brand", "assets", "select", "generate", "output", "quality", "budget", "prices"]
+    static let rootKeys = ["version", "campaign", "brand", "assets", "select", "generate", "output", "quality", "budget", "prices", "variants"]
+    static let generateKeys = [
+        "generator", "model", "duration", "resolution", "prompt", "negative_prompt", "seed", "audio", "concurrency",
+        "options", "base_url", "allow_duration_snap",
+    ]
+    static let outputKeys = ["path", "resolution", "fps", "fit", "transition", "audio", "crf", "encoder_preset"]
+    /// What a variant may override: the generation settings of a clip, and the combine's look.
+    static let variantGenerateKeys = ["model", "duration", "resolution", "prompt", "negative_prompt", "seed", "audio", "options", "allow_duration_snap"]
+    static let variantOutputKeys = ["transition", "resolution"]
 
     func decode(_ root: Node) -> Manifest? {
         guard let top = reader.mapping(root, path: "", known: ManifestDecoder.rootKeys, required: ["version", "campaign", "assets"]) else {
@@ -17,17 +25,18 @@ struct ManifestDecoder {
         let brand = top["brand"].map(decodeBrand) ?? Brand()
         let assets = top["assets"].flatMap(decodeAssets)
         let select = top["select"].map(decodeSelect) ?? SelectSection()
-        let generate = top["generate"].map(decodeGenerate) ?? GenerateSection()
-        let output = top["output"].map(decodeOutput) ?? OutputSection()
+        let generate = top["generate"].map { decodeGenerate($0) } ?? GenerateSection()
+        let output = top["output"].map { decodeOutput($0) } ?? OutputSection()
         let quality = top["quality"].flatMap {
             reader.choice($0, path: "quality", allowed: QualityPreset.allCases.map(\.rawValue)).flatMap(QualityPreset.init(rawValue:))
         }
         let budget = top["budget"].map(decodeBudget) ?? Budget()
         let prices = top["prices"].map(decodePrices) ?? [:]
+        let variants = top["variants"].map(decodeVariants) ?? []
         guard let version, let campaign, let assets else { return nil }
         return Manifest(
             version: version, campaign: campaign, brand: brand, assets: assets, select: select, generate: generate,
-            output: output, quality: quality, budget: budget, prices: prices, locations: reader.locations)
+            output: output, quality: quality, budget: budget, prices: prices, variants: variants, locations: reader.locations)
     }
 
     private func decodeVersion(_ node: Node?) -> Int? {
@@ -164,58 +173,53 @@ struct ManifestDecoder {
         return PairEntry(first: first, last: last, prompt: prompt, location: reader.location(node))
     }
 
-    private func decodeGenerate(_ node: Node) -> GenerateSection {
-        let keys = [
-            "generator", "model", "duration", "resolution", "prompt", "negative_prompt", "seed", "audio", "concurrency",
-            "options", "base_url", "allow_duration_snap",
-        ]
-        guard let map = reader.mapping(node, path: "generate", known: keys) else { return GenerateSection() }
+    private func decodeGenerate(_ node: Node, path: String = "generate", keys: [String] = ManifestDecoder.generateKeys) -> GenerateSection {
+        guard let map = reader.mapping(node, path: path, known: keys) else { return GenerateSection() }
         var section = GenerateSection()
         section.generator = map["generator"].flatMap {
-            reader.choice($0, path: "generate.generator", allowed: GeneratorKind.allCases.map(\.rawValue)).flatMap(GeneratorKind.init(rawValue:))
+            reader.choice($0, path: "\(path).generator", allowed: GeneratorKind.allCases.map(\.rawValue)).flatMap(GeneratorKind.init(rawValue:))
         }
         section.model = map["model"].flatMap {
-            patterned($0, path: "generate.model", pattern: "^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$", rule: "a Replicate model such as google/veo-3.1-fast")
+            patterned($0, path: "\(path).model", pattern: "^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$", rule: "a Replicate model such as google/veo-3.1-fast")
         }
-        section.duration = map["duration"].flatMap { reader.number($0, path: "generate.duration", above: 0, upTo: 60) }
+        section.duration = map["duration"].flatMap { reader.number($0, path: "\(path).duration", above: 0, upTo: 60) }
         section.resolution = map["resolution"].flatMap {
-            patterned($0, path: "generate.resolution", pattern: "^[0-9]{3,4}p$", rule: "a resolution label such as 720p")
+            patterned($0, path: "\(path).resolution", pattern: "^[0-9]{3,4}p$", rule: "a resolution label such as 720p")
         }
-        section.prompt = reader.string(map["prompt"], path: "generate.prompt")
-        section.negativePrompt = reader.string(map["negative_prompt"], path: "generate.negative_prompt")
-        section.seed = map["seed"].flatMap { reader.int($0, path: "generate.seed", range: 0...4_294_967_295) }
-        section.audio = map["audio"].flatMap { reader.bool($0, path: "generate.audio") }
-        section.concurrency = map["concurrency"].flatMap { reader.int($0, path: "generate.concurrency", range: 1...64) }
+        section.prompt = reader.string(map["prompt"], path: "\(path).prompt")
+        section.negativePrompt = reader.string(map["negative_prompt"], path: "\(path).negative_prompt")
+        section.seed = map["seed"].flatMap { reader.int($0, path: "\(path).seed", range: 0...4_294_967_295) }
+        section.audio = map["audio"].flatMap { reader.bool($0, path: "\(path).audio") }
+        section.concurrency = map["concurrency"].flatMap { reader.int($0, path: "\(path).concurrency", range: 1...64) }
         if let optionsNode = map["options"] {
             if case .mapping = optionsNode {
-                if case .object(let members)? = reader.canonical(optionsNode, path: "generate.options") { section.options = members }
+                if case .object(let members)? = reader.canonical(optionsNode, path: "\(path).options") { section.options = members }
             } else {
-                reader.error("'generate.options' must be a mapping of model inputs, not \(reader.describe(optionsNode))", at: optionsNode)
+                reader.error("'\(path).options' must be a mapping of model inputs, not \(reader.describe(optionsNode))", at: optionsNode)
             }
         }
-        section.baseURL = map["base_url"].flatMap { httpURL($0, path: "generate.base_url") }
-        section.allowDurationSnap = map["allow_duration_snap"].flatMap { reader.bool($0, path: "generate.allow_duration_snap") }
+        section.baseURL = map["base_url"].flatMap { httpURL($0, path: "\(path).base_url") }
+        section.allowDurationSnap = map["allow_duration_snap"].flatMap { reader.bool($0, path: "\(path).allow_duration_snap") }
         if section.generator == .local, let modelNode = map["model"] {
-            reader.error("'generate.model' names a Replicate model, but 'generate.generator' is local; remove one", at: modelNode)
+            reader.error("'\(path).model' names a Replicate model, but '\(path).generator' is local; remove one", at: modelNode)
         }
         return section
     }
 
-    private func decodeOutput(_ node: Node) -> OutputSection {
-        let keys = ["path", "resolution", "fps", "fit", "transition", "audio", "crf", "encoder_preset"]
-        guard let map = reader.mapping(node, path: "output", known: keys) else { return OutputSection() }
+    private func decodeOutput(_ node: Node, path: String = "output", keys: [String] = ManifestDecoder.outputKeys) -> OutputSection {
+        guard let map = reader.mapping(node, path: path, known: keys) else { return OutputSection() }
         var section = OutputSection()
         section.path = map["path"].flatMap { outputPath($0) }
-        section.resolution = map["resolution"].flatMap { decodeResolution($0) }
-        section.fps = map["fps"].flatMap { reader.int($0, path: "output.fps", range: 1...120) }
-        section.fit = map["fit"].flatMap { reader.choice($0, path: "output.fit", allowed: Fit.allCases.map(\.rawValue)).flatMap(Fit.init(rawValue:)) }
-        section.transition = map["transition"].flatMap { decodeTransition($0) }
+        section.resolution = map["resolution"].flatMap { decodeResolution($0, path: "\(path).resolution") }
+        section.fps = map["fps"].flatMap { reader.int($0, path: "\(path).fps", range: 1...120) }
+        section.fit = map["fit"].flatMap { reader.choice($0, path: "\(path).fit", allowed: Fit.allCases.map(\.rawValue)).flatMap(Fit.init(rawValue:)) }
+        section.transition = map["transition"].flatMap { decodeTransition($0, path: "\(path).transition") }
         section.audio = map["audio"].flatMap {
-            reader.choice($0, path: "output.audio", allowed: AudioMode.allCases.map(\.rawValue)).flatMap(AudioMode.init(rawValue:))
+            reader.choice($0, path: "\(path).audio", allowed: AudioMode.allCases.map(\.rawValue)).flatMap(AudioMode.init(rawValue:))
         }
-        section.crf = map["crf"].flatMap { reader.int($0, path: "output.crf", range: 0...51) }
+        section.crf = map["crf"].flatMap { reader.int($0, path: "\(path).crf", range: 0...51) }
         section.encoderPreset = map["encoder_preset"].flatMap {
-            reader.choice($0, path: "output.encoder_preset", allowed: OutputSection.encoderPresets)
+            reader.choice($0, path: "\(path).encoder_preset", allowed: OutputSection.encoderPresets)
         }
         return section
     }
@@ -229,33 +233,83 @@ struct ManifestDecoder {
         return text
     }
 
-    private func decodeResolution(_ node: Node) -> Resolution? {
-        guard let text = reader.string(node, path: "output.resolution") else { return nil }
+    private func decodeResolution(_ node: Node, path: String) -> Resolution? {
+        guard let text = reader.string(node, path: path) else { return nil }
         guard let resolution = Resolution(parsing: text) else {
-            reader.error("'output.resolution' must be WIDTHxHEIGHT such as \"1280x720\", or a label such as 720p, not '\(text)'", at: node)
+            reader.error("'\(path)' must be WIDTHxHEIGHT such as \"1280x720\", or a label such as 720p, not '\(text)'", at: node)
             return nil
         }
         guard (16...7680).contains(resolution.width), (16...4320).contains(resolution.height),
             resolution.width % 2 == 0, resolution.height % 2 == 0
         else {
-            reader.error("'output.resolution' \(text) is not usable: width 16–7680 and height 16–4320, both even", at: node)
+            reader.error("'\(path)' \(text) is not usable: width 16–7680 and height 16–4320, both even", at: node)
             return nil
         }
         return resolution
     }
 
-    private func decodeTransition(_ node: Node) -> Transition? {
+    private func decodeTransition(_ node: Node, path: String) -> Transition? {
         let names = ["none"] + Transition.xfadeNames
         if case .scalar = node {
-            guard let type = reader.choice(node, path: "output.transition", allowed: names) else { return nil }
+            guard let type = reader.choice(node, path: "\(path)", allowed: names) else { return nil }
             return type == "none" ? Transition.none : Transition(type: type, duration: 0.5)
         }
-        guard let map = reader.mapping(node, path: "output.transition", known: ["type", "duration"], required: ["type"]) else { return nil }
-        let type = map["type"].flatMap { reader.choice($0, path: "output.transition.type", allowed: names) }
-        let duration = map["duration"].flatMap { reader.number($0, path: "output.transition.duration", above: 0, upTo: 10) }
+        guard let map = reader.mapping(node, path: "\(path)", known: ["type", "duration"], required: ["type"]) else { return nil }
+        let type = map["type"].flatMap { reader.choice($0, path: "\(path).type", allowed: names) }
+        let duration = map["duration"].flatMap { reader.number($0, path: "\(path).duration", above: 0, upTo: 10) }
         guard let type else { return nil }
         if map["duration"] != nil, duration == nil { return nil }
         return type == "none" ? Transition.none : Transition(type: type, duration: duration ?? 0.5)
+    }
+
+    /// `variants:`, a mapping of names to overrides of `generate` and `output`.
+    private func decodeVariants(_ node: Node) -> [VariantEntry] {
+        guard reader.visit(node) else { return [] }
+        guard case .mapping(let mapping) = node else {
+            reader.error("'variants' must be a mapping of variant names to overrides (e.g. 'fast: {generate: {model: …}}'), not \(reader.describe(node))", at: node)
+            return []
+        }
+        if mapping.count == 0 {
+            reader.error("'variants' is empty; name at least one variant, or remove the key", at: node)
+            return []
+        }
+        var variants: [VariantEntry] = []
+        var seen: [String: SourceLocation] = [:]
+        for (keyNode, value) in mapping {
+            guard let name = patterned(keyNode, path: "variants", pattern: ManifestParser.campaignIDPattern,
+                rule: "a variant name of lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 64 characters")
+            else { continue }
+            let path = "variants.\(name)"
+            if let first = seen[name] {
+                reader.error("variant '\(name)' is defined twice (first at \(first)); give each variant its own name", at: keyNode)
+                continue
+            }
+            seen[name] = reader.location(keyNode)
+            guard let map = reader.mapping(value, path: path, known: ["generate", "output"]) else { continue }
+            let generate = map["generate"].map { decodeGenerate($0, path: "\(path).generate", keys: ManifestDecoder.variantGenerateKeys) } ?? GenerateSection()
+            let output = map["output"].map { decodeOutput($0, path: "\(path).output", keys: ManifestDecoder.variantOutputKeys) } ?? OutputSection()
+            let entry = VariantEntry(name: name, generate: generate, output: output, location: reader.location(keyNode))
+            // Nothing written under it (a key that failed to decode is its own error, not "nothing").
+            var writesNothing = true
+            if case .mapping(let written) = value {
+                for (key, section) in written {
+                    guard case .scalar(let scalar) = key, ["generate", "output"].contains(scalar.string), case .mapping(let inner) = section,
+                        inner.count == 0
+                    else {
+                        writesNothing = false
+                        break
+                    }
+                }
+            }
+            if writesNothing {
+                reader.error(
+                    "variant '\(name)' overrides nothing; set at least one of generate.\(ManifestDecoder.variantGenerateKeys.joined(separator: ", generate.")), "
+                        + "output.transition or output.resolution", at: keyNode)
+                continue
+            }
+            variants.append(entry)
+        }
+        return variants
     }
 
     private func decodeBudget(_ node: Node) -> Budget {

@@ -32,9 +32,13 @@ public struct ManifestResolver: Sendable {
         let generator = context.resolveGenerator(preset: preset, values: presetValues, environment: environment)
         let output = context.resolveOutput(preset: preset, values: presetValues, manifestPath: manifestPath, root: root, generator: generator)
         let pairs = context.resolvePairs(preset: preset, values: presetValues, assets: assets, environment: environment)
+        let variants = resolveVariants(manifest, registry: priced, preset: preset, values: presetValues, manifestPath: manifestPath, root: root, base: output, context: &context)
         context.checkPrices(pairs: pairs)
         context.checkCaps()
-        if let output {
+        // The videos this campaign renders: its own, or one per variant.
+        var videos: [(output: OutputSettings, variant: ResolvedVariant?)] = variants.map { ($0.output, $0) }
+        if variants.isEmpty, let output { videos = [(output, nil)] }
+        for (output, variant) in videos {
             var protected = [(path: root.appending(".reel"), name: "the project's .reel folder")]
             if let cache = environment["REEL_CACHE_DIR"], !cache.isEmpty {
                 protected.append((AbsolutePath(cache, relativeTo: AbsolutePath.currentDirectory), "the cache ($REEL_CACHE_DIR)"))
@@ -43,7 +47,8 @@ public struct ManifestResolver: Sendable {
             if let problem = OutputConflicts.problem(
                 output: output, manifestPath: manifestPath, lockfilePath: lockfile, assets: assets, protectedFolders: protected, projectRoot: root)
             {
-                context.diagnostics.append(.error(problem, at: manifest.locations["output.path"] ?? manifest.locations["output"]))
+                let message = variant.map { "variant '\($0.name)': \(problem)" } ?? problem
+                context.diagnostics.append(.error(message, at: manifest.locations["output.path"] ?? variant?.location ?? manifest.locations["output"]))
             }
         }
         let diagnostics = ManifestResolver.sortedByLocation(context.diagnostics)
@@ -54,8 +59,45 @@ public struct ManifestResolver: Sendable {
         let campaign = ResolvedCampaign(
             manifest: manifest, manifestPath: manifestPath, projectRoot: root, quality: preset, campaign: manifest.campaign,
             brand: manifest.brand, assets: assets, pairs: pairs, generator: generator, output: output, budget: manifest.budget,
-            settings: context.settings, notes: diagnostics, registry: priced)
+            settings: context.settings, notes: diagnostics, registry: priced, variants: variants)
         return (campaign, diagnostics)
+    }
+
+    /// Each variant's generation and output settings: the manifest with the variant's keys over
+    /// `generate` and `output`, resolved the same way (so a variant's model, duration and price
+    /// are checked as the campaign's are, with diagnostics at the variant's keys).
+    private func resolveVariants(
+        _ manifest: Manifest, registry: ModelRegistry, preset: QualityPreset, values: PresetValues, manifestPath: AbsolutePath,
+        root: AbsolutePath, base: OutputSettings?, context: inout ResolutionContext
+    ) -> [ResolvedVariant] {
+        var variants: [ResolvedVariant] = []
+        for entry in manifest.variants {
+            var varied = manifest
+            varied.generate = entry.applying(to: manifest.generate)
+            varied.output = entry.applying(to: manifest.output)
+            varied.variants = []
+            let prefix = "variants.\(entry.name)."
+            for (key, location) in manifest.locations where key.hasPrefix(prefix) {
+                varied.locations[String(key.dropFirst(prefix.count))] = location
+            }
+            var own = ResolutionContext(manifest: varied, registry: registry)
+            let generator = own.resolveGenerator(preset: preset, values: values, environment: environment)
+            var output = own.resolveOutput(preset: preset, values: values, manifestPath: manifestPath, root: root, generator: generator)
+            // What the campaign's own settings already said is not said again; the rest names the variant.
+            for diagnostic in own.diagnostics where !context.diagnostics.contains(diagnostic) {
+                var named = diagnostic
+                named.message = "variant '\(entry.name)': " + diagnostic.message
+                context.diagnostics.append(named)
+            }
+            context.variantSettings[entry.name] = own.settings
+            guard let generator, let base, output != nil else { continue }
+            output?.path = ResolvedVariant.outputPath(base.path, variant: entry.name)
+            guard let output else { continue }
+            variants.append(ResolvedVariant(
+                name: entry.name, generator: generator, output: output, promptSet: varied.generate.prompt != nil, location: entry.location,
+                settings: own.settings))
+        }
+        return variants
     }
 
     /// Diagnostics in the order of the manifest (stable, so that problems at one place keep their order).
@@ -180,6 +222,8 @@ struct ResolutionContext {
     var unavailableIDs: Set<String> = []
     /// Whether a glob failed, so that any id might have come from it.
     var assetsIncomplete = false
+    /// Each variant's resolved settings, by name.
+    var variantSettings: [String: [ResolvedSetting]] = [:]
 
     init(manifest: Manifest, registry: ModelRegistry) {
         self.manifest = manifest
@@ -214,6 +258,9 @@ struct ResolutionContext {
     mutating func checkPrices(pairs: PairSource?) {
         var used: Set<String> = []
         if let model = settings.first(where: { $0.key == "generate.model" })?.value { used.insert(model) }
+        for variant in variantSettings.values {
+            if let model = variant.first(where: { $0.key == "generate.model" })?.value { used.insert(model) }
+        }
         if case .selector(let selector)? = pairs, selector.kind == .openAICompatible { used.insert(selector.model) }
         for (name, override) in manifest.prices.sorted(by: { $0.key < $1.key }) where !used.contains(name) {
             let hint = DidYouMean.hint(for: name, among: Array(used) + Array(registry.models.keys))

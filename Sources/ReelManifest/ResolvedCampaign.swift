@@ -159,6 +159,8 @@ public struct ResolvedCampaign: Sendable, Equatable {
     public var notes: [Diagnostic]
     /// The model registry with the manifest's price overrides applied.
     public var registry: ModelRegistry
+    /// The manifest's `variants:`, resolved; empty without them.
+    public var variants: [ResolvedVariant]
     /// Position of each asset id in `assets` (the first, should ids repeat): planning looks up two
     /// assets per pair, and a scan per lookup grew with pairs × assets.
     private var assetIndex: [String: Int]
@@ -166,7 +168,8 @@ public struct ResolvedCampaign: Sendable, Equatable {
     public init(
         manifest: Manifest, manifestPath: AbsolutePath, projectRoot: AbsolutePath, quality: QualityPreset, campaign: Campaign,
         brand: Brand, assets: [ResolvedAsset], pairs: PairSource, generator: GeneratorSettings, output: OutputSettings,
-        budget: Budget, settings: [ResolvedSetting], notes: [Diagnostic], registry: ModelRegistry = .builtIn
+        budget: Budget, settings: [ResolvedSetting], notes: [Diagnostic], registry: ModelRegistry = .builtIn,
+        variants: [ResolvedVariant] = []
     ) {
         self.manifest = manifest
         self.manifestPath = manifestPath
@@ -182,6 +185,7 @@ public struct ResolvedCampaign: Sendable, Equatable {
         self.settings = settings
         self.notes = notes
         self.registry = registry
+        self.variants = variants
         self.assetIndex = ResolvedCampaign.index(assets)
     }
 
@@ -190,6 +194,15 @@ public struct ResolvedCampaign: Sendable, Equatable {
         index.reserveCapacity(assets.count)
         for (position, asset) in assets.enumerated() where index[asset.id] == nil { index[asset.id] = position }
         return index
+    }
+
+    /// What the campaign renders: one video per variant, or (without variants) one unnamed lane
+    /// with the campaign's own settings, whose node ids and keys are those of a campaign before
+    /// variants existed.
+    public var lanes: [ResolvedVariant] {
+        guard variants.isEmpty else { return variants }
+        return [ResolvedVariant(
+            name: "", generator: generator, output: output, promptSet: manifest.generate.prompt != nil, location: nil, settings: [])]
     }
 
     /// The lockfile beside the manifest: `campaign.yaml` → `campaign.lock`.
@@ -209,6 +222,37 @@ public struct ResolvedCampaign: Sendable, Equatable {
     /// The asset with `id`.
     public func asset(_ id: String) -> ResolvedAsset? {
         assetIndex[id].map { assets[$0] }
+    }
+}
+
+/// One variant (or the campaign's single unnamed lane): the settings its clips and video are made with.
+public struct ResolvedVariant: Sendable, Equatable {
+    /// The variant's name; `""` for the unnamed lane of a campaign without variants.
+    public var name: String
+    public var generator: GeneratorSettings
+    /// Its video is `<dir>/<stem>.<variant>.mp4` beside the campaign's `output.path`.
+    public var output: OutputSettings
+    /// Whether `generate.prompt` is set (by the manifest or the variant): it then wins over the selector's prompts.
+    public var promptSet: Bool
+    public var location: SourceLocation?
+    /// Its resolved settings, for `reel plan`.
+    public var settings: [ResolvedSetting]
+
+    public init(
+        name: String, generator: GeneratorSettings, output: OutputSettings, promptSet: Bool, location: SourceLocation?, settings: [ResolvedSetting]
+    ) {
+        self.name = name
+        self.generator = generator
+        self.output = output
+        self.promptSet = promptSet
+        self.location = location
+        self.settings = settings
+    }
+
+    /// `out/spring.mp4` → `out/spring.fast.mp4`.
+    public static func outputPath(_ path: AbsolutePath, variant: String) -> AbsolutePath {
+        let ext = path.fileExtension
+        return path.parent.appending(path.stem + "." + variant + (ext.isEmpty ? "" : "." + ext))
     }
 }
 

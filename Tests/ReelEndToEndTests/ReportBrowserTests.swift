@@ -98,6 +98,83 @@ struct ReportBrowserTests {
         }
     }
 
+    /// Issue 14: a campaign with variants and a re-rolled clip. The storyboard compares the
+    /// variants side by side (a column each, a row per pair, each clip's model, cost and time, each
+    /// variant's video and total) and shows every take of the re-rolled clip, the chosen one marked.
+    @Test func storyboardComparesVariantsAndShowsEveryTake() async throws {
+        try await withTemporaryDirectory { directory in
+            try Fixtures.copyPhotos(["rocket.jpg", "astronaut.jpg", "coffee.jpg"], to: directory.appending("assets"))
+            try writeFile("""
+                version: 1
+                campaign: {id: vars}
+                assets:
+                  - glob: assets/*.jpg
+                select: {count: 2}
+                generate: {duration: 2}
+                output: {path: out/vars.mp4, resolution: 320x180, fps: 24, transition: {type: fade, duration: 0.5}}
+                variants:
+                  calm:
+                    generate: {seed: 1}
+                  cut:
+                    generate: {seed: 1}
+                    output: {transition: none}
+                  lively:
+                    generate: {seed: 2}
+                """, to: directory.appending("reel.yaml"))
+            let build = try await ReelBinary.run(["build", "reel.yaml"], in: directory)
+            #expect(build.exitCode == 0, "\(build.stderr)")
+            let reroll = try await ReelBinary.run(["reroll", "--variant", "lively", "generate/0", "reel.yaml"], in: directory)
+            #expect(reroll.exitCode == 0, "\(reroll.stderr)")
+            let report = try await ReelBinary.run(["report", "reel.yaml"], in: directory)
+            #expect(report.exitCode == 0, "\(report.stderr)")
+            let index = try #require(report.stdout.split(separator: "\n").last.flatMap { AbsolutePath(String($0)) })
+            let folder = index.parent
+            #expect(folder == directory.appending("out/vars.report"))
+
+            let browser = try #require(ReportTool.chromium)
+            let common = [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
+                "--user-data-dir=\(directory.appending("chromium-profile").pathString)", "--virtual-time-budget=10000",
+            ]
+            let dom = String(decoding: try await ReportTool.run(browser, common + ["--dump-dom", URL(fileURLWithPath: index.pathString).absoluteString]).output, as: UTF8.self)
+
+            // A column per variant, a row per pair; cut's clips are calm's (shared), lively's its own.
+            for variant in ["calm", "cut", "lively"] {
+                #expect(dom.contains(#"<th scope="col" class="variant" data-variant="\#(variant)">"#), "column \(variant)")
+                #expect(dom.contains(#"<td class="variant-total" data-variant="\#(variant)">"#), "total of \(variant)")
+                #expect(dom.contains(#"src="variants/\#(variant).mp4""#), "video of \(variant)")
+            }
+            for index in 0..<2 {
+                #expect(dom.contains(#"data-variant="calm" data-node="generate/\#(index)@calm""#))
+                #expect(dom.contains(#"data-variant="cut" data-node="generate/\#(index)@calm""#), "cut shares calm's clip \(index)")
+                #expect(dom.contains(#"data-variant="lively" data-node="generate/\#(index)@lively""#))
+            }
+            #expect(dom.contains("shared with calm"))
+            #expect(dom.contains("local animatic"))
+
+            // Both takes of lively's first clip, take 2 marked as the chosen one.
+            #expect(dom.contains(#"<div class="takes-group" data-node="generate/0@lively">"#), "\(dom)")
+            #expect(dom.contains(#"<figure class="take" data-take="1">"#))
+            #expect(dom.contains(#"<figure class="take chosen" data-take="2" aria-current="true">"#))
+            #expect(dom.components(separatedBy: "class=\"take-video\"").count - 1 == 2, "every take is shown")
+
+            // Every video is in the folder and loads.
+            let decodesH264 = try await Self.canPlayH264(browser, flags: common, in: directory)
+            let videos = Self.tags("video", in: dom)
+            let expected = 8
+            #expect(videos.count == expected, "the final video, three variants, two takes, two clip cards")
+            for video in videos {
+                let source = try #require(video["src"], "\(video)")
+                #expect(!source.hasPrefix("/") && !source.contains(":"), "\(source) is not relative")
+                #expect(FileManager.default.fileExists(atPath: folder.appending(source).pathString), "\(source) is not in the report folder")
+                if decodesH264 {
+                    #expect(video["data-error"] == nil, "\(source) failed to load: MediaError \(video["data-error"] ?? "")")
+                    #expect(video["data-duration"].flatMap(Double.init) != nil, "\(source): metadata never loaded")
+                }
+            }
+        }
+    }
+
     /// The storyboard is an output like any other (issue 10, items 14 and 15): rewritten when what it
     /// shows changes (a brand edit with nothing to rebuild, a file deleted from its folder), left
     /// alone by a no-op build; explicit pairs show no selector score, the local animatic no motion

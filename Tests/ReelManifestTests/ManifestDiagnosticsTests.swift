@@ -248,6 +248,25 @@ private let cases: [DiagnosticCase] = [
     DiagnosticCase("misspelt encoder preset", base + "output: {encoder_preset: 1️⃣medum}\n",
         "'output.encoder_preset' cannot be 'medum'; did you mean 'medium'?"),
 
+    // variants (issue 14)
+    DiagnosticCase("misspelt key in a variant", base + "variants:\n  fast:\n    generate: {1️⃣modle: google/veo-3.1-fast}\n",
+        "unknown key 'modle' in 'variants.fast.generate'; did you mean 'model'?"),
+    DiagnosticCase("a setting variants cannot change", base + "variants:\n  fast:\n    generate: {1️⃣concurrency: 2}\n",
+        "unknown key 'concurrency' in 'variants.fast.generate'"),
+    DiagnosticCase("unknown section in a variant", base + "variants:\n  fast:\n    1️⃣ouptut: {transition: none}\n",
+        "unknown key 'ouptut' in 'variants.fast'; did you mean 'output'?"),
+    DiagnosticCase("a variant that overrides nothing", base + "variants:\n  1️⃣same: {generate: {}}\n",
+        "variant 'same' overrides nothing; set at least one of generate.model, generate.duration, generate.resolution, generate.prompt, "
+            + "generate.negative_prompt, generate.seed, generate.audio, generate.options, generate.allow_duration_snap, output.transition or output.resolution"),
+    DiagnosticCase("a variant name that is not an id", base + "variants:\n  1️⃣Fast!: {generate: {seed: 1}}\n",
+        "'variants' cannot be 'Fast!': use a variant name of lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 64 characters"),
+    DiagnosticCase("a variant named twice", base + "variants:\n  1️⃣fast: {generate: {seed: 1}}\n  fast: {generate: {seed: 2}}\n",
+        "duplicate key 'fast'"),
+    DiagnosticCase("a variant's bad value", base + "variants:\n  fast: {generate: {duration: 1️⃣-4}}\n",
+        "'variants.fast.generate.duration' must be more than 0 and at most 60, not -4"),
+    DiagnosticCase("variants as a list", base + "variants: 1️⃣[fast]\n",
+        "'variants' must be a mapping of variant names to overrides (e.g. 'fast: {generate: {model: …}}'), not a list"),
+
     // quality and budget
     DiagnosticCase("misspelt quality", base + "quality: 1️⃣premum\n", "'quality' cannot be 'premum'; did you mean 'premium'?"),
     DiagnosticCase("unknown quality", base + "quality: 1️⃣deluxe\n", "'quality' cannot be 'deluxe' (one of: draft, economy, balanced, premium)"),

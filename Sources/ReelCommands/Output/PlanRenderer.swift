@@ -62,6 +62,12 @@ enum PlanRenderer {
             },
             "stale": plan.staleNodes.count,
             "estimated_usd": rounded(plan.estimatedUSD),
+            "variants": plan.variantEstimates.map { variant -> [String: Any] in
+                [
+                    "name": variant.variant, "estimated_usd": rounded(variant.usd), "clips": variant.clips,
+                    "output": campaign.variants.first { $0.name == variant.variant }?.output.path.relative(to: campaign.manifestPath.parent) ?? "",
+                ]
+            },
             "settings": campaign.settings.map { ["key": $0.key, "value": $0.value, "source": $0.source.description] },
             "budget": budget.json,
             "warnings": budget.warnings(plan),
@@ -104,6 +110,18 @@ enum PlanRenderer {
             Console.out(line)
         }
         Console.out("")
+        let variants = plan.variantEstimates
+        if !variants.isEmpty {
+            Console.out("Variants:")
+            let nameWidth = variants.map(\.variant.count).max() ?? 0
+            for variant in variants {
+                let path = campaign.variants.first { $0.name == variant.variant }?.output.path.relative(to: AbsolutePath.currentDirectory) ?? ""
+                let model = campaign.variants.first { $0.name == variant.variant }.map { $0.generator.model ?? "local animatic" } ?? ""
+                Console.out("  \(variant.variant.padding(toLength: nameWidth, withPad: " ", startingAt: 0))  ~\(usd(variant.usd))  \(variant.clips) clips, \(model) -> \(path)")
+            }
+            Console.out("  (a clip two variants share is built once: counted in each variant above, once in the total)")
+            Console.out("")
+        }
         let stale = plan.staleNodes.count
         if stale == 0 {
             Console.out("Nothing to do: every node is cached. Cost: $0.00.")

@@ -149,6 +149,14 @@ struct ProgressPrinter: Sendable {
         if let placementError = result.placementError { object["error"] = placementError }
         object["output"] = result.video?.pathString ?? NSNull()
         if let digest = result.videoDigest { object["output_digest"] = digest.description }
+        if !result.variants.isEmpty {
+            object["variants"] = result.variants.map { variant -> [String: Any] in
+                [
+                    "name": variant.name, "output": variant.video?.pathString ?? NSNull(), "output_digest": variant.videoDigest?.description ?? NSNull(),
+                    "clips": variant.clips.map(\.pathString), "clip_nodes": variant.clipNodes.map { name($0) },
+                ]
+            }
+        }
         return object
     }
 
@@ -159,8 +167,8 @@ struct ProgressPrinter: Sendable {
         let deferred = result.count(.deferred)
         if deferred > 0 { counts += ", \(deferred) left to other jobs" }
         if result.succeeded, let video = result.video {
-            let shown = video.relative(to: AbsolutePath.currentDirectory)
-            if !quiet { Console.out("\(prefix)\(shown)  (\(counts))") }
+            let shown = ([video] + result.variants.dropFirst().compactMap(\.video)).map { $0.relative(to: AbsolutePath.currentDirectory) }
+            if !quiet { Console.out("\(prefix)\(shown.joined(separator: ", "))  (\(counts))") }
         } else if result.interrupted {
             Console.err("\(prefix)interrupted (\(counts)); run `reel build` again to continue")
         } else if result.completedItsPart {

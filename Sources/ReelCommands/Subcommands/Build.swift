@@ -21,6 +21,7 @@ extension ReelCommand {
                   reel build manifests/demo/reel.yaml
                   reel build manifests/demo/reel.yaml --jobs 4 --keep-going
                   reel build manifests/demo/reel.yaml --force generate/2
+                  reel build campaign.yaml --variant fast   # one variant of 'variants:' (its clips, its video)
                   reel build campaign.yaml --max-usd 5
                   reel build campaign.yaml --frozen   # CI: no spending, no lockfile change
                   reel build 'campaigns/**/reel.yaml' --keep-going       # a batch: one build, shared limits
@@ -74,6 +75,9 @@ extension ReelCommand {
         @Option(help: "With --no-spend: how many shards built the clips, to name the one that should have built a missing clip.")
         var shards: Int?
 
+        @Option(name: .customLong("variant"), help: "Build only this variant of the manifest's 'variants:' (repeatable); default: all.")
+        var variants: [String] = []
+
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
             if let maxUSD, maxUSD < 0 || !maxUSD.isFinite { throw ValidationError("--max-usd must be a non-negative amount") }
@@ -99,11 +103,13 @@ extension ReelCommand {
             }
             let batch = manifests.count > 1 || shard != nil || selectOnly
             let printer = ProgressPrinter(json: output.json, quiet: output.quiet, verbose: output.verbose, qualified: manifests.count > 1)
-            let request = BuildRequest(
+            var building = BuildRequest(
                 manifests: manifests, paths: manifestOptions.overrides, forced: forced, forceAll: forceAll,
                 frozen: frozen, keepGoing: keepGoing, jobs: jobs, maxUSD: maxUSD, cancelOnInterrupt: cancelOnInterrupt,
                 shard: shard.flatMap(ShardSpec.init(parsing:)), selectOnly: selectOnly, noSpend: noSpend, shardCount: shards,
                 allowedHosts: allowHosts)
+            building.variants = variants
+            let request = building
             let quiet = output.quiet
             let storyboards = Mutex<[AbsolutePath]>([])
             let service = BuildService(environment: environment, connector: PostgresConnector())

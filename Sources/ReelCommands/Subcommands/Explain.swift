@@ -28,12 +28,21 @@ extension ReelCommand {
         var json = false
 
         func validate() throws {
-            guard Self.isNodeID(NodeID(parsing: node).rawValue) else { throw ValidationError("'\(node)' is not a node id (select, generate/<n>, combine, features/<asset>)") }
+            guard Self.isNodeID(NodeID(parsing: node).rawValue) else { throw ValidationError("'\(node)' is not a node id (select, generate/<n>, combine, features/<asset>; generate/<n>@<variant>, combine@<variant>)") }
         }
 
         /// Whether `id` is written as a node id: `select`, `combine`, `generate/<n>` or `features/<asset>`
         /// (`NodeID.kind` alone also accepts `generate`, `/combine` or `select/x`).
+        /// A clip or video of a variant carries it after `@`: `generate/3@fast`, `combine@fast`.
         static func isNodeID(_ id: String) -> Bool {
+            let node = NodeID(id)
+            if id.contains("@") {
+                let variant = node.variant
+                guard !variant.isEmpty, variant.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }),
+                    node.kind == .generate || node.kind == .combine
+                else { return false }
+                return isNodeID(node.baseName)
+            }
             let parts = id.split(separator: "/", omittingEmptySubsequences: false)
             switch parts.first {
             case "select", "combine": return parts.count == 1

@@ -24,6 +24,7 @@ extension ReelCommand {
                   reel plan campaign.yaml --max-usd 5
                   reel plan campaign.yaml --json | jq '.nodes[] | select(.state == "stale")'
                   reel plan campaign.yaml --detailed-exitcode || echo "work to do"
+                  reel plan campaign.yaml --variant fast   # one variant of 'variants:'
                 """)
 
         @OptionGroup var manifestOptions: ManifestOptions
@@ -37,6 +38,9 @@ extension ReelCommand {
 
         @Option(help: "Show what this shard of a sharded build would do, e.g. --shard 2/4.")
         var shard: String?
+
+        @Option(name: .customLong("variant"), help: "Plan only this variant of the manifest's 'variants:' (repeatable); default: all.")
+        var variants: [String] = []
 
         func validate() throws {
             if let shard, ShardSpec(parsing: shard) == nil {
@@ -54,7 +58,15 @@ extension ReelCommand {
             }
             var planned: [(campaign: ResolvedCampaign, workspace: Workspace, plan: ReelGraph.Plan, budget: PlanRenderer.BudgetView)] = []
             for ref in refs {
-                let (campaign, workspace, plan) = try await CommandSupport.plan(ref, options: manifestOptions, environment: environment, quiet: output.json || output.quiet)
+                var (campaign, workspace, plan) = try await CommandSupport.plan(ref, options: manifestOptions, environment: environment, quiet: output.json || output.quiet)
+                if !variants.isEmpty {
+                    do {
+                        workspace = try BuildService.choosingVariants(variants, in: workspace)
+                    } catch {
+                        throw CommandSupport.fail(error)
+                    }
+                    plan = await workspace.plan()
+                }
                 let caps = BudgetPolicy.caps(campaign.budget, maxUSD: maxUSD)
                 let paths = CommandSupport.paths(campaign, options: manifestOptions, environment: environment)
                 let ledgerPath = paths.ledger

@@ -39,7 +39,8 @@ extension ReelCommand {
             var written: [[String: Any]] = []
             for ref in refs {
                 let (_, workspace, plan) = try await CommandSupport.plan(ref, options: manifestOptions, environment: environment, quiet: output.json || output.quiet)
-                let data = ReportData.make(plan, workspace: workspace, now: environment.now())
+                let data = await ReportData.make(plan, workspace: workspace, now: environment.now())
+                    .withTakes(selection: plan.selection, workspace: workspace)
                 let index: AbsolutePath
                 do {
                     index = try await ReportWriter(

@@ -18,10 +18,14 @@ extension ReelCommand {
                 Examples:
                   reel reroll generate/3
                   reel reroll generate/3 manifests/demo/reel.yaml --max-usd 2
+                  reel reroll --variant fast generate/3     # a campaign with variants: that variant's clip
                 """)
 
-        @Argument(help: "The clip: generate/<n> (or campaign:generate/<n>).")
+        @Argument(help: "The clip: generate/<n> (or campaign:generate/<n>, generate/<n>@<variant>).")
         var node: String
+
+        @Option(help: "The variant whose clip it is (same as writing generate/<n>@<variant>).")
+        var variant: String?
 
         @OptionGroup var manifestOptions: ManifestOptions
         @OptionGroup var output: OutputOptions
@@ -41,11 +45,11 @@ extension ReelCommand {
 
         func run() async throws {
             if dryRun {
-                try await TakeBuild.dryRun(.reroll(node), manifestOptions: manifestOptions, output: output)
+                try await TakeBuild.dryRun(.reroll(try TakeBuild.clip(node, variant: variant)), manifestOptions: manifestOptions, output: output)
                 return
             }
             try await TakeBuild.run(
-                .reroll(node), manifestOptions: manifestOptions, output: output, maxUSD: maxUSD, allowHosts: allowHosts)
+                .reroll(try TakeBuild.clip(node, variant: variant)), manifestOptions: manifestOptions, output: output, maxUSD: maxUSD, allowHosts: allowHosts)
         }
     }
 
@@ -61,8 +65,11 @@ extension ReelCommand {
                   reel pick generate/3 --take 1
                 """)
 
-        @Argument(help: "The clip: generate/<n> (or campaign:generate/<n>).")
+        @Argument(help: "The clip: generate/<n> (or campaign:generate/<n>, generate/<n>@<variant>).")
         var node: String
+
+        @Option(help: "The variant whose clip it is (same as writing generate/<n>@<variant>).")
+        var variant: String?
 
         @Option(help: "The take to use (1 is the first).")
         var take: Int
@@ -75,13 +82,24 @@ extension ReelCommand {
         }
 
         func run() async throws {
-            try await TakeBuild.run(.pick(node, take: take), manifestOptions: manifestOptions, output: output, maxUSD: nil, allowHosts: [])
+            try await TakeBuild.run(.pick(try TakeBuild.clip(node, variant: variant), take: take), manifestOptions: manifestOptions, output: output, maxUSD: nil, allowHosts: [])
         }
     }
 }
 
 /// The build behind `reroll` and `pick`: one manifest, the take request, the usual rendering.
 enum TakeBuild {
+    /// The clip's id with `--variant` applied: `generate/3` + `fast` → `generate/3@fast`.
+    static func clip(_ node: String, variant: String?) throws -> String {
+        guard let variant else { return node }
+        let id = NodeID(parsing: node)
+        if !id.variant.isEmpty, id.variant != variant {
+            throw ValidationError("\(node) names variant '\(id.variant)', but --variant says '\(variant)'; give one")
+        }
+        let clip = id.inVariant(variant)
+        return clip.qualified
+    }
+
     /// `reel reroll --dry-run`: the stale nodes of the plan with the new take, and their cost.
     static func dryRun(_ take: TakeRequest, manifestOptions: ManifestOptions, output: OutputOptions) async throws {
         let printer = ProgressPrinter(json: output.json, quiet: output.quiet, verbose: output.verbose, qualified: false)

@@ -22,6 +22,7 @@ struct ReportPage {
             <style>
             :root { --accent: \(accent); }
             \(ReportStyle.css)
+            \(data.variants.isEmpty && data.takes.isEmpty ? "" : ReportPage.comparisonCSS)
             </style>
             </head>
             <body>
@@ -29,6 +30,8 @@ struct ReportPage {
             \(masthead(title: title))
             \(totals)
             \(finalVideo)
+            \(variantsSection)
+            \(takesSection)
             <section class="pairs" aria-label="Clips">
             <h2>Clip by clip</h2>
             \(data.pairs.isEmpty ? emptyPairs : data.pairs.map(card).joined(separator: "\n"))

@@ -96,6 +96,7 @@ public struct ReportWriter: Sendable {
         await session.addVideo(data)
         session.addClips(data.pairs)
         await session.addThumbnails(data.pairs)
+        session.addComparisons(data)
         session.finish(content: ReportWriter.contentDigest(data))
         let html = ReportPage(data: data, files: session.files).render()
         do {
@@ -128,6 +129,9 @@ struct ReportFiles: Sendable, Equatable {
     var clips: [Int: String] = [:]
     /// Asset id → `thumbs/<id>.jpg`.
     var thumbnails: [String: String] = [:]
+    /// Variant → `variants/<name>.mp4`; `<node id>#<take>` → `takes/…mp4` (ReportWriter+Comparisons.swift).
+    var variantVideos: [String: String] = [:]
+    var takeClips: [String: String] = [:]
     /// What could not be made, for the page.
     var notes: [String] = []
 }

@@ -19,7 +19,8 @@ public enum Storyboard {
         let sources = sourcesDigest(result, workspace: workspace)
         // Fast path of a no-op: the same manifest, lockfile and outputs as when the page was written.
         if unchanged, let sources, writer.isCurrent(directory: directory, sources: sources) { return nil }
-        let data = ReportData.make(result, workspace: workspace, now: environment.now(), seconds: seconds)
+        let data = await ReportData.make(result, workspace: workspace, now: environment.now(), seconds: seconds)
+            .withTakes(selection: result.selection, workspace: workspace)
         if unchanged, writer.isCurrent(data) {
             if let sources { writer.remember(sources: sources) }
             return nil

@@ -45,6 +45,8 @@ public struct BuildRequest: Sendable {
     public var allowedHosts: [String]
     /// `reel reroll` / `reel pick`: change one clip's take in this build.
     public var take: TakeRequest?
+    /// `reel build --variant NAME`: build only these variants (empty: all).
+    public var variants: [String] = []
 
     public init(
         manifests: [ManifestRef], paths: ProjectPaths.Overrides = ProjectPaths.Overrides(), forced: [String] = [], forceAll: Bool = false,

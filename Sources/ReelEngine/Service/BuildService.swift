@@ -51,12 +51,15 @@ public struct BuildService: Sendable {
     public func open(_ campaign: ResolvedCampaign, overrides: ProjectPaths.Overrides, events: @escaping ServiceEventSink) async throws -> Workspace {
         let display = campaign.manifestPath.relative(to: AbsolutePath.currentDirectory)
         let cache = paths(for: campaign, overrides: overrides).cache
-        if let problem = OutputConflicts.problem(
-            output: campaign.output, manifestPath: campaign.manifestPath, lockfilePath: campaign.lockfilePath, assets: [],
-            protectedFolders: [(cache, "the cache")], projectRoot: campaign.projectRoot)
-        {
-            events(.diagnostics([.error(problem, at: campaign.manifest.locations["output.path"])]))
-            throw BuildServiceError.invalidManifest(display: display, errors: 1)
+        // Every video it renders (one per variant with `variants:`).
+        for lane in campaign.lanes {
+            if let problem = OutputConflicts.problem(
+                output: lane.output, manifestPath: campaign.manifestPath, lockfilePath: campaign.lockfilePath, assets: [],
+                protectedFolders: [(cache, "the cache")], projectRoot: campaign.projectRoot)
+            {
+                events(.diagnostics([.error(problem, at: campaign.manifest.locations["output.path"] ?? lane.location)]))
+                throw BuildServiceError.invalidManifest(display: display, errors: 1)
+            }
         }
         do {
             let remote = try RemoteCacheConfiguration.from(environment: environment.variables, flags: overrides.remote).map(RemoteTier.init)
@@ -92,7 +95,7 @@ public struct BuildService: Sendable {
             let campaign = try load(manifest, events: events)
             let workspace = try await open(campaign, overrides: request.paths, events: events)
             if let problem = workspace.takesProblem { throw BuildServiceError.setup(problem) }
-            prepared.append(Prepared(campaign: campaign, workspace: workspace, plan: Plan(nodes: [], selection: nil)))
+            prepared.append(Prepared(campaign: campaign, workspace: try BuildService.choosingVariants(request.variants, in: workspace), plan: Plan(nodes: [], selection: nil)))
         }
         if let take = request.take { try await applyTake(take, to: &prepared) }
         let forced = try await resolveForced(request.forced, in: prepared)
@@ -184,6 +187,24 @@ public struct BuildService: Sendable {
         return ServiceResult(campaigns: builds)
     }
 
+    /// `workspace` building only `names` (`--variant`; all when empty).
+    /// - Throws: `BuildServiceError.setup` when a name is not one of the campaign's variants.
+    public static func choosingVariants(_ names: [String], in workspace: Workspace) throws -> Workspace {
+        guard !names.isEmpty else { return workspace }
+        let campaign = workspace.campaign
+        let known = campaign.variants.map(\.name)
+        guard !known.isEmpty else {
+            throw BuildServiceError.setup("--variant: \(campaign.campaign.id) has no variants (add 'variants:' to its manifest)")
+        }
+        for name in names where !known.contains(name) {
+            throw BuildServiceError.setup(
+                "--variant \(name): \(campaign.campaign.id) has no such variant\(DidYouMean.hint(for: name, among: known)) (variants: \(known.joined(separator: ", ")))")
+        }
+        var chosen = workspace
+        chosen.onlyVariants = Set(names)
+        return chosen
+    }
+
     /// The stale nodes of a campaign that would call a paid provider, for `--no-spend`.
     static func paidStaleNodes(_ item: Prepared, assignment: ShardAssignment?, batch: Bool) -> [String] {
         let needs = ProviderSetup.needs(item.plan, campaign: item.campaign)
@@ -203,9 +224,10 @@ public struct BuildService: Sendable {
     static func providerLimits(_ prepared: [Prepared]) -> [String: Int] {
         var limits: [String: Int] = [:]
         for item in prepared {
-            let generator = item.campaign.generator
-            guard generator.kind != .local, let provider = generator.modelSpec?.provider else { continue }
-            limits[provider] = max(limits[provider] ?? 1, generator.concurrency)
+            for generator in item.campaign.lanes.map(\.generator) {
+                guard generator.kind != .local, let provider = generator.modelSpec?.provider else { continue }
+                limits[provider] = max(limits[provider] ?? 1, generator.concurrency)
+            }
         }
         return limits
     }

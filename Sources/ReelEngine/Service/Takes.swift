@@ -37,20 +37,40 @@ extension BuildService {
         var matched = false
         for item in prepared.indices where id.campaign.isEmpty || id.campaign == prepared[item].campaign.campaign.id {
             var workspace = prepared[item].workspace
-            let campaign = workspace.campaign.campaign.id
+            let resolved = workspace.campaign
+            let campaign = resolved.campaign.id
             let plan = await workspace.plan()
-            guard plan.selection != nil else {
+            guard let selection = plan.selection else {
                 throw BuildServiceError.take("the pairs of \(campaign) are not chosen yet: run `reel build` first, then \(verb) a clip")
             }
-            guard plan.nodes.contains(where: { id.matches($0.id) }) else { continue }
+            let names = resolved.variants.map(\.name)
+            if names.isEmpty, !id.variant.isEmpty {
+                throw BuildServiceError.take("\(campaign) has no variants; name the clip without one: \(id.baseName)")
+            }
+            if !names.isEmpty, !names.contains(id.variant) {
+                let hint = id.variant.isEmpty ? "name its variant" : "'\(id.variant)' is not one of them"
+                throw BuildServiceError.take(
+                    "\(campaign) has variants (\(names.joined(separator: ", "))): \(hint), e.g. `reel \(verb) --variant \(names[0]) \(id.baseName)` "
+                        + "or \(id.baseName)@\(names[0])")
+            }
+            guard selection.pairs.indices.contains(index), let lane = resolved.lanes.first(where: { $0.name == id.variant }) else { continue }
             matched = true
-            let current = workspace.takes[index] ?? 1
+            let pair = selection.pairs[index]
+            let slot = TakeSlot(variant: id.variant, first: pair.first, last: pair.last)
+            let current = workspace.takes[slot] ?? 1
+            /// The clip's node with the take set now, and whether it is in the cache.
+            func cached() async -> (Bool, String) {
+                guard let spec = workspace.builder.generateNodes(for: selection, lane: lane).first(where: { $0.id.suffix == String(index) }) else {
+                    return (false, "no such node")
+                }
+                let state = await workspace.planner().assess(spec)
+                return (state.state == .cached, state.reason.description)
+            }
             switch request {
             case .pick(_, let take):
-                workspace.takeOverrides[index] = take
-                let picked = await workspace.plan()
-                guard let node = picked.nodes.first(where: { id.matches($0.id) }), node.state == .cached else {
-                    let reason = picked.nodes.first(where: { id.matches($0.id) })?.reason.description ?? "no such node"
+                workspace.takeOverrides[slot] = take
+                let (inCache, reason) = await cached()
+                guard inCache else {
                     throw BuildServiceError.take(
                         "take \(take) of \(campaign):\(id.rawValue) is not in the cache (\(reason)); `reel pick` only goes back to a take "
                             + "built before (this is take \(current)); `reel reroll \(id.rawValue)` makes a new one")
@@ -59,16 +79,16 @@ extension BuildService {
                 // The first take number whose clip is not in the cache: every earlier take is kept.
                 var take = 2
                 while take <= Self.maxTakes {
-                    workspace.takeOverrides[index] = take
-                    let planned = await workspace.plan()
-                    guard let node = planned.nodes.first(where: { id.matches($0.id) }) else { break }
-                    if node.state != .cached { break }
+                    workspace.takeOverrides[slot] = take
+                    if !(await cached()).0 { break }
                     take += 1
                 }
                 guard take <= Self.maxTakes else {
                     throw BuildServiceError.take("\(campaign):\(id.rawValue) already has \(Self.maxTakes) takes in the cache")
                 }
             }
+            // A variant's clip: that variant is built again (its video re-combined), the others are left as they are.
+            if !id.variant.isEmpty { workspace.onlyVariants = [id.variant] }
             prepared[item].workspace = workspace
         }
         guard matched else {
