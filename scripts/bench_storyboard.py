@@ -7,7 +7,7 @@ build, its work when one clip is rebuilt, and its pictures of a large video.
 - One image of that campaign changed: `reel build` rebuilds one clip and the final video; the
   storyboard's part of it is the time between the last node's event and the build's final line
   (it also holds the lockfile's writing). Target (info): a small part of the from-scratch time.
-- A large final video (about 1 GiB of 1280x720 H.264; --quick: 64 MiB at 640x360), and a quarter of
+- A large final video (about 1 GiB of 1280x720 H.264; --quick: 64 MiB at 320x180), and a quarter of
   it: the storyboard's pictures of it (poster and contact sheet, `reel report --pictures-of`, the
   code the storyboard runs) against one plain ffmpeg decode pass over the same video: wall time, CPU
   time and peak memory (the largest of reel and the ffmpeg processes it ran). Targets: time ≤ one
@@ -100,7 +100,7 @@ def share(args, reel, work, report, bench):
 def large_video(args, reel, work, report, bench):
     """A long 1280x720 video of about `size` bytes: one minute encoded, then stream-copied end to end."""
     size_mib = 64 if args.quick else 1024
-    resolution, bitrate = ("640x360", "4M") if args.quick else ("1280x720", "14M")
+    resolution, bitrate = ("320x180", "512k") if args.quick else ("1280x720", "14M")
     segment = os.path.join(work, "segment.mp4")
     bench.log(f"storyboard: encoding a one-minute {resolution} segment at {bitrate}bit/s for a {size_mib} MiB video")
     bench.ffmpeg("-f", "lavfi", "-i", f"testsrc2=s={resolution}:r=24,noise=alls=20:allf=t", "-t", "60", "-c:v", "libx264", "-preset", "ultrafast",
