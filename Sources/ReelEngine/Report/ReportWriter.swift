@@ -250,7 +250,7 @@ extension ReportWriter {
                 let signature = thumbnailSignature(of: asset)
                 if stamps[name] == signature && fileSystem.exists(directory.appending(name)) {
                     files.thumbnails[asset.id] = name
-                } else if let holder = holders[signature], holder != name, copy(holder, to: name, signature: signature) {
+                } else if let holder = holders[signature], holder != name, copy(holder, to: name, signature: signature, holders: &holders) {
                     files.thumbnails[asset.id] = name
                 } else if making.contains(signature) {
                     copies.append((asset.id, name, signature))
@@ -283,7 +283,7 @@ extension ReportWriter {
                 }
             }
             for item in copies {
-                if let holder = holders[item.signature], copy(holder, to: item.name, signature: item.signature) {
+                if let holder = holders[item.signature], copy(holder, to: item.name, signature: item.signature, holders: &holders) {
                     files.thumbnails[item.id] = item.name
                 } else {
                     // Its twin failed, and said why.
@@ -300,14 +300,17 @@ extension ReportWriter {
             return "\(Session.recipe) thumbnail \(digest.hex)"
         }
 
-        /// Places a copy (or link) of the thumbnail `holder` as `name`.
-        private mutating func copy(_ holder: String, to name: String, signature: String) -> Bool {
+        /// Places a copy (or link) of the thumbnail `holder` as `name`; `holders` follows (what
+        /// `name` held before is gone: two images that swapped contents must not get one picture).
+        private mutating func copy(_ holder: String, to name: String, signature: String, holders: inout [String: String]) -> Bool {
             let temporary = directory.appending("thumbs/.tmp-" + directory.appending(name).basename)
             do {
                 try? fileSystem.remove(temporary)
                 try fileSystem.linkOrCopy(directory.appending(holder), to: temporary)
                 try fileSystem.rename(temporary, to: directory.appending(name))
+                if let previous = stamps[name], holders[previous] == name { holders[previous] = nil }
                 stamps[name] = signature
+                holders[signature] = name
                 return true
             } catch {
                 try? fileSystem.remove(temporary)
