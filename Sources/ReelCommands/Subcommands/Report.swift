@@ -28,8 +28,27 @@ extension ReelCommand {
         @Flag(help: "Open the report in the default browser afterwards.")
         var open = false
 
+        /// For `scripts/bench`: makes only the storyboard's pictures of a video (poster, contact sheet).
+        @Option(name: .customLong("pictures-of"), help: .hidden)
+        var picturesOf: String?
+
+        @Option(name: .customLong("pictures-into"), help: .hidden)
+        var picturesInto: String = "."
+
         func run() async throws {
             let environment = BuildEnvironment.live()
+            if let picturesOf {
+                do {
+                    try await ReportWriter.videoPictures(
+                        of: AbsolutePath(picturesOf, relativeTo: AbsolutePath.currentDirectory),
+                        into: AbsolutePath(picturesInto, relativeTo: AbsolutePath.currentDirectory),
+                        runner: environment.runner, fileSystem: environment.fileSystem)
+                } catch {
+                    Console.err("error: \(error)")
+                    throw ExitCode.failure
+                }
+                return
+            }
             let refs: [BuildRequest.ManifestRef]
             do {
                 refs = try manifestOptions.manifestRefs()
@@ -45,7 +64,8 @@ extension ReelCommand {
                 do {
                     index = try await ReportWriter(
                         runner: environment.runner, fileSystem: environment.fileSystem,
-                        stateFile: ReportWriter.stateFile(for: data.directory, in: workspace.store.layout)
+                        stateFile: ReportWriter.stateFile(for: data.directory, in: workspace.store.layout),
+                        assetDigests: workspace.assetDigests
                     ).write(data)
                 } catch {
                     Console.err("error: \(error)")

@@ -70,17 +70,58 @@ enum ReportFrames {
     }
 
     /// Evenly spaced frames of `video` (at the middle of each twelfth) in a `columns`×`rows` grid,
-    /// in one pass with one decoder: `select` keeps frame n once its time reaches the n-th mark, and
-    /// ffmpeg stops when the grid is full. (Twelve inputs with a seek each kept twelve decoders
-    /// running to the end of the video: 12 full decodes and 1.5 GB for a 1 GiB video.)
-    static func contactSheet(of video: AbsolutePath, duration: Double, to output: AbsolutePath) -> ProcessSpec {
+    /// made by one ffmpeg process with one decoder, so memory does not grow with the video.
+    ///
+    /// A short video is read in one pass: `select` keeps frame n once its time reaches the n-th
+    /// mark, and ffmpeg stops when the grid is full. A long one (`seek` not `nil`: the list of
+    /// `seekPlan(for:duration:framesPerSecond:)` in a file, and its window) is read through the
+    /// concat demuxer, one short segment per mark, each opened with a seek: only the group of
+    /// pictures before each mark is decoded, so time does not grow with the video's length either. (Twelve inputs with a seek
+    /// each kept twelve decoders running to the end of the video: 12 full decodes and 1.5 GB for a
+    /// 1 GiB video.)
+    static func contactSheet(
+        of video: AbsolutePath, duration: Double, seek: (list: AbsolutePath, window: Double)? = nil, to output: AbsolutePath
+    ) -> ProcessSpec {
         let count = columns * rows
         let step = max(duration, 0) / Double(count)
-        let select = "select='lt(selected_n,\(count))*gte(t,\(timestamp(step / 2))+selected_n*\(timestamp(step)))'"
-        let filters = "\(select),scale=\(thumbnailWidth):-2,setsar=1,tile=\(columns)x\(rows):margin=8:padding=8:color=0xF4F1EA"
-        return ProcessSpec("ffmpeg", quiet + [
-            "-i", video.pathString, "-map", "0:v:0", "-vf", filters, "-frames:v", "1", "-q:v", "3", output.pathString,
-        ])
+        let tiles = "scale=\(thumbnailWidth):-2,setsar=1,tile=\(columns)x\(rows):margin=8:padding=8:color=0xF4F1EA"
+        let input: [String]
+        let select: String
+        if let seek {
+            // -copyts: segment n's frames keep the times the demuxer gives them, n windows from the
+            // start, and the frames decoded before a segment's in point come before it (negative).
+            input = ["-copyts", "-f", "concat", "-safe", "0", "-i", seek.list.pathString]
+            select = "select='lt(selected_n,\(count))*gte(t,selected_n*\(timestamp(seek.window)))'"
+        } else {
+            input = ["-i", video.pathString]
+            select = "select='lt(selected_n,\(count))*gte(t,\(timestamp(step / 2))+selected_n*\(timestamp(step)))'"
+        }
+        return ProcessSpec("ffmpeg", quiet + input + ["-map", "0:v:0", "-vf", "\(select),\(tiles)", "-frames:v", "1", "-q:v", "3", output.pathString])
+    }
+
+    /// The longest group of pictures assumed between two keyframes, in frames: x264's default
+    /// (Reel's combine sets none; a stream-copied clip starts with a keyframe and is shorter).
+    static let keyframeInterval = 250.0
+
+    /// The concat-demuxer list that reads `video` one short segment per contact-sheet mark, and
+    /// the length of each segment; `nil` when one pass over the video costs no more: when the
+    /// marks are closer together than a keyframe interval, each seek would decode most of the
+    /// same frames again.
+    static func seekPlan(for video: AbsolutePath, duration: Double, framesPerSecond: Double?) -> (list: String, window: Double)? {
+        let count = columns * rows
+        guard duration.isFinite, duration > 0, !video.pathString.contains("\n") else { return nil }
+        let fps = framesPerSecond.flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? 24
+        let step = duration / Double(count)
+        guard step > keyframeInterval / fps else { return nil }
+        // Enough after each mark for a frame (and the reordering of B-frames), at most half the
+        // distance to the next mark.
+        let window = min(step / 2, max(0.5, 4 / fps))
+        let file = "file '" + video.pathString.replacingOccurrences(of: "'", with: "'\\''") + "'\n"
+        let list = (0..<count).map { index in
+            let mark = step / 2 + Double(index) * step
+            return file + "inpoint \(timestamp(mark))\noutpoint \(timestamp(mark + window))\n"
+        }.joined()
+        return (list, window)
     }
 
     /// Seconds as ffmpeg reads them, with a dot whatever the locale.

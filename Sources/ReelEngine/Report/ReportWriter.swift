@@ -16,11 +16,17 @@ public struct ReportWriter: Sendable {
     /// Where the writer remembers what it placed and derived, and a digest of what the page shows
     /// (in the cache, not in the self-contained folder); `nil` remembers nothing.
     public let stateFile: AbsolutePath?
+    /// Content digests of the assets by id (`Workspace.assetDigests`): a thumbnail is kept, or
+    /// copied from another of the same content, while its image's content is unchanged, whatever
+    /// happens to the file's name or times. An asset missing here is recognised by its file's
+    /// path, size, time and inode instead.
+    public let assetDigests: [String: Digest]
 
-    public init(runner: any ProcessRunner, fileSystem: any FileSystem, stateFile: AbsolutePath? = nil) {
+    public init(runner: any ProcessRunner, fileSystem: any FileSystem, stateFile: AbsolutePath? = nil, assetDigests: [String: Digest] = [:]) {
         self.runner = runner
         self.fileSystem = fileSystem
         self.stateFile = stateFile
+        self.assetDigests = assetDigests
     }
 
     /// The state file for the report at `directory` in the cache at `layout`.
@@ -108,6 +114,36 @@ public struct ReportWriter: Sendable {
     }
 }
 
+extension ReportWriter {
+    /// Makes the contact sheet of `video` at `output`: one pass over a short video, a seek per
+    /// frame through a concat list (written beside `output`, removed after) over a long one.
+    static func makeContactSheet(
+        of video: AbsolutePath, duration: Double, framesPerSecond: Double?, to output: AbsolutePath,
+        runner: any ProcessRunner, fileSystem: any FileSystem
+    ) async throws {
+        guard let plan = ReportFrames.seekPlan(for: video, duration: duration, framesPerSecond: framesPerSecond) else {
+            _ = try await runner.checkedRun(ReportFrames.contactSheet(of: video, duration: duration, to: output))
+            return
+        }
+        let list = output.parent.appending(".tmp-" + output.basename + ".txt")
+        try fileSystem.writeAtomically(Data(plan.list.utf8), to: list, durable: false)
+        defer { try? fileSystem.remove(list) }
+        _ = try await runner.checkedRun(ReportFrames.contactSheet(of: video, duration: duration, seek: (list, plan.window), to: output))
+    }
+
+    /// Makes the poster frame and the contact sheet of `video` in `directory` (`poster.jpg`,
+    /// `contact-sheet.jpg`), as the storyboard does, without a page: for measuring them
+    /// (`reel report --pictures-of`, used by `scripts/bench`).
+    /// - Throws: the probe's or ffmpeg's failure.
+    public static func videoPictures(of video: AbsolutePath, into directory: AbsolutePath, runner: any ProcessRunner, fileSystem: any FileSystem) async throws {
+        let media = try await MediaProbe(runner: runner).probe(video)
+        try fileSystem.createDirectory(directory)
+        _ = try await runner.checkedRun(ReportFrames.poster(of: video, duration: media.duration, to: directory.appending("poster.jpg")))
+        try await makeContactSheet(
+            of: video, duration: media.duration, framesPerSecond: media.fps, to: directory.appending("contact-sheet.jpg"), runner: runner, fileSystem: fileSystem)
+    }
+}
+
 /// Why a report could not be written.
 public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
@@ -172,10 +208,15 @@ extension ReportWriter {
             var duration = data.videoMedia?.duration
             if duration == nil { duration = try? await MediaProbe(runner: writer.runner).probe(video).duration }
             let seconds = duration ?? 0
-            if await derive("poster.jpg", from: video, what: "the poster frame", { ReportFrames.poster(of: video, duration: seconds, to: $0) }) {
+            let runner = writer.runner
+            let fileSystem = self.fileSystem
+            if await derive("poster.jpg", from: video, what: "the poster frame", { _ = try await runner.checkedRun(ReportFrames.poster(of: video, duration: seconds, to: $0)) }) {
                 files.poster = "poster.jpg"
             }
-            if await derive("contact-sheet.jpg", from: video, what: "the contact sheet", { ReportFrames.contactSheet(of: video, duration: seconds, to: $0) }) {
+            let fps = data.videoMedia?.fps
+            if await derive("contact-sheet.jpg", from: video, what: "the contact sheet", {
+                try await ReportWriter.makeContactSheet(of: video, duration: seconds, framesPerSecond: fps, to: $0, runner: runner, fileSystem: fileSystem)
+            }) {
                 files.contactSheet = "contact-sheet.jpg"
             }
         }
@@ -193,20 +234,32 @@ extension ReportWriter {
             prune("clips", keeping: kept)
         }
 
-        /// Thumbnails of every image in a pair: only those whose source changed are made, several
-        /// per ffmpeg process and several processes at once (one process per image was most of a
-        /// cold storyboard's time).
+        /// Thumbnails of every image in a pair. Each is stamped with its image's content digest:
+        /// kept while that content is unchanged, copied from a thumbnail of the same content when
+        /// there is one (a renamed asset, two assets of the same bytes), and made with ffmpeg only
+        /// otherwise: several per ffmpeg process and several processes at once (one process per
+        /// image was most of a cold storyboard's time). A rebuilt clip remakes none of them.
         mutating func addThumbnails(_ pairs: [ReportData.Pair]) async {
             var kept: Set<String> = []
             var tried: Set<String> = []
+            // Stamp → a thumbnail in the folder made from it.
+            var holders: [String: String] = [:]
+            for (name, stamp) in stamps where name.hasPrefix("thumbs/") && fileSystem.exists(directory.appending(name)) { holders[stamp] = name }
             var pending: [(id: String, name: String, source: AbsolutePath, signature: String)] = []
+            var copies: [(id: String, name: String, signature: String)] = []
+            var making: Set<String> = []
             for asset in pairs.flatMap({ [$0.first, $0.last] }) where tried.insert(asset.id).inserted {
                 let name = "thumbs/" + HTMLText.fileName(for: asset.id) + ".jpg"
                 kept.insert(name)
-                let signature = self.signature(of: asset.path)
+                let signature = thumbnailSignature(of: asset)
                 if stamps[name] == signature && fileSystem.exists(directory.appending(name)) {
                     files.thumbnails[asset.id] = name
+                } else if let holder = holders[signature], holder != name, copy(holder, to: name, signature: signature, holders: &holders) {
+                    files.thumbnails[asset.id] = name
+                } else if making.contains(signature) {
+                    copies.append((asset.id, name, signature))
                 } else {
+                    making.insert(signature)
                     pending.append((asset.id, name, asset.path, signature))
                 }
             }
@@ -225,6 +278,7 @@ extension ReportWriter {
                 do {
                     try fileSystem.rename(temporary, to: directory.appending(item.name))
                     stamps[item.name] = item.signature
+                    holders[item.signature] = item.name
                     files.thumbnails[item.id] = item.name
                 } catch {
                     note("the thumbnail of '\(item.id)' could not be made", error)
@@ -232,7 +286,40 @@ extension ReportWriter {
                     kept.remove(item.name)
                 }
             }
+            for item in copies {
+                if let holder = holders[item.signature], copy(holder, to: item.name, signature: item.signature, holders: &holders) {
+                    files.thumbnails[item.id] = item.name
+                } else {
+                    // Its twin failed, and said why.
+                    remove(item.name)
+                    kept.remove(item.name)
+                }
+            }
             prune("thumbs", keeping: kept)
+        }
+
+        /// What a thumbnail is made from: its image's content digest when known, else its file.
+        private func thumbnailSignature(of asset: ResolvedAsset) -> String {
+            guard let digest = writer.assetDigests[asset.id] else { return signature(of: asset.path) }
+            return "\(Session.recipe) thumbnail \(digest.hex)"
+        }
+
+        /// Places a copy (or link) of the thumbnail `holder` as `name`; `holders` follows (what
+        /// `name` held before is gone: two images that swapped contents must not get one picture).
+        private mutating func copy(_ holder: String, to name: String, signature: String, holders: inout [String: String]) -> Bool {
+            let temporary = directory.appending("thumbs/.tmp-" + directory.appending(name).basename)
+            do {
+                try? fileSystem.remove(temporary)
+                try fileSystem.linkOrCopy(directory.appending(holder), to: temporary)
+                try fileSystem.rename(temporary, to: directory.appending(name))
+                if let previous = stamps[name], holders[previous] == name { holders[previous] = nil }
+                stamps[name] = signature
+                holders[signature] = name
+                return true
+            } catch {
+                try? fileSystem.remove(temporary)
+                return false
+            }
         }
 
         /// Saves the stamps of what exists now and the digest of the page's content.
@@ -268,7 +355,7 @@ extension ReportWriter {
 
         /// Makes `name` from `source` with ffmpeg, unless a picture made from the same source is there.
         private mutating func derive(
-            _ name: String, from source: AbsolutePath, what: String, _ command: (AbsolutePath) -> ProcessSpec
+            _ name: String, from source: AbsolutePath, what: String, _ make: (AbsolutePath) async throws -> Void
         ) async -> Bool {
             let destination = directory.appending(name)
             let signature = self.signature(of: source)
@@ -276,7 +363,7 @@ extension ReportWriter {
             let temporary = destination.parent.appending(".tmp-" + destination.basename)
             do {
                 try fileSystem.createDirectory(destination.parent)
-                _ = try await writer.runner.checkedRun(command(temporary))
+                try await make(temporary)
                 try fileSystem.rename(temporary, to: destination)
                 stamps[name] = signature
                 return true

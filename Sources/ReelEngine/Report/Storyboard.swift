@@ -13,7 +13,7 @@ public enum Storyboard {
         let directory = ReportData.directory(for: workspace.campaign)
         let writer = ReportWriter(
             runner: environment.runner, fileSystem: environment.fileSystem,
-            stateFile: ReportWriter.stateFile(for: directory, in: workspace.store.layout))
+            stateFile: ReportWriter.stateFile(for: directory, in: workspace.store.layout), assetDigests: workspace.assetDigests)
         // A build that ran something shows new times and changes: always written.
         let unchanged = result.count(.built) == 0 && !result.lockfileChanged
         let sources = sourcesDigest(result, workspace: workspace)
