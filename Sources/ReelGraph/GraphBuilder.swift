@@ -180,7 +180,25 @@ public struct GraphBuilder: Sendable {
 
     /// One `generate/<n>[@variant]` node per selected pair, in `lane`.
     public func generateNodes(for selection: Selection, lane: ResolvedVariant) -> [NodeSpec] {
-        selection.pairs.enumerated().compactMap { index, pair in generateNode(index: index, pair: pair, lane: lane) }
+        // The local animatic's parameters are the same for every pair: one dictionary, shared by
+        // every node's key material (copy-on-write), not one per pair.
+        let shared = lane.generator.kind == .local ? localParameters(lane.generator) : [:]
+        var specs: [NodeSpec] = []
+        specs.reserveCapacity(selection.pairs.count)
+        for (index, pair) in selection.pairs.enumerated() {
+            if let spec = generateNode(index: index, pair: pair, lane: lane, localParams: shared) { specs.append(spec) }
+        }
+        return specs
+    }
+
+    /// The key parameters of a local animatic clip with `settings`.
+    private func localParameters(_ settings: GeneratorSettings) -> [String: CanonicalValue] {
+        [
+            "duration": .decimal(settings.duration), "width": .int(settings.clipResolution.width),
+            "height": .int(settings.clipResolution.height), "fps": .int(settings.fps), "fit": .string(settings.fit.rawValue),
+            "seed": .int(settings.seed ?? 0), "crf": .int(settings.crf), "encoder_preset": .string(settings.encoderPreset),
+            "tool": .string(toolVersion),
+        ]
     }
 
     /// Each lane's clips, and the distinct nodes among them. Clips of two variants whose keys
@@ -212,7 +230,7 @@ public struct GraphBuilder: Sendable {
         return (perLane, distinct)
     }
 
-    func generateNode(index: Int, pair: SelectedPair, lane: ResolvedVariant) -> NodeSpec? {
+    func generateNode(index: Int, pair: SelectedPair, lane: ResolvedVariant, localParams: [String: CanonicalValue]? = nil) -> NodeSpec? {
         guard let first = campaign.asset(pair.first), let last = campaign.asset(pair.last),
             let firstDigest = assetDigests[pair.first], let lastDigest = assetDigests[pair.last]
         else { return nil }
@@ -225,12 +243,7 @@ public struct GraphBuilder: Sendable {
         case .local:
             material = KeyMaterial(
                 kind: .generate, engineVersion: EngineVersion.animatic, provider: "local", model: "animatic",
-                params: [
-                    "duration": .decimal(settings.duration), "width": .int(settings.clipResolution.width),
-                    "height": .int(settings.clipResolution.height), "fps": .int(settings.fps), "fit": .string(settings.fit.rawValue),
-                    "seed": .int(settings.seed ?? 0), "crf": .int(settings.crf), "encoder_preset": .string(settings.encoderPreset),
-                    "tool": .string(toolVersion),
-                ], inputs: inputs)
+                params: localParams ?? localParameters(settings), inputs: inputs)
         case .replicate:
             // The provider and engine version come from the registry (`replicate`, `replicate/1`).
             let request = GenerationRequest.canonical(prompt: prompt, settings: settings)
