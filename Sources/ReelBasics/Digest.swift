@@ -30,26 +30,41 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Creates a digest from 64 hex digits (either case), with or without the `sha256:` prefix.
     /// - Returns: `nil` when the text is not a SHA-256 digest.
     public init?(_ text: String) {
-        var utf8 = Substring(text).utf8
-        if utf8.starts(with: "sha256:".utf8) { utf8 = utf8.dropFirst(7) }
-        self.init(hexDigits: utf8)
+        var text = text
+        let words = text.withUTF8 { bytes -> (UInt64, UInt64, UInt64, UInt64)? in
+            let prefix = Array("sha256:".utf8)
+            if bytes.count == 71, bytes.starts(with: prefix) { return Digest.words(UnsafeBufferPointer(rebasing: bytes[7...])) }
+            return Digest.words(bytes)
+        }
+        guard let words else { return nil }
+        (w0, w1, w2, w3) = words
     }
 
     /// Creates a digest from exactly 64 hex digits given as UTF-8 bytes (no prefix), without making
     /// a string first: for readers of large tab-separated files.
-    public init?(hexDigits utf8: some Collection<UInt8>) {
-        guard utf8.count == 64 else { return nil }
+    public init?(hexDigits utf8: ArraySlice<UInt8>) {
+        guard let words = utf8.withUnsafeBufferPointer({ Digest.words($0) }) else { return nil }
+        (w0, w1, w2, w3) = words
+    }
+
+    /// The four words of 64 hex digits (either case); `nil` for anything else.
+    private static func words(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, UInt64, UInt64)? {
+        guard bytes.count == 64 else { return nil }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        for (offset, byte) in utf8.enumerated() {
-            guard let value = Digest.nibble(byte) else { return nil }
-            switch offset / 16 {
-            case 0: words.0 = words.0 << 4 | UInt64(value)
-            case 1: words.1 = words.1 << 4 | UInt64(value)
-            case 2: words.2 = words.2 << 4 | UInt64(value)
-            default: words.3 = words.3 << 4 | UInt64(value)
+        for word in 0..<4 {
+            var value: UInt64 = 0
+            for offset in (word * 16)..<(word * 16 + 16) {
+                guard let digit = nibble(bytes[offset]) else { return nil }
+                value = value << 4 | UInt64(digit)
+            }
+            switch word {
+            case 0: words.0 = value
+            case 1: words.1 = value
+            case 2: words.2 = value
+            default: words.3 = value
             }
         }
-        (w0, w1, w2, w3) = words
+        return words
     }
 
     init(hashed: SHA256.Digest) {

@@ -59,17 +59,15 @@ public struct ReportWriter: Sendable {
         guard let stateFile, let text = try? fileSystem.readText(stateFile),
             fileSystem.exists(directory.appending("index.html"))
         else { return false }
-        var found: String?
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { continue }
-            if parts[0] == Session.sourcesKey {
-                found = parts[1]
-            } else if parts[0] != Session.contentKey, !fileSystem.exists(directory.appending(parts[0])) {
-                return false
-            }
+        // The sources first (one line): when they changed, no file needs a look.
+        let lines = text.split(separator: "\n")
+        let sourcesLine = Session.sourcesKey + "\t" + sources
+        guard lines.contains(where: { $0 == sourcesLine }) else { return false }
+        for line in lines where !line.hasPrefix("#") {
+            guard let tab = line.firstIndex(of: "\t") else { continue }
+            if !fileSystem.exists(directory.appending(String(line[..<tab]))) { return false }
         }
-        return found == sources
+        return true
     }
 
     /// Records the sources the current page was made from (see `isCurrent(directory:sources:)`).
