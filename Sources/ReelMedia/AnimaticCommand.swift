@@ -22,7 +22,7 @@ public struct AnimaticCommand: Sendable, Equatable {
 
     /// Supersampling before zoompan, which crops in whole pixels of its input: at 1.5× the crop's
     /// frame-to-frame wobble is 0.43 px RMS of output (no supersampling: 0.68 px, 1.25×: 0.56 px,
-    /// 2×: 0.36 px), for about 0.3 s more CPU per 8 s 720p clip than none (docs/benchmarks.md).
+    /// 2×: 0.36 px), for about 0.5 s more CPU per 8 s 720p clip than none (docs/benchmarks.md).
     public static let supersample = 1.5
     /// How far the first image zooms in.
     public static let zoom = 1.12
