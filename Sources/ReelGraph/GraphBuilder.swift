@@ -15,7 +15,7 @@ public struct GraphBuilder: Sendable {
         public static let features = "features/1"
         public static let selectLocal = "select-local/1"
         public static let selectLLM = "select-llm/2"
-        public static let animatic = "animatic/1"
+        public static let animatic = "animatic/2"  // 2: the still converted to yuv444p before zoompan
         public static let replicate = "replicate/1"
         public static let combine = "combine/1"
     }

@@ -112,4 +112,42 @@ struct CombineCommandTests {
             #expect(digests[0] == digests[1], "the same command gives the same bytes")
         }
     }
+
+    /// The still is converted to limited-range 4:4:4 once, before zoompan (not on every frame after
+    /// it): a full-range JPEG's black and white must still land on video black (16) and white (235).
+    @Test func animaticMapsAFullRangeJPEGToVideoRange() async throws {
+        try await withTemporaryDirectory { directory in
+            let still = directory.appending("halves.jpg")
+            let made = try await runProcess("ffmpeg", [
+                "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i",
+                "color=c=black:s=320x360:d=1[b];color=c=white:s=320x360:d=1[w];[b][w]hstack[out0]",
+                "-frames:v", "1", "-pix_fmt", "yuvj444p", still.pathString,
+            ])
+            #expect(made.exitCode == 0, "\(made.stderr)")
+            for fit in ["cover", "contain"] {
+                let output = directory.appending("clip-\(fit).mp4")
+                let command = AnimaticCommand(
+                    first: still, last: still, output: output, width: 320, height: 180, fps: 24, duration: 1, fit: fit, seed: 0, crf: 18,
+                    encoderPreset: "ultrafast")
+                let graph = try #require(command.arguments.firstIndex(of: "-filter_complex").map { command.arguments[$0 + 1] })
+                #expect(graph.components(separatedBy: "format=\(AnimaticCommand.stillFormat),zoompan=").count == 3, "\(graph)")
+                let run = try await runProcess("ffmpeg", command.arguments)
+                #expect(run.exitCode == 0, "\(run.stderr)")
+                // The last frame's luma plane, as stored (the clip is yuv420p).
+                let luma = directory.appending("luma-\(fit).y")
+                let decoded = try await runProcess("ffmpeg", [
+                    "-nostdin", "-y", "-v", "error", "-sseof", "-0.2", "-i", output.pathString, "-frames:v", "1", "-vf", "extractplanes=y",
+                    "-f", "rawvideo", "-pix_fmt", "gray", luma.pathString,
+                ])
+                #expect(decoded.exitCode == 0, "\(decoded.stderr)")
+                let samples = [UInt8](try Data(contentsOf: URL(fileURLWithPath: luma.pathString)))
+                #expect(samples.count == 320 * 180)
+                let black = samples.filter { (12...20).contains($0) }.count, white = samples.filter { (231...239).contains($0) }.count
+                let outOfRange = samples.filter { $0 < 8 || $0 > 245 }.count
+                // Cover fills the frame with the two halves; contain adds black bars (also 16).
+                #expect(black > samples.count / 3 && white > samples.count / 4, "\(fit): black \(black), white \(white)")
+                #expect(outOfRange < samples.count / 100, "\(fit): \(outOfRange) samples outside video range")
+            }
+        }
+    }
 }

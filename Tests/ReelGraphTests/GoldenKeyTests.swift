@@ -75,7 +75,7 @@ enum Golden {
     static let featuresB = "b2877a5d95cf99df5731d657d58d7b5a77f92fb51add09e3b554040645f8235b"
     static let featuresC = "3b6d7d7cf2532764aedbf5a8413375ea86b69acaf978b6a2568b860dad0e3194"
     static let selectLocal = "166b08354d29f9f14538a5d780f96174913160326e46e49d02e7fe1dc360eefd"
-    static let generateLocal = "07271a74c8f4b0caac6a755553935f900110da410f3ddaad3cf42f6ecf6fa2f6"
+    static let generateLocal = "33a886c326b2177a5d53681cfb485dcaaa5e7ea9a0558adbe49cf8152fb70bda"  // animatic/2
     static let combine = "e3bb62a18bdeea8374c3b5442e4aa12e3e804a5677bbfbb0d6f1da5f1539d7a0"
     static let selectLLM = "01c6268c350a1ebe4f051ee0d33409138a6c27026669e58acfa836356e0e97c5"
     static let generateReplicate = "dc34bfe8c777fa44979f5850bad46b9b302167ee0a662e026903768470edbf0f"

@@ -23,7 +23,7 @@ import Testing
         let base = try builder()
         let selection = try #require(base.explicitSelection())
         let material = try #require(base.generateNodes(for: selection).first?.keyMaterial)
-        #expect(material.canonical.canonicalText.contains("\"engine\":\"animatic/1\""))
+        #expect(material.canonical.canonicalText.contains("\"engine\":\"animatic/2\""))
         #expect(!material.canonical.canonicalText.contains("/project"), "keys never contain paths")
     }
 
