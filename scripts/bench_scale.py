@@ -32,6 +32,8 @@ MEMORY_PER_PAIR_KB = 8.0
 
 
 def sizes(args):
+    if getattr(args, "scale_sizes", None):
+        return [tuple(int(n) for n in size.split("x")) for size in args.scale_sizes.split(",")]
     if args.quick:
         return [(40, 20), (400, 400)]
     return [(200, 100), (1000, 500), (5000, 2500), (5000, 10000)]
@@ -156,16 +158,21 @@ def bench_scale(args, reel, root, report, bench):
         changes = []
         for attempt in range(3):
             bench.ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=96x54:r=1,hue=h={attempt * 11 + 5}", "-frames:v", "1", target)
-            final, _, wall = reel.build_json(path, cache, ledger)
+            final, events, wall = reel.build_json(path, cache, ledger, stamp_lines=True)
             built = [node for node in final["nodes"] if node["state"] == "built"]
             work_s = sum(float(node["seconds"]) for node in built)
-            changes.append((wall * 1000, work_s * 1000, len(built)))
+            # After the last node: placing the outputs, the lockfile and the storyboard (whose
+            # poster and contact sheet are of the new video, so they grow with its length).
+            last_node = max((e["_t"] for e in events if e.get("event") in ("built", "cached")), default=wall)
+            changes.append((wall * 1000, work_s * 1000, len(built), (wall - last_node) * 1000))
         wall_ms = statistics.median(c[0] for c in changes)
         work_ms = statistics.median(c[1] for c in changes)
+        tail_ms = statistics.median(c[3] for c in changes)
         rebuilt = changes[0][2]
         bound = (noop + work_ms) * CHANGE_OVERHEAD
         report.add("scale", f"one asset changed, {label} ({rebuilt} nodes rebuilt)",
-                   f"{wall_ms:.0f} ms (no-op {noop:.0f} + rebuilt nodes {work_ms:.0f} = {noop + work_ms:.0f})",
+                   f"{wall_ms:.0f} ms (no-op {noop:.0f} + rebuilt nodes {work_ms:.0f} = {noop + work_ms:.0f}; "
+                   f"after the last node: {tail_ms:.0f} ms of outputs, lockfile and storyboard)",
                    f"≤ {bound:.0f} ms", report.verdict(wall_ms <= bound), None)
 
     (small_pairs, small_rss), (large_pairs, large_rss) = memory[0], memory[-1]
