@@ -11,7 +11,7 @@ extension ReelCommand {
     /// `reel build`: renders the campaign, rebuilding only what is stale.
     struct Build: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Render the campaign to a video, rebuilding only what is stale.",
+            commandName: "build", abstract: "Render the campaign to a video, rebuilding only what is stale.",
             discussion: """
                 Takes every node it can from the cache; runs the rest (at most --jobs at once); places the video at \
                 output.path with its clips in <name>.clips/ beside it; writes the lockfile next to the manifest. \

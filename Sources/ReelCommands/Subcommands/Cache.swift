@@ -8,7 +8,7 @@ extension ReelCommand {
     /// `reel cache`: look after the cache.
     struct Cache: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Verify or garbage-collect the cache.",
+            commandName: "cache", abstract: "Verify or garbage-collect the cache.",
             subcommands: [Verify.self, GC.self])
     }
 }
@@ -34,7 +34,7 @@ extension ReelCommand.Cache {
     /// `reel cache verify`: rehash every blob.
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Rehash every blob and check every action record; remove what is damaged (it is rebuilt next time).",
+            commandName: "verify", abstract: "Rehash every blob and check every action record; remove what is damaged (it is rebuilt next time).",
             discussion: """
                 Examples:
                   reel cache verify

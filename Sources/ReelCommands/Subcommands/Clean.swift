@@ -9,7 +9,7 @@ extension ReelCommand {
     /// `reel clean`: removes the project's cache (never the ledger).
     struct Clean: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove the project's cache. The spend ledger, lockfiles and outputs are kept.",
+            commandName: "clean", abstract: "Remove the project's cache. The spend ledger, lockfiles and outputs are kept.",
             discussion: """
                 Everything removed is rebuilt on the next build — paid clips are paid for again unless another cache or \
                 the lockfile's shared cache has them, so `reel plan` afterwards shows what a rebuild would cost.

@@ -10,7 +10,7 @@ extension ReelCommand {
     /// `reel explain <node>`: why a node is stale or was rebuilt.
     struct Explain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Explain why a node is stale (or cached): which input changed, from what to what.",
+            commandName: "explain", abstract: "Explain why a node is stale (or cached): which input changed, from what to what.",
             discussion: """
                 Compares the node's key material now with the lockfile's and with the action cache.
 

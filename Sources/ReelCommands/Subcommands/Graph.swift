@@ -9,7 +9,7 @@ extension ReelCommand {
     /// `reel graph`: the DAG with each node's state.
     struct Graph: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the build graph (DOT, Mermaid or JSON) with each node's state.",
+            commandName: "graph", abstract: "Print the build graph (DOT, Mermaid or JSON) with each node's state.",
             discussion: """
                 Examples:
                   reel graph manifests/demo/reel.yaml | dot -Tsvg > graph.svg

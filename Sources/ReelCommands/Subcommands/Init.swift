@@ -8,7 +8,7 @@ extension ReelCommand {
     /// `reel init`: starts a campaign in a folder.
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start a campaign: write a commented reel.yaml listing the folder's images, at quality draft.",
+            commandName: "init", abstract: "Start a campaign: write a commented reel.yaml listing the folder's images, at quality draft.",
             discussion: """
                 Writes <folder>/reel.yaml (never over an existing file) with the schema line editors use for completion, \
                 the images found in the folder and its subfolders, and quality: draft, which renders for free with the \

@@ -12,7 +12,7 @@ extension ReelCommand {
     /// `reel plan`: what a build would do, and why, without doing it.
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show every node a build would run, why, what it would cost, and the budget left.",
+            commandName: "plan", abstract: "Show every node a build would run, why, what it would cost, and the budget left.",
             discussion: """
                 Like `terraform plan`: reads the manifest, the cache, the lockfile and the ledger, and changes nothing. \
                 Costs are estimates from the model registry's prices (or the manifest's price overrides).

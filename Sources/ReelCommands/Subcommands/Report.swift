@@ -9,7 +9,7 @@ extension ReelCommand {
     /// `reel report`: the HTML storyboard of what the cache holds for a campaign.
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the HTML storyboard of the campaign's last build and print the path of its index.html.",
+            commandName: "report", abstract: "Write the HTML storyboard of the campaign's last build and print the path of its index.html.",
             discussion: """
                 Writes <output>.report/ beside the video: index.html with the final video, every pair's images, score, reasoning, clip, model, cost, cache state and timings, plus a poster frame and a contact sheet.
 

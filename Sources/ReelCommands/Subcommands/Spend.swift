@@ -9,7 +9,7 @@ extension ReelCommand {
     /// `reel spend`: what has been spent, by campaign, model and day.
     struct Spend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Summarise the spend ledger by campaign, model and day.",
+            commandName: "spend", abstract: "Summarise the spend ledger by campaign, model and day.",
             discussion: """
                 Reads the ledger (<project>/.reel/ledger.sqlite by default): one row per paid call with its estimated and \
                 actual cost. Open reservations (calls in flight, or interrupted and resumable) count as spent.

@@ -12,7 +12,7 @@ extension ReelCommand {
     /// to settle each.
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show predictions in flight and open reservations, and settle them.",
+            commandName: "status", abstract: "Show predictions in flight and open reservations, and settle them.",
             discussion: """
                 Lists the campaign's journaled predictions (id, model, age; with --check, the provider's status and when it \
                 deletes the output) and its open ledger reservations. Each is settled one of three ways:

@@ -9,7 +9,7 @@ extension ReelCommand {
     /// `reel reroll generate/3`: a new take of one clip, built (and paid for) like any other node.
     struct Reroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Generate a new take of one clip, keeping the old ones in the cache.",
+            commandName: "reroll", abstract: "Generate a new take of one clip, keeping the old ones in the cache.",
             discussion: """
                 The take number is part of the clip's key (take 1 is the key the clip always had), so every take stays in \
                 the cache. The new take goes through the plan, the budget caps and the ledger like any other clip; the \
@@ -56,7 +56,7 @@ extension ReelCommand {
     /// `reel pick generate/3 --take 1`: go back to a take already in the cache, for $0.
     struct Pick: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Choose an earlier take of one clip (from the cache, for $0).",
+            commandName: "pick", abstract: "Choose an earlier take of one clip (from the cache, for $0).",
             discussion: """
                 Changes the lockfile's take for the clip and combines the video again. Refuses, spending nothing, when that \
                 take is not in the cache.

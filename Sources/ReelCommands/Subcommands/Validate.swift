@@ -8,7 +8,7 @@ extension ReelCommand {
     /// `reel validate`: checks manifests without building anything.
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check manifests and print every problem as file:line:col: error: message.",
+            commandName: "validate", abstract: "Check manifests and print every problem as file:line:col: error: message.",
             discussion: """
                 Parses each manifest, applies its quality preset, expands its asset globs and checks every path, pair and \
                 model setting, and decodes every image completely (each content once: good images are remembered in \
