@@ -124,8 +124,13 @@ public struct Workspace: Sendable {
 
     /// The graph builder for this workspace.
     public var builder: GraphBuilder {
+        // The LLM request's shape is rendered (prompt, schema, JSON) only for a campaign that asks
+        // an LLM: no other key reads it, and rendering it was 1% of every no-op.
+        let usesLLM: Bool
+        if case .selector(let settings) = campaign.pairs, settings.kind == .openAICompatible { usesLLM = true } else { usesLLM = false }
         var builder = GraphBuilder(
-            campaign: campaign, assetDigests: assetDigests, toolVersion: toolVersion, selectorRequest: LLMSelectExecutor.requestShape)
+            campaign: campaign, assetDigests: assetDigests, toolVersion: toolVersion,
+            selectorRequest: usesLLM ? LLMSelectExecutor.requestShape : SelectorRequestShape(parameters: [:]))
         builder.takes = takes
         builder.onlyVariants = onlyVariants
         return builder
