@@ -70,7 +70,7 @@ def write_makefile(path, count, pairs):
         lines.append("\t@mkdir -p clips && cat $^ > $@")
     lines.append("")
     lines.append("out/video.mp4: " + " ".join(clips))
-    lines.append("\t@mkdir -p out && cat $^ > $@")
+    lines.append("\t@mkdir -p out && touch $@")  # not `cat $^`: 10,000 names overflow the argument list
     lines.append("")
     with open(path, "w") as handle:
         handle.write("\n".join(lines))

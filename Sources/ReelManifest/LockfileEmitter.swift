@@ -125,6 +125,7 @@ struct LockfileEmitter {
 
     /// Words YAML 1.1 reads as booleans or null.
     static let reserved: Set<String> = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"]
+    static let reservedMaxLength = reserved.map(\.utf8.count).max() ?? 0
 
     /// `text` bare when that is unambiguous, else double-quoted with JSON escapes.
     static func scalar(_ text: String) -> String {
@@ -134,7 +135,17 @@ struct LockfileEmitter {
         }
         let first = text.unicodeScalars.first
         let startsWell = first.map { ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || $0 == "_" } ?? false
-        if safe, startsWell, !text.hasSuffix(":"), !text.contains("::"), !reserved.contains(text.lowercased()) {
+        // Byte checks, not `contains("::")` (Foundation's search: 6% of a 10,000-pair no-op), and
+        // the reserved words only for text as short as they are.
+        var doubleColon = false
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ":"), previous == UInt8(ascii: ":") { doubleColon = true; break }
+            previous = byte
+        }
+        if safe, startsWell, !text.hasSuffix(":"), !doubleColon,
+            text.utf8.count > reservedMaxLength || !reserved.contains(text.lowercased())
+        {
             return text
         }
         var quoted = "\""

@@ -68,4 +68,19 @@ import Testing
         #expect(throws: (any Error).self) { try index.node("generate/1") }
         #expect(try index.node("generate/0") != nil)
     }
+
+    /// Scalars that YAML would read as something else stay quoted (the emitter's checks are byte scans now).
+    @Test func ambiguousScalarsStayQuotedAndRoundTrip() throws {
+        var lockfile = Self.lockfile()
+        let texts = ["a::b", "yes", "No", "TRUE", "null", "~", "y", "off", "ends:", "plain", "yesterday", "nullable", "a:b"]
+        lockfile.pairs = texts.map { LockedPair(first: $0, last: "b", score: 0.5, reasoning: $0, prompt: nil) }
+        let text = try lockfile.yamlText()
+        for quoted in ["a::b", "yes", "No", "TRUE", "null", "~", "y", "off", "ends:"] {
+            #expect(text.contains("- first: \"\(quoted)\"\n"), "\(quoted) must be quoted")
+        }
+        for bare in ["plain", "yesterday", "nullable", "a:b"] {
+            #expect(text.contains("- first: \(bare)\n"), "\(bare) can stay bare")
+        }
+        #expect(try Lockfile(yaml: text) == lockfile)
+    }
 }
