@@ -164,6 +164,7 @@ final class LockfileCache: Sendable {
         var previous: PreviousBuild?
         var problem: String?
         var entries: [String: PreviousBuild.Node?] = [:]
+        var takes: (campaign: String, takes: [TakeSlot: Int])?
     }
 
     private let text: String?
@@ -228,6 +229,15 @@ final class LockfileCache: Sendable {
     /// whose pair is the lockfile's pair at that index. A lockfile whose text never says `take:`
     /// has none, so a no-op build still does not parse it.
     func takes(campaign: String) -> [TakeSlot: Int] {
+        if let known = state.withLock({ $0.takes }), known.campaign == campaign { return known.takes }
+        let found = readTakes(campaign: campaign)
+        state.withLock { $0.takes = (campaign, found) }
+        return found
+    }
+
+    /// `takes(campaign:)` worked out (once per workspace: every graph builder asks, and the storyboard
+    /// makes one per clip; a scan of a 4 MB lockfile each time was most of a 10,000-pair rebuild).
+    private func readTakes(campaign: String) -> [TakeSlot: Int] {
         if let text, !Workspace.mentionsTakes(text) { return [:] }
         guard let lockfile, lockfile.campaign == campaign else { return [:] }
         var takes: [TakeSlot: Int] = [:]

@@ -1,4 +1,5 @@
 import Foundation
+import ReelBasics
 import Yams
 
 /// A lockfile's text indexed in one pass over its bytes, without parsing it: where each node's
@@ -87,7 +88,36 @@ public struct LockfileIndex: Sendable {
     public func node(_ id: String) throws -> LockedNode? {
         guard let range = entries[id] else { return nil }
         let text = String(decoding: bytes[range], as: UTF8.self)
+        // A combine node lists every clip under `inputs:`; Yams looks each mapping key up by a
+        // linear scan, so 10,000 inputs took seconds. Plain `key: sha256:…` lines are read here and
+        // the rest of the entry by Yams; anything else goes to Yams whole.
+        if let (rest, inputs) = LockfileIndex.splitInputs(text), var node = try YAMLDecoder().decode([LockedNode].self, from: rest).first {
+            node.inputs = inputs
+            return node
+        }
         return try YAMLDecoder().decode([LockedNode].self, from: text).first
+    }
+
+    /// The entry with its `inputs:` block replaced by `inputs: {}`, and the inputs read from it;
+    /// `nil` unless every line of the block is `    <bare key>: sha256:<64 hex>`.
+    static func splitInputs(_ entry: String) -> (rest: String, inputs: [String: Digest])? {
+        let lines = entry.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0 == "  inputs:" }) else { return nil }
+        var inputs: [String: Digest] = [:]
+        var end = start + 1
+        while end < lines.count, lines[end].hasPrefix("    ") {
+            let line = lines[end].dropFirst(4)
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            let key = String(line[..<colon])
+            let value = line[line.index(after: colon)...]
+            guard isBare(key), value.hasPrefix(" sha256:"), inputs[key] == nil, let digest = Digest(String(value.dropFirst()))
+            else { return nil }
+            inputs[key] = digest
+            end += 1
+        }
+        guard !inputs.isEmpty else { return nil }
+        let rest = (lines[..<start] + ["  inputs: {}"] + lines[end...]).joined(separator: "\n")
+        return (rest, inputs)
     }
 
     /// A value the emitter writes without quotes: letters, digits and `-_./@+` only.

@@ -83,4 +83,23 @@ import Testing
         }
         #expect(try Lockfile(yaml: text) == lockfile)
     }
+
+    /// A combine node's many inputs are read without Yams' per-key scan, and decode as the whole parse does.
+    @Test func manyInputsDecodeAsTheWholeParseDoes() throws {
+        var lockfile = Self.lockfile()
+        var combine = lockfile.nodes[1]
+        combine.id = "combine"
+        combine.kind = "combine"
+        combine.inputs = Dictionary(uniqueKeysWithValues: (0..<300).map { (String(format: "clip/%04d", $0), Digest.of(string: "clip \($0)")) })
+        lockfile.nodes.append(combine)
+        let text = try lockfile.yamlText()
+        let index = LockfileIndex(text: text)
+        #expect(index.plain)
+        #expect(try index.node("combine") == (try Lockfile(yaml: text)).nodes.last)
+        #expect(try index.node("combine")?.inputs.count == 300)
+        // A block Reel would not write (a quoted key) goes to Yams whole, with the same result.
+        let quoted = text.replacingOccurrences(of: "    clip/0007: ", with: "    \"clip/0007\": ")
+        #expect(quoted != text)
+        #expect(try LockfileIndex(text: quoted).node("combine") == (try Lockfile(yaml: quoted)).nodes.last)
+    }
 }

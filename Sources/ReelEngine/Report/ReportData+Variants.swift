@@ -91,9 +91,10 @@ extension ReportData {
     public static func clipTakes(selection: Selection?, workspace: Workspace, limit: Int = 50) async -> [ClipTakes] {
         guard let selection else { return [] }
         var groups: [ClipTakes] = []
-        for lane in workspace.builder.lanes {
+        let base = workspace.builder  // once: making a builder reads the lockfile's takes
+        for lane in base.lanes {
             for (index, pair) in selection.pairs.enumerated() {
-                var builder = workspace.builder
+                var builder = base
                 let slot = TakeSlot(variant: lane.name, first: pair.first, last: pair.last)
                 let chosen = builder.take(variant: lane.name, pair: pair)
                 var takes: [Take] = []
@@ -113,7 +114,7 @@ extension ReportData {
                 }
                 guard takes.count > 1 else { continue }
                 groups.append(ClipTakes(
-                    nodeID: workspace.builder.generateID(index, variant: lane.name).rawValue, variant: lane.name, index: index, first: pair.first,
+                    nodeID: base.generateID(index, variant: lane.name).rawValue, variant: lane.name, index: index, first: pair.first,
                     last: pair.last, takes: takes))
             }
         }
