@@ -175,6 +175,8 @@ def bench_scale(args, reel, root, report, bench):
                    f"after the last node: {tail_ms:.0f} ms of outputs, lockfile and storyboard)",
                    f"≤ {bound:.0f} ms", report.verdict(wall_ms <= bound), None)
 
+    if len(memory) < 2:
+        return  # growth needs two sizes
     (small_pairs, small_rss), (large_pairs, large_rss) = memory[0], memory[-1]
     growth = (large_rss - small_rss) / max(1, large_pairs - small_pairs)
     report.add("scale", f"no-op memory growth, {small_pairs:,} → {large_pairs:,} pairs", f"{growth:.2f} KiB per pair",
