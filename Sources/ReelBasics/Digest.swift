@@ -32,8 +32,7 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init?(_ text: String) {
         var text = text
         let words = text.withUTF8 { bytes -> (UInt64, UInt64, UInt64, UInt64)? in
-            let prefix = Array("sha256:".utf8)
-            if bytes.count == 71, bytes.starts(with: prefix) { return Digest.words(UnsafeBufferPointer(rebasing: bytes[7...])) }
+            if bytes.count == 71, bytes.starts(with: Digest.prefix) { return Digest.words(UnsafeBufferPointer(rebasing: bytes[7...])) }
             return Digest.words(bytes)
         }
         guard let words else { return nil }
@@ -76,6 +75,7 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let prefix = Array("sha256:".utf8)
 
     /// Lowercase hex of `bytes` (String(format:) per byte is ~50x slower on Linux).
     static func hexString(_ bytes: some Sequence<UInt8>) -> String {

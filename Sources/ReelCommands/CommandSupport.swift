@@ -27,6 +27,29 @@ enum CommandSupport {
         }
     }
 
+    /// Runs `request` through the build service (with the shared-ledger connector), rendering its
+    /// events; Ctrl-C cancels it. A refusal is printed and thrown as its exit code.
+    static func runBuild(
+        _ request: BuildRequest, environment: BuildEnvironment, quiet: Bool, printer: ProgressPrinter,
+        onEvent: @escaping @Sendable (ServiceEvent) -> Void = { _ in }
+    ) async throws -> ServiceResult {
+        let service = BuildService(environment: environment, connector: PostgresConnector())
+        let outcome: Result<ServiceResult, any Error> = await InterruptHandler.run {
+            do {
+                return .success(try await service.build(request) { event in
+                    onEvent(event)
+                    render(event, quiet: quiet, printer: printer)
+                })
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let value): return value
+        case .failure(let error): throw fail(error)
+        }
+    }
+
     /// Prints a refusal; the exit code to throw (64 for a usage error, else 1).
     static func fail(_ error: any Error) -> ExitCode {
         switch error {

@@ -23,6 +23,16 @@ struct PostgresConnector: SharedStateConnector {
         let seconds = environment.variables["REEL_CLAIM_LEASE_SECONDS"].flatMap(Double.init) ?? 30
         return try await PostgresShared.open(
             location, runner: PostgresShared.runnerName(environment: environment.variables), lease: .milliseconds(Int64(max(0.5, seconds) * 1000)),
-            onTakeOver: { node, previous in note("\(node): taking over its claim from \(previous), whose lease expired (crashed?)") })
+            onTakeOver: { node, previous in note("\(node): taking over its claim from \(previous), whose lease expired (crashed?)") },
+            onReleaseFailure: { node, error in
+                note("warning: \(node): could not release its claim in the shared ledger (\(error)); runners waiting for it wait until the lease expires")
+            })
+    }
+}
+
+extension PostgresDatabase {
+    /// Closes the idle connections, printing a warning for any that does not close cleanly.
+    func closeWarning() async {
+        await close { error in Console.err("warning: a connection to the shared ledger did not close cleanly: \(error)") }
     }
 }

@@ -88,10 +88,15 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
-    /// Closes every idle connection.
-    public func close() async {
+    /// Closes every idle connection. A connection that does not close cleanly is reported to
+    /// `onFailure` (the server drops it when the process exits; nothing of the ledger depends on it).
+    public func close(onFailure: (any Error) -> Void) async {
         for connection in slots.drain() {
-            try? await connection.close()  // closing: a failure leaves nothing to clean up
+            do {
+                try await connection.close()
+            } catch {
+                onFailure(error)
+            }
         }
     }
 

@@ -18,16 +18,21 @@ public struct PostgresNodeClaims: NodeClaims {
     public let pollInterval: Duration
     /// Called when a claim is taken over from an expired owner (for an event).
     public let onTakeOver: @Sendable (_ nodeID: String, _ previousOwner: String) -> Void
+    /// Called when a finished claim cannot be dropped: it stays until its lease expires, and
+    /// runners waiting for the node wait that long (the result is in the cache by then).
+    public let onReleaseFailure: @Sendable (_ nodeID: String, _ error: any Error) -> Void
 
     public init(
         database: PostgresDatabase, runner: String, lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(200),
-        onTakeOver: @escaping @Sendable (String, String) -> Void = { _, _ in }
+        onTakeOver: @escaping @Sendable (String, String) -> Void = { _, _ in },
+        onReleaseFailure: @escaping @Sendable (String, any Error) -> Void = { _, _ in }
     ) {
         self.database = database
         self.runner = runner
         self.lease = lease
         self.pollInterval = pollInterval
         self.onTakeOver = onTakeOver
+        self.onReleaseFailure = onReleaseFailure
     }
 
     var leaseSeconds: Double { Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18 }
@@ -40,7 +45,7 @@ public struct PostgresNodeClaims: NodeClaims {
             try Task.checkCancellation()
             if let previous = try await tryClaim(key, nodeID: nodeID, owner: owner) {
                 if let previous, previous != owner { onTakeOver(nodeID, previous) }
-                return PostgresClaim(claims: self, key: key, owner: owner)
+                return PostgresClaim(claims: self, key: key, nodeID: nodeID, owner: owner)
             }
             if !announced {
                 announced = true
@@ -106,12 +111,14 @@ public struct PostgresNodeClaims: NodeClaims {
 final class PostgresClaim: NodeClaim {
     let claims: PostgresNodeClaims
     let key: Digest
+    let nodeID: String
     let owner: String
     let renewal = Mutex<Task<Void, Never>?>(nil)
 
-    init(claims: PostgresNodeClaims, key: Digest, owner: String) {
+    init(claims: PostgresNodeClaims, key: Digest, nodeID: String, owner: String) {
         self.claims = claims
         self.key = key
+        self.nodeID = nodeID
         self.owner = owner
         let interval = claims.lease / 3
         let task = Task { [claims, key, owner] in
@@ -138,7 +145,10 @@ final class PostgresClaim: NodeClaim {
         }
         guard let task else { return }
         task.cancel()
-        // If this fails the lease simply expires; nothing is lost.
-        try? await claims.drop(key, owner: owner)
+        do {
+            try await claims.drop(key, owner: owner)
+        } catch {
+            claims.onReleaseFailure(nodeID, error)  // the lease expires; nothing is lost, but say so
+        }
     }
 }

@@ -16,13 +16,15 @@ public struct PostgresShared: Sendable {
     /// - Throws: `SharedLedgerError` (unreachable, bad URL, schema too new), never showing the password.
     public static func open(
         _ location: PostgresLocation, runner: String, lease: Duration = .seconds(30),
-        onTakeOver: @escaping @Sendable (String, String) -> Void = { _, _ in }
+        onTakeOver: @escaping @Sendable (String, String) -> Void = { _, _ in },
+        onReleaseFailure: @escaping @Sendable (String, any Error) -> Void = { _, _ in }
     ) async throws -> PostgresShared {
         let database = try PostgresDatabase(location)
         try await PostgresSchema.migrate(database)
         return PostgresShared(
             database: database, ledger: PostgresLedger(database: database, runner: runner), journal: PostgresJournal(database: database, runner: runner),
-            claims: PostgresNodeClaims(database: database, runner: runner, lease: lease, onTakeOver: onTakeOver))
+            claims: PostgresNodeClaims(
+                database: database, runner: runner, lease: lease, onTakeOver: onTakeOver, onReleaseFailure: onReleaseFailure))
     }
 
     /// `REEL_RUNNER`, else `<host>:<pid>`.

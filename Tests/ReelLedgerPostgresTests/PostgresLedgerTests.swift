@@ -58,7 +58,7 @@ import Testing
             INSERT INTO reel_spend (run_id, runner, campaign, node_id, node_key, provider, model, estimated_usd, actual_usd, status, started_at)
             VALUES ('old', 'old-runner', 'c', 'generate/0', 'k0', 'replicate', 'm', 1.0, 0.9, 'settled', 't')
             """, database: name)
-        await database.close()
+        await database.close { _ in }  // teardown: the test server stops next
         let shared = try await open(server, database: name)
         #expect(try server.psql("SELECT max(version) FROM reel_schema_migrations", database: name).trimmingCharacters(in: .whitespacesAndNewlines)
             == "\(PostgresSchema.latest)")

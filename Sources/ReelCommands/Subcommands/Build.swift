@@ -112,21 +112,8 @@ extension ReelCommand {
             let request = building
             let quiet = output.quiet
             let storyboards = Mutex<[AbsolutePath]>([])
-            let service = BuildService(environment: environment, connector: PostgresConnector())
-            let outcome: Result<ServiceResult, any Error> = await InterruptHandler.run {
-                do {
-                    return .success(try await service.build(request) { event in
-                        if case .storyboard(let path) = event { storyboards.withLock { $0.append(path) } }
-                        CommandSupport.render(event, quiet: quiet, printer: printer)
-                    })
-                } catch {
-                    return .failure(error)
-                }
-            }
-            let result: ServiceResult
-            switch outcome {
-            case .success(let value): result = value
-            case .failure(let error): throw CommandSupport.fail(error)
+            let result = try await CommandSupport.runBuild(request, environment: environment, quiet: quiet, printer: printer) { event in
+                if case .storyboard(let path) = event { storyboards.withLock { $0.append(path) } }
             }
             let partial = shard != nil || selectOnly
             let succeeded = result.campaigns.count == request.manifests.count

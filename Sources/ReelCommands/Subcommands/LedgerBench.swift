@@ -55,7 +55,7 @@ extension ReelCommand {
                 await claim.release()
                 nodeMS.append(milliseconds(clock.now - nodeStart))
             }
-            await shared.database.close()
+            await shared.database.closeWarning()
             Console.json(["reserve_ms": reserveMS, "node_ms": nodeMS])
         }
 

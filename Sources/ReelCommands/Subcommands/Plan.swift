@@ -75,7 +75,7 @@ extension ReelCommand {
                     do {
                         let shared = try await PostgresConnector.open(url: url, setting: setting, environment: environment)
                         committed = try await shared.ledger.committed(campaign: campaign.campaign.id)
-                        await shared.database.close()
+                        await shared.database.closeWarning()
                     } catch {
                         // The headroom shown must be right, or not shown at all.
                         Console.err("error: \(error)")

@@ -40,7 +40,7 @@ extension ReelCommand {
                 do {
                     let shared = try await PostgresConnector.open(url: url, setting: setting, environment: environment)
                     rows = try await shared.ledger.runnerRows(campaign: campaign)
-                    await shared.database.close()
+                    await shared.database.closeWarning()
                 } catch {
                     Console.err("error: cannot read the shared ledger: \(error)")
                     throw ExitCode.failure

@@ -68,7 +68,7 @@ extension ReelCommand {
                 } else if FileManager.default.fileExists(atPath: ledgerPath.pathString) {
                     ledger = try Ledger(path: ledgerPath)
                 }
-                defer { if let shared { Task { await shared.database.close() } } }
+                defer { if let shared { Task { await shared.database.closeWarning() } } }
                 let entries = try await journal.all()
                 let open = try await ledger?.openReservations(campaign: campaign.campaign.id) ?? []
                 var options = ProviderSetup.Options.from(environment: environment.variables, cancelOnInterrupt: false)

@@ -143,19 +143,7 @@ enum TakeBuild {
             return request
         }()
         let quiet = output.quiet
-        let service = BuildService(environment: environment)
-        let outcome: Result<ServiceResult, any Error> = await InterruptHandler.run {
-            do {
-                return .success(try await service.build(request) { event in CommandSupport.render(event, quiet: quiet, printer: printer) })
-            } catch {
-                return .failure(error)
-            }
-        }
-        let result: ServiceResult
-        switch outcome {
-        case .success(let value): result = value
-        case .failure(let error): throw CommandSupport.fail(error)
-        }
+        let result = try await CommandSupport.runBuild(request, environment: environment, quiet: quiet, printer: printer)
         for build in result.campaigns { printer.summary(build.result, campaign: build.campaign) }
         if result.interrupted { throw ExitCode(130) }
         if !result.succeeded { throw ExitCode.failure }

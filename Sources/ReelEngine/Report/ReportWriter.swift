@@ -37,32 +37,25 @@ public struct ReportWriter: Sendable {
     /// Whether the page at `data.directory` already shows `data`: the same content (leaving out
     /// times and built-or-cached), and every file it was written with still there.
     public func isCurrent(_ data: ReportData) -> Bool {
-        guard let stateFile, let text = try? fileSystem.readText(stateFile),
-            fileSystem.exists(data.directory.appending("index.html"))
-        else { return false }
-        var content: String?
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { continue }
-            if parts[0] == Session.contentKey {
-                content = parts[1]
-            } else if parts[0] != Session.sourcesKey, !fileSystem.exists(data.directory.appending(parts[0])) {
-                return false
-            }
-        }
-        return content == ReportWriter.contentDigest(data)
+        isCurrent(directory: data.directory, key: Session.contentKey, value: { ReportWriter.contentDigest(data) })
     }
 
     /// Whether the page at `directory` was written (or found current) from the same `sources`
     /// (`Storyboard.sourcesDigest`), and every file it placed is still there.
     func isCurrent(directory: AbsolutePath, sources: String) -> Bool {
+        isCurrent(directory: directory, key: Session.sourcesKey, value: { sources })
+    }
+
+    /// Whether the state file records `key` with `value()` for the page at `directory`, and every
+    /// file the page placed (the state's other lines) is still there. The recorded value is
+    /// compared first: when it changed, no file needs a look.
+    private func isCurrent(directory: AbsolutePath, key: String, value: () -> String) -> Bool {
         guard let stateFile, let text = try? fileSystem.readText(stateFile),
             fileSystem.exists(directory.appending("index.html"))
         else { return false }
-        // The sources first (one line): when they changed, no file needs a look.
         let lines = text.split(separator: "\n")
-        let sourcesLine = Session.sourcesKey + "\t" + sources
-        guard lines.contains(where: { $0 == sourcesLine }) else { return false }
+        let prefix = key + "\t"
+        guard let recorded = lines.first(where: { $0.hasPrefix(prefix) }), recorded.dropFirst(prefix.count) == value() else { return false }
         for line in lines where !line.hasPrefix("#") {
             guard let tab = line.firstIndex(of: "\t") else { continue }
             if !fileSystem.exists(directory.appending(String(line[..<tab]))) { return false }
