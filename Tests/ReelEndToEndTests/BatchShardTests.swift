@@ -48,7 +48,7 @@ struct BatchShardTests {
             // (nginx, WebDAV) and the ledger (PostgreSQL), both started here on 127.0.0.1.
             let remote = try await CacheServerProcess.startNginx()
             let database = try await PostgresServer.shared()
-            let ledger = database.url(database: try database.makeDatabase())
+            let ledger = database.url(database: try await database.makeDatabase())
             func runner(_ name: String) -> [String: String] {
                 harness.environment.merging([
                     "REEL_CACHE_DIR": directory.appending(".runners/\(name)/cache").pathString,

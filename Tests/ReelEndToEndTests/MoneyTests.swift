@@ -190,7 +190,7 @@ struct PlanFlagEndToEndTests {
             let created = await harness.waitUntil { harness.replicate.createCount == 2 }
             try await Task.sleep(for: .milliseconds(300))
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = await waitForExit(process)
             let plan = try await ReelBinary.run(["plan", "reel.yaml", "--json"], in: directory, environment: harness.environment)
             await harness.stop()
             #expect(created)

@@ -28,11 +28,11 @@ struct SharedLedgerTests {
         /// The remote cache the runners share (nginx, WebDAV, on 127.0.0.1).
         let remote = Mutex<CacheServerProcess?>(nil)
 
-        init(root: AbsolutePath, server: PostgresServer, runners: Int) throws {
+        init(root: AbsolutePath, server: PostgresServer, runners: Int) async throws {
             self.root = root
             self.server = server
             self.runners = runners
-            database = try server.makeDatabase()
+            database = try await server.makeDatabase()
         }
 
         func start(budget: String = "") async throws {
@@ -93,15 +93,15 @@ struct SharedLedgerTests {
         }
 
         /// What the ledger counts (settled actuals plus open reservations).
-        func ledgerTotal() throws -> Double {
-            let text = try server.psql(
+        func ledgerTotal() async throws -> Double {
+            let text = try await server.psql(
                 "SELECT COALESCE(SUM(CASE WHEN status = 'reserved' THEN estimated_usd ELSE COALESCE(actual_usd, 0) END), 0) FROM reel_spend",
                 database: database)
             return Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         }
 
-        func sql(_ query: String) throws -> [String] {
-            try server.psql(query, database: database).split(separator: "\n").map(String.init)
+        func sql(_ query: String) async throws -> [String] {
+            try await server.psql(query, database: database).split(separator: "\n").map(String.init)
         }
 
         var billed: Double { NSDecimalNumber(decimal: replicate.totalBilled).doubleValue }
@@ -119,7 +119,7 @@ struct SharedLedgerTests {
     func withTeam(runners: Int = 3, budget: String = "", _ body: (Team) async throws -> Void) async throws {
         let server = try await PostgresServer.shared()
         try await withTemporaryDirectory { directory in
-            let team = try Team(root: directory, server: server, runners: runners)
+            let team = try await Team(root: directory, server: server, runners: runners)
             try await team.start(budget: budget)
             do {
                 try await body(team)
@@ -137,12 +137,12 @@ struct SharedLedgerTests {
             let results = try await team.buildAll()
             for result in results { #expect(result.exitCode == 0, "\(result.stderr)") }
             #expect(team.replicate.createCount == 12, "creates must equal pairs across runners")
-            let total = try team.ledgerTotal()
+            let total = try await team.ledgerTotal()
             #expect(abs(total - team.billed) < 0.005, "ledger \(total) vs billed \(team.billed)")
             #expect(abs(team.billed - 12 * SharedLedgerTests.clipUSD) < 0.005)
-            #expect(try team.sql("SELECT count(*) FROM reel_spend WHERE status = 'settled'") == ["12"])
-            #expect(try team.sql("SELECT count(*) FROM reel_journal") == ["0"])
-            #expect(try team.sql("SELECT count(*) FROM reel_claims") == ["0"])
+            #expect(try await team.sql("SELECT count(*) FROM reel_spend WHERE status = 'settled'") == ["12"])
+            #expect(try await team.sql("SELECT count(*) FROM reel_journal") == ["0"])
+            #expect(try await team.sql("SELECT count(*) FROM reel_claims") == ["0"])
             // `reel spend` reads the shared ledger, by runner too.
             let spend = try await ReelBinary.run(["spend", "--json"], in: team.folder(0), environment: team.environment(0))
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(spend.stdout.utf8)) as? [String: Any], "\(spend.stderr)")
@@ -165,7 +165,7 @@ struct SharedLedgerTests {
             let results = try await team.buildAll(["--keep-going"])
             #expect(team.billed <= 3.60 + 0.005, "billed \(team.billed) over the $3.60 cap")
             #expect(team.replicate.createCount == 6)
-            #expect(abs(try team.ledgerTotal() - team.billed) < 0.005)
+            #expect(abs(try await team.ledgerTotal() - team.billed) < 0.005)
             let failures = results.map(ProviderHarness.failures).joined(separator: "\n")
             #expect(failures.contains("would exceed budget.max_usd"), "\(failures)")
         }
@@ -186,8 +186,8 @@ struct SharedLedgerTests {
                 _ = try await team.buildAll(["--keep-going", "--jobs", "\(jobs)"])
                 let context = "round \(round): cap \(cap), runners \(runners), polls \(polls), jobs \(jobs)"
                 #expect(team.billed <= cap + 1e-9, "billed \(team.billed): \(context)")
-                #expect(try team.ledgerTotal() <= cap + 1e-9, "\(context)")
-                #expect(abs(try team.ledgerTotal() - team.billed) < 0.005, "\(context)")
+                #expect(try await team.ledgerTotal() <= cap + 1e-9, "\(context)")
+                #expect(abs(try await team.ledgerTotal() - team.billed) < 0.005, "\(context)")
                 #expect(team.replicate.createCount == min(12, Int((cap + 1e-9) / SharedLedgerTests.clipUSD)), "\(context)")
             }
         }
@@ -199,11 +199,11 @@ struct SharedLedgerTests {
             let first = try ReelBinary.start(["build", "reel.yaml"], in: team.folder(0), environment: team.environment(0, lease: 2))
             #expect(await waitUntil { team.replicate.createCount >= 2 })
             // Let the ids reach the shared journal, then kill without warning.
-            #expect(await waitUntil { ((try? team.sql("SELECT count(*) FROM reel_journal WHERE prediction_id IS NOT NULL")) ?? []).first.flatMap { Int($0) } ?? 0 >= 2 })
+            #expect(await waitUntil { ((try? await team.sql("SELECT count(*) FROM reel_journal WHERE prediction_id IS NOT NULL")) ?? []).first.flatMap { Int($0) } ?? 0 >= 2 })
             kill(first.processIdentifier, SIGKILL)
             _ = await waitForExit(first)
             let orphaned = Set(team.replicate.predictions.map(\.id))
-            #expect(try team.sql("SELECT count(*) FROM reel_claims WHERE runner = 'runner-0'").first.flatMap { Int($0) } ?? 0 >= 1)
+            #expect(try await team.sql("SELECT count(*) FROM reel_claims WHERE runner = 'runner-0'").first.flatMap { Int($0) } ?? 0 >= 1)
             // Another runner's `reel status` sees the dead runner's predictions and claims in the shared database.
             let status = try await ReelBinary.run(["status", "reel.yaml", "--json"], in: team.folder(1), environment: team.environment(1, lease: 2))
             #expect(status.exitCode == 0, "\(status.stderr)")
@@ -219,10 +219,10 @@ struct SharedLedgerTests {
             #expect((second.stdout + second.stderr).contains("taking over its claim from runner-0"), "\(second.stderr)")
             #expect((second.stdout + second.stderr).contains("resuming prediction"))
             // Every orphaned prediction was settled once, now under the runner that resumed it.
-            let settled = try team.sql("SELECT prediction_id || ' ' || runner FROM reel_spend WHERE status = 'settled'")
+            let settled = try await team.sql("SELECT prediction_id || ' ' || runner FROM reel_spend WHERE status = 'settled'")
             #expect(settled.count == 12)
             for id in orphaned { #expect(settled.contains("\(id) runner-1")) }
-            #expect(abs(try team.ledgerTotal() - team.billed) < 0.005)
+            #expect(abs(try await team.ledgerTotal() - team.billed) < 0.005)
         }
     }
 
@@ -271,12 +271,12 @@ struct SharedLedgerTests {
         }
     }
 
-    func waitUntil(timeout: TimeInterval = 60, _ condition: () -> Bool) async -> Bool {
+    func waitUntil(timeout: TimeInterval = 60, _ condition: () async -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if condition() { return true }
+            if await condition() { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return condition()
+        return await condition()
     }
 }

@@ -18,7 +18,7 @@ struct StatusTests {
             // Past `Prefer: wait`, so the create replies (and the ids) are journaled.
             try await Task.sleep(for: .milliseconds(1800))
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = await waitForExit(process)
             func status(_ arguments: [String]) async throws -> ReelBinary.Result {
                 try await ReelBinary.run(["status", "reel.yaml"] + arguments, in: directory, environment: harness.environment)
             }

@@ -13,7 +13,8 @@ import Testing
     func open(_ server: PostgresServer, database: String? = nil, runner: String = "runner-a", lease: Duration = .seconds(30)) async throws
         -> PostgresShared
     {
-        let name = try database ?? server.makeDatabase()
+        let name: String
+        if let database { name = database } else { name = try await server.makeDatabase() }
         let location = try PostgresLocation(parsing: server.url(database: name), setting: "REEL_LEDGER_URL")
         return try await PostgresShared.open(location, runner: runner, lease: lease)
     }
@@ -28,9 +29,9 @@ import Testing
 
     @Test func migratesOnFirstUseAndChecksOnEveryOpen() async throws {
         let server = try await PostgresServer.shared()
-        let name = try server.makeDatabase()
+        let name = try await server.makeDatabase()
         _ = try await open(server, database: name)
-        #expect(try server.psql("SELECT max(version) FROM reel_schema_migrations", database: name).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await server.psql("SELECT max(version) FROM reel_schema_migrations", database: name).trimmingCharacters(in: .whitespacesAndNewlines)
             == "\(PostgresSchema.latest)")
         // A second open (another runner) applies nothing and keeps the data.
         let first = try await open(server, database: name)
@@ -38,7 +39,7 @@ import Testing
         let second = try await open(server, database: name, runner: "runner-b")
         #expect(try await second.ledger.committed(campaign: "c") == 0.5)
         // A schema from a newer Reel is refused, naming both versions, and nothing is written.
-        try server.psql("INSERT INTO reel_schema_migrations (version) VALUES (\(PostgresSchema.latest + 1))", database: name)
+        try await server.psql("INSERT INTO reel_schema_migrations (version) VALUES (\(PostgresSchema.latest + 1))", database: name)
         await #expect {
             _ = try await open(server, database: name)
         } throws: { error in
@@ -49,18 +50,18 @@ import Testing
 
     @Test func anOlderSchemaIsUpgradedInPlaceKeepingItsRows() async throws {
         let server = try await PostgresServer.shared()
-        let name = try server.makeDatabase()
+        let name = try await server.makeDatabase()
         let location = try PostgresLocation(parsing: server.url(database: name), setting: "REEL_LEDGER_URL")
         let database = try PostgresDatabase(location)
         #expect(try await PostgresSchema.migrate(database, upTo: 1) == 1)
-        try server.psql(
+        try await server.psql(
             """
             INSERT INTO reel_spend (run_id, runner, campaign, node_id, node_key, provider, model, estimated_usd, actual_usd, status, started_at)
             VALUES ('old', 'old-runner', 'c', 'generate/0', 'k0', 'replicate', 'm', 1.0, 0.9, 'settled', 't')
             """, database: name)
         await database.close { _ in }  // teardown: the test server stops next
         let shared = try await open(server, database: name)
-        #expect(try server.psql("SELECT max(version) FROM reel_schema_migrations", database: name).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await server.psql("SELECT max(version) FROM reel_schema_migrations", database: name).trimmingCharacters(in: .whitespacesAndNewlines)
             == "\(PostgresSchema.latest)")
         #expect(try await shared.ledger.committed(campaign: "c") == 0.9)
         await #expect(throws: BudgetExceeded.self) { _ = try await reserve(shared.ledger, key: "k1", estimate: 0.2, caps: BudgetCaps(campaign: 1)) }
@@ -69,12 +70,12 @@ import Testing
 
     @Test func concurrentOpensOfANewDatabaseMigrateOnce() async throws {
         let server = try await PostgresServer.shared()
-        let name = try server.makeDatabase()
+        let name = try await server.makeDatabase()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<6 { group.addTask { _ = try await open(server, database: name, runner: "r\(index)") } }
             try await group.waitForAll()
         }
-        #expect(try server.psql("SELECT count(*) FROM reel_schema_migrations", database: name).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await server.psql("SELECT count(*) FROM reel_schema_migrations", database: name).trimmingCharacters(in: .whitespacesAndNewlines)
             == "\(PostgresSchema.migrations.count)")
     }
 
@@ -101,7 +102,7 @@ import Testing
 
     @Test func takeOverKeepsOneReservationPerNode() async throws {
         let server = try await PostgresServer.shared()
-        let name = try server.makeDatabase()
+        let name = try await server.makeDatabase()
         let a = try await open(server, database: name, runner: "a").ledger
         let b = try await open(server, database: name, runner: "b").ledger
         let held = try await reserve(a, key: "k", estimate: 1, caps: BudgetCaps(campaign: 1.5), run: "run-a")
@@ -123,7 +124,7 @@ import Testing
     @Test(arguments: [(runners: 8, perRunner: 10, estimate: 0.35, cap: 7.0), (runners: 5, perRunner: 12, estimate: 1.1, cap: 13.3)])
     func concurrentRunnersNeverPassTheCap(runners: Int, perRunner: Int, estimate: Double, cap: Double) async throws {
         let server = try await PostgresServer.shared()
-        let name = try server.makeDatabase()
+        let name = try await server.makeDatabase()
         var ledgers: [PostgresLedger] = []
         for index in 0..<runners { ledgers.append(try await open(server, database: name, runner: "r\(index)").ledger) }
         let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -159,7 +160,7 @@ import Testing
 
     @Test func journalRoundTripsEntriesForAnyRunner() async throws {
         let server = try await PostgresServer.shared()
-        let name = try server.makeDatabase()
+        let name = try await server.makeDatabase()
         let a = try await open(server, database: name, runner: "a").journal
         let b = try await open(server, database: name, runner: "b").journal
         let key = Digest.of(string: "node")
@@ -180,7 +181,7 @@ import Testing
 
     @Test func claimsWaitForTheOwnerAndTakeOverAnExpiredLease() async throws {
         let server = try await PostgresServer.shared()
-        let name = try server.makeDatabase()
+        let name = try await server.makeDatabase()
         let a = try await open(server, database: name, runner: "a", lease: .seconds(30)).claims
         let b = try await open(server, database: name, runner: "b", lease: .seconds(30)).claims
         let key = Digest.of(string: "clip")
@@ -201,7 +202,7 @@ import Testing
         let c = PostgresNodeClaims(
             database: b.database, runner: "c", lease: .seconds(30), pollInterval: .milliseconds(100),
             onTakeOver: { node, previous in takeOvers.withLock { $0.append("\(node) from \(previous)") } })
-        try server.psql(
+        try await server.psql(
             """
             INSERT INTO reel_claims (node_key, node_id, owner, runner, claimed_at, expires_at)
             VALUES ('\(key.hex)', 'generate/0', 'dead#1', 'dead', now(), now() + interval '1 second')
@@ -215,16 +216,16 @@ import Testing
         let other = Digest.of(string: "other")
         let renewed = try await short.claim(other, nodeID: "generate/1", onWait: {})
         try await Task.sleep(for: .milliseconds(2500))
-        #expect(try server.psql("SELECT count(*) FROM reel_claims WHERE node_key = '\(other.hex)' AND expires_at > now()", database: name)
+        #expect(try await server.psql("SELECT count(*) FROM reel_claims WHERE node_key = '\(other.hex)' AND expires_at > now()", database: name)
             .trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         await renewed.release()
         await taken.release()
-        #expect(try server.psql("SELECT count(*) FROM reel_claims", database: name).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try await server.psql("SELECT count(*) FROM reel_claims", database: name).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
     }
 
     @Test func unreachableOrWrongPasswordNeverShowsThePassword() async throws {
         let server = try await PostgresServer.shared()
-        let name = try server.makeDatabase()
+        let name = try await server.makeDatabase()
         let closedPort = try PostgresServer.unusedPort()
         let unreachable = "postgres://reel:\(server.password)@127.0.0.1:\(closedPort)/\(name)"
         await #expect {
@@ -246,7 +247,7 @@ import Testing
 
     @Test func tlsRequiredFailsClearlyAgainstAServerWithoutTLS() async throws {
         let server = try await PostgresServer.shared()
-        let name = try server.makeDatabase()
+        let name = try await server.makeDatabase()
         let location = try PostgresLocation(parsing: server.url(database: name, query: "?sslmode=require"), setting: "REEL_LEDGER_URL")
         #expect(location.tls == .require)
         await #expect {

@@ -26,8 +26,10 @@ import Testing
     /// Package-relative paths of manifests both sides must reject.
     static let invalidFiles: [String] = yamlFiles(in: "\(corpus)/invalid")
 
-    /// What the schema says about every file, from one run of the script.
-    static let verdicts: Result<[String: SchemaVerdict], SchemaCheckFailure> = checkSchema(validFiles + invalidFiles)
+    /// What the schema says about every file, from one run of the script. A task, so the tests
+    /// wait for it without blocking a cooperative thread (a lazy `static let` would hold every
+    /// thread that reads it for as long as python runs, starving other suites' in-process servers).
+    static let verdicts = Task<Result<[String: SchemaVerdict], SchemaCheckFailure>, Never> { await checkSchema(validFiles + invalidFiles) }
 
     // MARK: Tests
 
@@ -38,25 +40,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: Self.root.appending(Self.schema).pathString))
     }
 
-    @Test func schemaCheckerRuns() {
-        if case .failure(let failure) = Self.verdicts {
+    @Test func schemaCheckerRuns() async {
+        if case .failure(let failure) = await Self.verdicts.value {
             Issue.record("\(failure.message)")
         }
     }
 
     @Test(arguments: validFiles)
-    func acceptedByParserAndSchema(_ file: String) throws {
+    func acceptedByParserAndSchema(_ file: String) async throws {
         let text = try Self.read(file)
         let outcome = ManifestParser.parse(text: text, file: file)
         let errors = outcome.diagnostics.filter { $0.severity == .error }.map(\.description)
         #expect(outcome.manifest != nil && errors.isEmpty, "the parser rejects \(file):\n\(errors.joined(separator: "\n"))")
 
-        let verdict = try #require(try Self.verdict(for: file))
+        let verdict = try #require(try await Self.verdict(for: file))
         #expect(verdict.valid, "the schema rejects \(file):\n\(verdict.errors.joined(separator: "\n"))")
     }
 
     @Test(arguments: invalidFiles)
-    func rejectedByParserAndSchema(_ file: String) throws {
+    func rejectedByParserAndSchema(_ file: String) async throws {
         let text = try Self.read(file)
         let header = Self.header(of: text)
         let expected = try #require(header["expect"], "\(file) must start with a line '# expect: <part of the parser's error>'")
@@ -69,7 +71,7 @@ import Testing
             errors.contains { $0.contains(expected) },
             "no parser error for \(file) contains \"\(expected)\"; got:\n\(errors.joined(separator: "\n"))")
 
-        let verdict = try #require(try Self.verdict(for: file))
+        let verdict = try #require(try await Self.verdict(for: file))
         #expect(!verdict.valid, "the schema accepts \(file), which the parser rejects with: \(errors.joined(separator: "; "))")
         if !verdict.valid, let pointer = header["schema-at"] {
             #expect(
@@ -111,8 +113,8 @@ import Testing
     }
 
     /// The schema's verdict on `file`; throws when the checker could not run.
-    static func verdict(for file: String) throws -> SchemaVerdict? {
-        switch verdicts {
+    static func verdict(for file: String) async throws -> SchemaVerdict? {
+        switch await verdicts.value {
         case .failure(let failure):
             throw failure
         case .success(let all):
@@ -123,39 +125,19 @@ import Testing
     }
 
     /// Runs `python3 scripts/check-schema.py SCHEMA FILE...` once, keyed by absolute path.
-    static func checkSchema(_ files: [String]) -> Result<[String: SchemaVerdict], SchemaCheckFailure> {
+    static func checkSchema(_ files: [String]) async -> Result<[String: SchemaVerdict], SchemaCheckFailure> {
         let hint = "install python3 with its jsonschema and yaml modules: scripts/install-deps.sh --test"
         let paths = files.map { root.appending($0).pathString }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("reel-schema-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root.appending(script).pathString, root.appending(schema).pathString] + paths
-        process.currentDirectoryURL = URL(fileURLWithPath: root.pathString)
-        process.standardInput = FileHandle.nullDevice
-        let stdout: Data
-        let stderr: Data
+        let outcome: ProcessOutcome
         do {
-            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-            let outURL = scratch.appendingPathComponent("stdout")
-            let errURL = scratch.appendingPathComponent("stderr")
-            _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-            let outHandle = try FileHandle(forWritingTo: outURL)
-            let errHandle = try FileHandle(forWritingTo: errURL)
-            process.standardOutput = outHandle
-            process.standardError = errHandle
-            try process.run()
-            process.waitUntilExit()
-            try outHandle.close()
-            try errHandle.close()
-            stdout = try Data(contentsOf: outURL)
-            stderr = try Data(contentsOf: errURL)
+            outcome = try await runProcess(
+                "python3", [root.appending(script).pathString, root.appending(schema).pathString] + paths, in: root, timeout: 300)
         } catch {
             return .failure(SchemaCheckFailure("cannot run /usr/bin/env python3 \(script): \(error); \(hint)"))
         }
-        let errorText = String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        switch process.terminationStatus {
+        let errorText = outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        let stdout = outcome.stdoutData
+        switch outcome.exitCode {
         case 0:
             break
         case 127:

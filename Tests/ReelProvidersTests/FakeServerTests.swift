@@ -19,7 +19,7 @@ import FoundationNetworking
     }
 
     static func send(
-        _ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 10
+        _ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 30
     ) async throws -> Exchange {
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method

@@ -52,17 +52,17 @@ public final class PostgresServer: Sendable {
     }
 
     /// A fresh, empty database on the server; returns its name.
-    public func makeDatabase() throws -> String {
+    public func makeDatabase() async throws -> String {
         let name = "reel_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        try PostgresServer.run(
+        try await PostgresServer.run(
             "\(bin)/createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, name], environment: ["PGPASSWORD": password], as: nil)
         return name
     }
 
     /// Runs SQL through `psql` (test setup and inspection), returning its unaligned output.
     @discardableResult
-    public func psql(_ sql: String, database: String) throws -> String {
-        try PostgresServer.run(
+    public func psql(_ sql: String, database: String) async throws -> String {
+        try await PostgresServer.run(
             "\(bin)/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, "-d", database, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
             environment: ["PGPASSWORD": password], as: nil)
     }
@@ -74,12 +74,12 @@ public final class PostgresServer: Sendable {
         let folder = "/tmp/reel-pg-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let password = "pw-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20).lowercased() + "-secret"
-        let osUser: String? = getuid() == 0 ? try unprivilegedUser() : nil
+        let osUser: String? = getuid() == 0 ? try await unprivilegedUser() : nil
         try (password + "\n").write(toFile: folder + "/pwfile", atomically: true, encoding: .utf8)
         if let osUser {
-            try run("/bin/chown", ["-R", osUser, folder], as: nil)
+            try await run("/bin/chown", ["-R", osUser, folder], as: nil)
         }
-        try run(
+        try await run(
             "\(bin)/initdb",
             ["-D", folder + "/data", "-U", "reel", "--pwfile=" + folder + "/pwfile", "--auth-host=scram-sha-256", "--auth-local=scram-sha-256",
              "-E", "UTF8", "--no-sync"],
@@ -106,7 +106,7 @@ public final class PostgresServer: Sendable {
             // Ready when it accepts connections (pg_isready), or gone when the port was taken.
             for _ in 0..<100 {
                 if !process.isRunning { break }
-                if (try? run("\(bin)/pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)"], as: nil)) != nil {
+                if (try? await run("\(bin)/pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)"], as: nil)) != nil {
                     // The postmaster itself (runuser is only its parent): what we signal to stop it.
                     let pidText = (try? String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8)) ?? ""
                     let pid = pidText.split(separator: "\n").first.flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) } ?? process.processIdentifier
@@ -153,11 +153,11 @@ public final class PostgresServer: Sendable {
     }
 
     /// An existing unprivileged account to run PostgreSQL as (created when missing).
-    static func unprivilegedUser() throws -> String {
+    static func unprivilegedUser() async throws -> String {
         for name in ["postgres", "reel-pg"] where getpwnam(name) != nil {
             return name
         }
-        try run("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "reel-pg"], as: nil)
+        try await run("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "reel-pg"], as: nil)
         return "reel-pg"
     }
 
@@ -182,27 +182,20 @@ public final class PostgresServer: Sendable {
     }
 
     /// Runs a program to completion (as `user` through runuser when given); throws on failure with its output.
+    /// Waits without blocking a cooperative thread (initdb takes seconds; the in-process fake servers
+    /// of other tests share the two threads of a 2-core machine's pool).
     @discardableResult
-    static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:], as user: String?) throws -> String {
-        let process = Process()
+    static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:], as user: String?) async throws -> String {
+        let outcome: ProcessOutcome
         if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", program] + arguments
+            outcome = try await runProcess("/usr/sbin/runuser", ["-u", user, "--", program] + arguments, environment: environment, timeout: 300)
         } else {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
+            outcome = try await runProcess(program, arguments, environment: environment, timeout: 300)
         }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw InternalError("\(program.split(separator: "/").last ?? "") failed (\(process.terminationStatus)): \(text.suffix(1500))")
+        let text = outcome.stdout + outcome.stderr
+        guard outcome.exitCode == 0 else {
+            throw InternalError("\(program.split(separator: "/").last ?? "") failed (\(outcome.exitCode)): \(text.suffix(1500))")
         }
-        return text
+        return outcome.stdout
     }
 }
