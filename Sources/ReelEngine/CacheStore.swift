@@ -131,7 +131,7 @@ public struct CacheStore: CacheView {
             }
             let result = CachedResult(
                 outputs: Dictionary(record.outputs.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first }),
-                metadata: record.metadata)
+                metadata: hits.interned(record.metadata))
             hits.remember(result, for: key)
             return .hit(result)
         } catch {
@@ -193,6 +193,19 @@ public struct CacheStore: CacheView {
 /// another process finishes the node.
 final class HitMemo: Sendable {
     private let hits = Mutex<[Digest: CachedResult]>([:])
+    /// Metadata seen so far, each distinct value once: the clips of one campaign's local
+    /// animatics (and many of a model's) carry the same metadata, which held 7 MB of a
+    /// 10,000-pair no-op's heap as 10,000 copies.
+    private let metadata = Mutex<Set<[String: CanonicalValue]>>([])
+
+    /// `value`, or an equal one already held (sharing its storage).
+    func interned(_ value: [String: CanonicalValue]) -> [String: CanonicalValue] {
+        metadata.withLock { seen in
+            if let index = seen.firstIndex(of: value) { return seen[index] }
+            seen.insert(value)
+            return value
+        }
+    }
 
     func result(for key: Digest) -> CachedResult? {
         hits.withLock { $0[key] }

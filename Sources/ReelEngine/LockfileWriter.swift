@@ -76,8 +76,13 @@ struct LockfileWriter {
     func write(_ result: BuildResult, dryRun: Bool = false) throws -> Bool {
         let path = workspace.campaign.lockfilePath
         let existing = try workspace.lockfileText ?? Workspace.readLockfile(path, fileSystem: workspace.environment.fileSystem)
-        let text = try lockfile(for: result).yamlText(sizeHint: existing?.utf8.count ?? 0)
-        if let existing, existing == text { return false }
+        let text: String
+        if let existing {
+            guard let changed = lockfile(for: result).yamlText(unlessItIs: existing) else { return false }
+            text = changed
+        } else {
+            text = try lockfile(for: result).yamlText()
+        }
         // A lockfile that does not parse (git conflict markers) is the user's to resolve, not ours to overwrite.
         if existing != nil, let problem = workspace.lockfileProblem { throw LockfileUnreadable(path: path.pathString, reason: problem) }
         if dryRun { return true }

@@ -172,10 +172,13 @@ public struct Plan: Sendable, Equatable {
     public var nodes: [PlannedNode]
     /// The selection, when known (explicit, or select is cached).
     public var selection: Selection?
+    /// The clip nodes made for `selection`, for the build that runs this plan.
+    public var clips: PlannedClips?
 
-    public init(nodes: [PlannedNode], selection: Selection?) {
+    public init(nodes: [PlannedNode], selection: Selection?, clips: PlannedClips? = nil) {
         self.nodes = nodes
         self.selection = selection
+        self.clips = clips
     }
 
     /// Nodes that would run.

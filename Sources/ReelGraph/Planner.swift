@@ -61,7 +61,7 @@ public struct Planner: Sendable {
     public func plan() async -> Plan {
         let driver = PlanningDriver(planner: self)
         let walk = await GraphWalk(builder: builder).run(driver)
-        return Plan(nodes: driver.nodes, selection: walk.selection)
+        return Plan(nodes: driver.nodes, selection: walk.selection, clips: walk.clips)
     }
 
     /// How many generate nodes to show before the selector has chosen.

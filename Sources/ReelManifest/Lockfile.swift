@@ -45,6 +45,12 @@ public struct Lockfile: Sendable, Equatable, Codable {
         LockfileEmitter.render(self, sizeHint: sizeHint)
     }
 
+    /// The YAML text, or `nil` when it is exactly `existing` (compared as it is rendered, without
+    /// a second copy of an unchanged lockfile in memory).
+    public func yamlText(unlessItIs existing: String) -> String? {
+        LockfileEmitter.render(self, unlessItIs: existing)
+    }
+
     /// Reads lockfile text.
     /// - Throws: when it is not a lockfile this version of Reel understands.
     public init(yaml: String) throws {

@@ -50,6 +50,47 @@ import Testing
         #expect(try Lockfile(yaml: text).yamlText() == text)
     }
 
+    /// A lockfile of `count` generate nodes (large enough to be compared in several pages).
+    static func large(_ count: Int) -> Lockfile {
+        let nodes = (0..<count).map { index in
+            LockedNode(
+                id: "generate/\(index)", kind: "generate", key: digest("key \(index)"), output: digest("clip \(index)"), engine: "animatic/2",
+                provider: "local", model: "animatic", settings: .object(["duration": 1, "fps": 2]),
+                inputs: ["first": digest("a\(index)"), "last": digest("b\(index)")])
+        }
+        return Lockfile(
+            campaign: "scale", quality: "draft", output: LockedOutput(path: "out/scale.mp4", digest: digest("video")), pairs: [], nodes: nodes)
+    }
+
+    /// Comparing while rendering gives exactly what rendering and comparing gives: `nil` for the
+    /// same text, else the whole new text, wherever the difference is (first page, a later page,
+    /// the very end) and whatever the lengths.
+    @Test func comparingWhileRenderingAgreesWithRenderingThenComparing() throws {
+        let lockfile = Self.large(2_000)
+        let text = try lockfile.yamlText()
+        #expect(text.utf8.count > 4 * 64 * 1024, "several pages")
+        #expect(lockfile.yamlText(unlessItIs: text) == nil)
+
+        var early = lockfile
+        early.nodes[3].model = "other"
+        var late = lockfile
+        late.nodes[1_900].model = "other"
+        var last = lockfile
+        last.nodes[1_999].predictionID = "p"
+        for changed in [early, late, last] {
+            let expected = try changed.yamlText()
+            #expect(expected != text)
+            #expect(changed.yamlText(unlessItIs: text) == expected)
+        }
+        // The text on disk longer or shorter than the new one (a truncated file, one more node).
+        #expect(lockfile.yamlText(unlessItIs: text + "extra: 1\n") == text)
+        #expect(lockfile.yamlText(unlessItIs: String(text.dropLast(10))) == text)
+        #expect(lockfile.yamlText(unlessItIs: "") == text)
+        var fewer = lockfile
+        fewer.nodes.removeLast()
+        #expect(fewer.yamlText(unlessItIs: text) == (try fewer.yamlText()))
+    }
+
     @Test func sameLockfileSameBytes() throws {
         let text = try Self.sample().yamlText()
         for _ in 0..<20 {
