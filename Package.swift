@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReelManifestTests",
-            dependencies: ["ReelManifest", "ReelTestSupport"],
+            dependencies: ["ReelManifest", "ReelTestSupport", "Yams"],
             exclude: ["Corpus"],
             swiftSettings: strictSettings
         ),

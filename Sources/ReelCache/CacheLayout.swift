@@ -23,7 +23,7 @@ public struct CacheLayout: Sendable, Equatable {
     }
 
     public var versionRoot: AbsolutePath { root.appending(CacheLayout.formatVersion) }
-    public var casRoot: AbsolutePath { versionRoot.appending("cas/sha256") }
+    public var casRoot: AbsolutePath { versionRoot.appending("cas").appending("sha256") }
     public var actionCacheRoot: AbsolutePath { versionRoot.appending("ac") }
     public var statCachePath: AbsolutePath { versionRoot.appending("stat-cache.tsv") }
     public var imageChecksPath: AbsolutePath { versionRoot.appending("image-checks.tsv") }

@@ -100,18 +100,41 @@ public final class StatCache: Sendable {
         guard let data = try? fileSystem.read(path) else { return [:] }
         var entries: [String: Entry] = [:]
         let bytes = [UInt8](data)  // split as an array: slices of `Data` cost more on Linux
+        entries.reserveCapacity(bytes.count / 150)
         for line in bytes.split(separator: UInt8(ascii: "\n")) where line.first != UInt8(ascii: "#") {
             let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 5, omittingEmptySubsequences: false)
             guard fields.count == 6,
                 let digest = Digest(hexDigits: fields[0]),
-                let size = Int64(String(decoding: fields[1], as: UTF8.self)),
-                let mtime = Int64(String(decoding: fields[2], as: UTF8.self)),
-                let inode = UInt64(String(decoding: fields[3], as: UTF8.self)),
-                let device = UInt64(String(decoding: fields[4], as: UTF8.self))
+                let size = signed(fields[1]), let mtime = signed(fields[2]), let inode = unsigned(fields[3]), let device = unsigned(fields[4])
             else { continue }
             let filePath = String(decoding: fields[5], as: UTF8.self)
             entries[filePath] = Entry(size: size, modificationNanos: mtime, inode: inode, device: device, digest: digest)
         }
         return entries
+    }
+
+    /// Decimal digits read from bytes, without a `String` per field: 35,000 lines of a
+    /// 10,000-pair cache made 140,000 of them at every start. `nil` when it is not one, or does
+    /// not fit in 64 bits.
+    static func unsigned(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+        guard !bytes.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowB) = shifted.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !overflowA, !overflowB else { return nil }
+            value = next
+        }
+        return value
+    }
+
+    /// An optional `-`, then decimal digits (see `unsigned`).
+    static func signed(_ bytes: ArraySlice<UInt8>) -> Int64? {
+        if bytes.first == UInt8(ascii: "-") {
+            guard let magnitude = unsigned(bytes.dropFirst()), magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        }
+        return unsigned(bytes).flatMap { Int64(exactly: $0) }
     }
 }

@@ -25,7 +25,7 @@ struct Materialiser {
         var keep: Set<String> = []
         for (spec, digest) in clips {
             guard let digest, case .generate(let input) = spec.action else { continue }
-            let name = String(format: "%02d-", input.index + 1) + "\(input.pair.first)-\(input.pair.last).mp4"
+            let name = NumberText.zeroPadded(input.index + 1, width: 2) + "-" + "\(input.pair.first)-\(input.pair.last).mp4"
             let destination = directory.appending(name)
             keep.insert(name)
             do {

@@ -288,7 +288,8 @@ public struct GraphBuilder: Sendable {
     public func combineNode(clips: [Digest], generateIDs: [NodeID], lane: ResolvedVariant) -> NodeSpec {
         let output = lane.output
         var inputs: [String: Digest] = [:]
-        for (index, clip) in clips.enumerated() { inputs[String(format: "clip/%04d", index)] = clip }
+        inputs.reserveCapacity(clips.count)
+        for (index, clip) in clips.enumerated() { inputs["clip/" + NumberText.zeroPadded(index, width: 4)] = clip }
         let material = KeyMaterial(
             kind: .combine, engineVersion: EngineVersion.combine, provider: "local", model: "ffmpeg",
             params: [

@@ -13,6 +13,8 @@ struct LockfileEmitter {
     private var existing: String?
     private var matched = 0
     private var diverged = false
+    /// The settings of the node last written, and their text.
+    private var lastSettings: (value: CanonicalValue, text: String)?
     private static let page = 64 * 1024
 
     /// - Parameter sizeHint: the expected length in bytes (the lockfile on disk), reserved up front
@@ -104,7 +106,7 @@ struct LockfileEmitter {
             line(1, "engine", scalar(node.engine))
             line(1, "provider", scalar(node.provider))
             line(1, "model", scalar(node.model))
-            value(1, "settings", node.settings)
+            settings(node.settings)
             if node.inputs.isEmpty {
                 line(1, "inputs", "{}")
             } else {
@@ -125,6 +127,21 @@ struct LockfileEmitter {
     /// The first line of a list item.
     private mutating func item(_ key: String, _ text: String) {
         out += "- " + LockfileEmitter.key(key) + ": " + text + "\n"
+    }
+
+    /// A node's `settings:` block. Consecutive nodes usually have the same settings (every clip of a
+    /// campaign's model): the last one's text is reused after an equality check, instead of
+    /// sorting and quoting the same keys again (a tenth of writing a 10,000-node lockfile).
+    private mutating func settings(_ settings: CanonicalValue) {
+        if let last = lastSettings, last.value == settings {
+            out += last.text
+            return
+        }
+        var block = LockfileEmitter()
+        block.out = ""
+        block.value(1, "settings", settings)
+        out += block.out
+        lastSettings = (settings, block.out)
     }
 
     /// A canonical value, in block style.

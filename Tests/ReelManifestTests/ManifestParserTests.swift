@@ -2,6 +2,7 @@ import ReelBasics
 import ReelManifest
 import ReelTestSupport
 import Testing
+import Yams
 
 @Suite struct ManifestParserTests {
     static let minimal = """
@@ -14,6 +15,33 @@ import Testing
 
     func errors(_ yaml: String) -> [String] {
         ManifestParser.parse(text: yaml, file: "m.yaml").diagnostics.filter { $0.severity == .error }.map(\.description)
+    }
+
+    /// A plain scalar is read as a string without asking Yams' resolver when its first byte rules
+    /// out every other type (`Node.tagName`): for scalars starting with each printable byte, and
+    /// for the words YAML reads as booleans, nulls, numbers and dates, the parser calls a value
+    /// "not a string" exactly when Yams resolves it to another type.
+    @Test func aPlainScalarIsAStringExactlyWhenYamsSaysSo() throws {
+        var texts = ["yes", "Yes", "NO", "on", "Off", "true", "FALSE", "null", "Null", "~", "y", "n", "0", "-1", "+3", "0x1F", "0o17", "0b101",
+            "1_000", "1:30", "3.5", "-.5", ".5", ".inf", "-.Inf", ".NaN", "1e3", "2026-11-29", "2026-11-29T06:00:00Z", "<<", "=",
+            "yellow", "nope", "tram", "fig", "only", "none", "Nulls", "-x", ".hidden", "0day", "<tag>", "=x", "~home", "img00001", "Zebra", "_a"]
+        for byte in UInt8(ascii: "!")...UInt8(ascii: "~") where ![UInt8(ascii: "#"), UInt8(ascii: "\""), UInt8(ascii: "'")].contains(byte) {
+            let text = String(UnicodeScalar(byte)) + "a1"
+            texts.append(text)
+            texts.append(String(UnicodeScalar(byte)))
+        }
+        let nonString: Set<String> = ["tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
+            "tag:yaml.org,2002:timestamp"]
+        for text in texts {
+            let line = "voice: \(text)\n"
+            guard let node = try? Yams.compose(yaml: line), case .scalar = node["voice"] ?? .scalar(.init("")), let value = node["voice"],
+                case .scalar(let scalar) = value, scalar.style == .plain
+            else { continue }  // not a plain scalar in YAML at all (a flow collection, an alias, …)
+            let yams = value.tag.description
+            let yaml = "version: 1\ncampaign: {id: demo}\nbrand:\n  " + line + "assets: [a.jpg]\n"
+            let refused = errors(yaml).contains { $0.contains("'brand.voice' must be a string") }
+            #expect(refused == nonString.contains(yams), "\(text): Yams says \(yams)")
+        }
     }
 
     @Test func parsesMinimalManifest() throws {

@@ -56,9 +56,21 @@ public struct ReportWriter: Sendable {
         let lines = text.split(separator: "\n")
         let prefix = key + "\t"
         guard let recorded = lines.first(where: { $0.hasPrefix(prefix) }), recorded.dropFirst(prefix.count) == value() else { return false }
+        // Each folder the page placed files in is listed once, rather than each file looked up
+        // by its path: at 10,000 clips that was 15,000 path walks in the kernel, 8% of a no-op.
+        var listed: [Substring: Set<String>] = [:]
         for line in lines where !line.hasPrefix("#") {
             guard let tab = line.firstIndex(of: "\t") else { continue }
-            if !fileSystem.exists(directory.appending(String(line[..<tab]))) { return false }
+            let file = line[..<tab]
+            let slash = file.lastIndex(of: "/")
+            let folder = slash.map { file[..<$0] } ?? ""
+            let name = String(slash.map { file[file.index(after: $0)...] } ?? file)
+            if listed[folder] == nil {
+                let path = folder.isEmpty ? directory : directory.appending(String(folder))
+                guard let names = try? fileSystem.list(path) else { return false }
+                listed[folder] = Set(names)
+            }
+            if listed[folder]?.contains(name) != true { return false }
         }
         return true
     }
