@@ -38,6 +38,16 @@ public enum CanonicalValue: Sendable, Equatable, Hashable {
         return out
     }
 
+    /// Appends the canonical text to `out` (what `canonicalText` returns, without a string of its own).
+    public func appendCanonicalText(to out: inout String) {
+        write(to: &out)
+    }
+
+    /// Appends `text` as a canonical JSON string (quoted, escaped).
+    public static func appendCanonicalString(_ text: String, to out: inout String) {
+        writeString(text, to: &out)
+    }
+
     private func write(to out: inout String) {
         switch self {
         case .string(let value): CanonicalValue.writeString(value, to: &out)

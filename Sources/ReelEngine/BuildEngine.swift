@@ -85,11 +85,11 @@ public struct BuildEngine: Sendable {
         var lanes: [VariantResult] = []
         for lane in walk.lanes {
             let clipPaths = await materialiser.materialiseClips(
-                lane.clipSpecs.map { ($0, book.outcome($0.id)?.outputDigest) }, into: lane.variant.output.clipsDirectory
+                lane.clipSpecs.map { ($0, book.outputDigest($0.id)) }, into: lane.variant.output.clipsDirectory
             ) { [events] in events(.note($0)) }
             var video: AbsolutePath?
             var placementError: String?
-            let videoDigest = lane.combineSpec.flatMap { book.outcome($0.id)?.outputDigest }
+            let videoDigest = lane.combineSpec.flatMap { book.outputDigest($0.id) }
             if let videoDigest {
                 do {
                     video = try await materialiser.materialiseVideo(videoDigest, at: lane.variant.output.path)
@@ -188,8 +188,8 @@ public struct BuildEngine: Sendable {
 
     private func blockingDependency(_ spec: NodeSpec, book: OutcomeBook) -> NodeID? {
         spec.dependencies.first { id in
-            guard let outcome = book.outcome(id) else { return false }
-            return outcome.state == .failed || outcome.state == .skipped
+            let state = book.state(id)
+            return state == .failed || state == .skipped
         }
     }
 
@@ -406,7 +406,7 @@ struct ExecutionDriver: GraphDriver {
         await engine.runStage(specs, limit: engine.limit(for: stage), planner: planner, book: book)
         var outputs: [NodeID: Digest] = [:]
         for spec in specs {
-            if let digest = book.outcome(spec.id)?.outputDigest { outputs[spec.id] = digest }
+            if let digest = book.outputDigest(spec.id) { outputs[spec.id] = digest }
         }
         return outputs
     }
@@ -490,6 +490,17 @@ final class OutcomeBook: Sendable {
 
     func outcome(_ id: NodeID) -> NodeOutcome? {
         state.withLock { state in state.index[id].map { state.outcomes[$0] } }
+    }
+
+    /// The main output of `id`'s outcome, without copying the whole outcome out (asked once per
+    /// node, 10,000 times in a large build).
+    func outputDigest(_ id: NodeID) -> Digest? {
+        state.withLock { state in state.index[id].flatMap { state.outcomes[$0].outputDigest } }
+    }
+
+    /// The state of `id`'s outcome (see `outputDigest`).
+    func state(_ id: NodeID) -> NodeOutcomeState? {
+        state.withLock { state in state.index[id].map { state.outcomes[$0].state } }
     }
 
     var hasFailure: Bool { state.withLock { $0.firstFailure != nil } }

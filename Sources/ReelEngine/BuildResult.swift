@@ -95,12 +95,12 @@ public struct BuildResult: Sendable, Equatable {
 
     /// Nodes in a state.
     public func count(_ state: NodeOutcomeState) -> Int {
-        nodes.filter { $0.state == state }.count
+        nodes.count { $0.state == state }
     }
 
     /// Cached nodes whose result came from the remote cache in this build.
     public var remoteHits: Int {
-        nodes.filter { $0.state == .cached && $0.result?.fromRemote == true }.count
+        nodes.count { $0.state == .cached && $0.result?.fromRemote == true }
     }
 }
 

@@ -40,6 +40,8 @@ public struct PlannedClips: Sendable, Equatable {
     public var onlyVariants: Set<String>?
     public var lanes: [[NodeSpec]]
     public var distinct: [NodeSpec]
+    /// Each lane's video node, by id, as the walk made it (over the clips' outputs it had then).
+    public var combines: [NodeID: NodeSpec] = [:]
 
     /// Whether these are the clips `builder` makes for `selection`. The campaign, asset digests
     /// and tool are the workspace's own: a plan is only ever reused by its own workspace's build.
@@ -146,6 +148,9 @@ public struct GraphWalk: Sendable {
             let id = builder.combineID(variant: lane.name)
             if let blocker = clipBlocker ?? (specs.isEmpty ? builder.selectID : nil) {
                 await driver.pending(.combine(id: id, variant: lane.name, label: label, dependencies: specs.map(\.id), blocker: blocker))
+            } else if let known = planned?.combines[id], case .combine(let input) = known.action, input.clips == clips {
+                // The plan's, over the same clips: keying a 10,000-clip video node again is not free.
+                combineSpec = known
             } else {
                 let spec = builder.combineNode(clips: clips, generateIDs: specs.map(\.id), lane: lane)
                 combineSpec = spec
@@ -153,6 +158,7 @@ public struct GraphWalk: Sendable {
             lanes.append(LaneWalk(variant: lane, clipSpecs: specs, combineSpec: combineSpec))
         }
         let combines = lanes.compactMap(\.combineSpec)
+        planned?.combines = Dictionary(combines.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         if !combines.isEmpty { _ = await driver.evaluate(combines, stage: .combine) }
         return GraphWalkResult(selection: selection, clips: planned, generateSpecs: generateSpecs, lanes: lanes)
     }

@@ -36,7 +36,34 @@ public struct KeyMaterial: Sendable, Equatable {
     }
 
     /// The node key.
-    public var key: Digest { Digest.of(string: canonical.canonicalText) }
+    public var key: Digest { Digest.of(string: canonicalText) }
+
+    /// `canonical.canonicalText`, written straight from the fields: the top level's keys in their
+    /// sorted order, without building the object (and a string per input digest) first. Keying
+    /// every clip was a tenth of a 10,000-pair no-op. `GoldenKeyTests` pin the bytes.
+    var canonicalText: String {
+        var out = ""
+        out.reserveCapacity(256 + 96 * inputs.count + 24 * params.count)
+        out += "{\"engine\":"
+        CanonicalValue.appendCanonicalString(engineVersion, to: &out)
+        out += ",\"inputs\":{"
+        for (index, name) in inputs.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            if index > 0 { out += "," }
+            CanonicalValue.appendCanonicalString(name, to: &out)
+            out += ":"
+            CanonicalValue.appendCanonicalString(inputs[name]?.description ?? "", to: &out)
+        }
+        out += "},\"kind\":"
+        CanonicalValue.appendCanonicalString(kind.rawValue, to: &out)
+        out += ",\"model\":"
+        CanonicalValue.appendCanonicalString(model, to: &out)
+        out += ",\"params\":"
+        CanonicalValue.object(params).appendCanonicalText(to: &out)
+        out += ",\"provider\":"
+        CanonicalValue.appendCanonicalString(provider, to: &out)
+        out += "}"
+        return out
+    }
 
     /// What differs between `previous` (an earlier canonical key material) and this one, as
     /// human-readable lines such as `params.duration: 4.000000 -> 6.000000`.

@@ -16,6 +16,22 @@ import Testing
         return builder.generateNodes(for: selection).map(\.key)
     }
 
+    /// The key is written straight from the fields; it must hash exactly the canonical text of
+    /// the key material object (what `reel explain` shows and records keep), whatever the names.
+    @Test func theKeyHashesTheCanonicalTextOfTheKeyMaterial() {
+        let materials = [
+            KeyMaterial(kind: .generate, engineVersion: "animatic/2", provider: "local", model: "animatic",
+                        params: ["duration": 1, "fps": 2, "fit": "cover", "crf": 23, "seed": .null, "options": .object(["b": .array([1, true]), "a": "x"])],
+                        inputs: ["first": Digest.of(string: "a"), "last": Digest.of(string: "b")]),
+            KeyMaterial(kind: .combine, engineVersion: "combine/1", provider: "local", model: "ffmpeg", params: [:], inputs: [:]),
+            KeyMaterial(kind: .select, engineVersion: "select \"llm\"\n/2", provider: "xai\\", model: "grök ☕", params: ["prompt": "line\tone\u{1}"],
+                        inputs: ["Zeta": Digest.of(string: "z"), "alpha": Digest.of(string: "a"), "é": Digest.of(string: "e"), "clip/0010": Digest.of(string: "c")]),
+        ]
+        for material in materials {
+            #expect(material.key == Digest.of(string: material.canonical.canonicalText))
+        }
+    }
+
     @Test func keysAreStable() throws {
         // The same inputs give the same keys in every process (no hashValue, no dictionary order).
         let keys = try generateKeys(try builder())
