@@ -22,8 +22,12 @@ enum CommandSupport {
             Console.err("warning: \(message)")
         case .build(let event):
             printer?.handle(event)
-        case .storyboard:
-            break
+        case .storyboard(let path, let seconds):
+            // Its location is printed after the summary; an NDJSON stream gets it as an event.
+            if let printer, printer.json {
+                Console.json(["event": "storyboard", "time": Timestamp.iso8601(Date(), milliseconds: false),
+                              "path": path.relative(to: AbsolutePath.currentDirectory), "seconds": seconds])
+            }
         }
     }
 

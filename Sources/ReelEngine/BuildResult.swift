@@ -84,23 +84,26 @@ public struct BuildResult: Sendable, Equatable {
 
     /// Whether every node is cached or built.
     public var succeeded: Bool {
-        !interrupted && video != nil && variants.allSatisfy({ $0.video != nil }) && lockfileError == nil && nodes.allSatisfy { $0.state == .cached || $0.state == .built }
+        !interrupted && video != nil && variants.allSatisfy({ $0.video != nil }) && lockfileError == nil
+            && nodes.indices.allSatisfy { nodes[$0].state == .cached || nodes[$0].state == .built }
     }
 
     /// Whether this job did all of its part: every node cached, built or left to another job of a
     /// sharded build, none failed or skipped.
     public var completedItsPart: Bool {
-        !interrupted && placementError == nil && lockfileError == nil && nodes.allSatisfy { $0.state != .failed && $0.state != .skipped }
+        !interrupted && placementError == nil && lockfileError == nil
+            && nodes.indices.allSatisfy { nodes[$0].state != .failed && nodes[$0].state != .skipped }
     }
 
-    /// Nodes in a state.
+    /// Nodes in a state. (By index: a closure over the elements copies each outcome, which at
+    /// 10,000 nodes showed in a no-op's profile.)
     public func count(_ state: NodeOutcomeState) -> Int {
-        nodes.count { $0.state == state }
+        nodes.indices.count { nodes[$0].state == state }
     }
 
     /// Cached nodes whose result came from the remote cache in this build.
     public var remoteHits: Int {
-        nodes.count { $0.state == .cached && $0.result?.fromRemote == true }
+        nodes.indices.count { nodes[$0].state == .cached && nodes[$0].result?.fromRemote == true }
     }
 }
 

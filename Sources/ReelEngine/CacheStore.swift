@@ -118,6 +118,13 @@ public struct CacheStore: CacheView {
         await remote?.publish(record, from: content)
     }
 
+    /// This machine's cache only, never the remote: for looking around (the storyboard's search
+    /// for other takes of every clip), where a round trip per clip and take would cost more than
+    /// the picture is worth.
+    public func lookupLocally(_ key: Digest) async -> CacheLookup {
+        await localLookup(key)
+    }
+
     private func localLookup(_ key: Digest) async -> CacheLookup {
         if let known = hits.result(for: key) { return .hit(known) }
         do {

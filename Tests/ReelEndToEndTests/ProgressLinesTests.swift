@@ -110,6 +110,7 @@ struct ProgressLinesTests {
         "retried": ["event", "time", "node", "attempt", "reason"],
         "spend": ["event", "time", "node", "usd"],
         "note": ["event", "time", "message"],
+        "storyboard": ["event", "time", "path", "seconds"],
     ]
 
     /// Checks that `stdout` is NDJSON: one object per line, documented events with their fields,

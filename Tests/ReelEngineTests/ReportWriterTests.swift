@@ -145,6 +145,15 @@ import Testing
     @Test func escapingAndNamesHelpers() {
         #expect(HTMLText.escape(#"<a href="x">'&'</a>"#) == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
         #expect(HTMLText.url("clips/01.mp4") == "clips/01.mp4")
+        // The shortcut for plain paths gives what encoding every component gives.
+        for path in ["clips/01.mp4", "thumbs/img_00-1~a.jpg", "a/./b", "a/../b", "./a", "../a", "a/.", "a/..", "...", "a/.../b", ".hidden/x",
+                     "/a", "a/", "a//b", "", "/", "a b", "é.jpg", "a%20b", "a&b", "a\"b", "a?b#c", "..a", "a..", "x/.y/z."]
+        {
+            #expect(HTMLText.url(path) == HTMLText.encodedURL(path), "\(path)")
+        }
+        for text in ["plain", "", "tab\tand é ☕", "a&b", "<", ">", "\"", "'", "nul\u{0}"] {
+            #expect(HTMLText.escape(text).contains(where: { "<>\"'\u{0}".contains($0) }) == false)
+        }
         #expect(HTMLText.url("../x/\"a b\".jpg") == "_/x/%22a%20b%22.jpg")
         #expect(HTMLText.fileName(for: "rocket_1.v2") == "rocket_1.v2")
         let odd = HTMLText.fileName(for: "../etc/passwd")

@@ -34,8 +34,8 @@ enum Console {
 
     /// One JSON object on one line.
     static func json(_ value: Any) {
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        out(String(decoding: data, as: UTF8.self))
+        guard let text = OutputJSON.text(value) else { return }
+        out(text)
     }
 }
 

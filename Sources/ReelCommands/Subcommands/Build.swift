@@ -113,7 +113,7 @@ extension ReelCommand {
             let quiet = output.quiet
             let storyboards = Mutex<[AbsolutePath]>([])
             let result = try await CommandSupport.runBuild(request, environment: environment, quiet: quiet, printer: printer) { event in
-                if case .storyboard(let path) = event { storyboards.withLock { $0.append(path) } }
+                if case .storyboard(let path, _) = event { storyboards.withLock { $0.append(path) } }
             }
             let partial = shard != nil || selectOnly
             let succeeded = result.campaigns.count == request.manifests.count

@@ -6,6 +6,13 @@ import ReelBasics
 enum HTMLText {
     /// `text` safe in element content and in quoted attribute values.
     static func escape(_ text: String) -> String {
+        // Most text (ids, paths, labels) has nothing to escape: returned as it is (a 10,000-card
+        // page escapes tens of thousands of strings).
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"")
+            || $0 == UInt8(ascii: "'") || $0 == 0 })
+        {
+            return text
+        }
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -25,14 +32,52 @@ enum HTMLText {
     /// A relative path (`clips/01.mp4`) as an escaped URL for `src`/`href`: each component
     /// percent-encoded, so names can never leave the report folder or inject markup.
     static func url(_ relativePath: String) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
-        allowed.insert(charactersIn: "-._~")
+        // A path of unreserved characters in plain components comes out as it went in.
+        isPlainPath(relativePath) ? relativePath : encodedURL(relativePath)
+    }
+
+    /// `url` without its shortcut: every component percent-encoded, then escaped.
+    static func encodedURL(_ relativePath: String) -> String {
         let parts = relativePath.split(separator: "/", omittingEmptySubsequences: true).map { part -> String in
             let text = String(part)
             if text == "." || text == ".." { return "_" }
-            return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "_"
+            return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "_"
         }
         return escape(parts.joined(separator: "/"))
+    }
+
+    /// ASCII letters, digits and `-._~`: what a URL component keeps as it is.
+    static let unreserved: CharacterSet = {
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        allowed.insert(charactersIn: "-._~")
+        return allowed
+    }()
+
+    /// Whether `url` would return `path` unchanged: only unreserved bytes, and components that are
+    /// neither empty nor `.` or `..`.
+    static func isPlainPath(_ path: String) -> Bool {
+        var length = 0
+        var dots = 0
+        func plainComponent() -> Bool { length > 0 && !(length == dots && length <= 2) }
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") {
+                guard plainComponent() else { return false }
+                length = 0
+                dots = 0
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                length += 1
+            case UInt8(ascii: "."):
+                length += 1
+                dots += 1
+            default:
+                return false
+            }
+        }
+        return plainComponent()
     }
 
     /// US dollars: `$0.00`, `$1.25`, `$0.0042` for fractions of a cent.

@@ -87,7 +87,8 @@ extension ReportData {
 
     /// Every clip with more than one take in the cache: each take's clip, cost and whether it is
     /// the chosen one. Asks the cache for take 1, 2, … up to the chosen take and on while they are
-    /// there.
+    /// there; takes other than the chosen one only in this machine's cache (a remote request per
+    /// clip would make a 10,000-clip storyboard 10,000 round trips).
     public static func clipTakes(selection: Selection?, workspace: Workspace, limit: Int = 50) async -> [ClipTakes] {
         guard let selection else { return [] }
         var groups: [ClipTakes] = []
@@ -102,7 +103,8 @@ extension ReportData {
                 while number <= limit {
                     builder.takes[slot] = number
                     guard let spec = builder.generateNodes(for: Selection(pairs: [pair]), lane: lane).first else { break }
-                    if case .hit(let result) = await workspace.store.lookup(spec.key), let clip = result.outputs[NodeKind.generate.outputName] {
+                    let found = number == chosen ? await workspace.store.lookup(spec.key) : await workspace.store.lookupLocally(spec.key)
+                    if case .hit(let result) = found, let clip = result.outputs[NodeKind.generate.outputName] {
                         takes.append(Take(
                             number: number, source: workspace.store.layout.blobPath(clip), chosen: number == chosen,
                             costUSD: result.metadata["cost_usd"]?.doubleValue ?? 0,

@@ -6,7 +6,7 @@ import ReelMedia
 extension ReportPage {
     /// One pair: the two images, the clip, why the pair was chosen, and what making it took.
     func card(_ pair: ReportData.Pair) -> String {
-        let number = String(format: "%02d", pair.index + 1)
+        let number = NumberText.zeroPadded(pair.index + 1, width: 2)
         let state = stateClass(pair.state)
         return """
             <article class="pair state-\(state)" id="pair-\(pair.index + 1)" data-node="\(e(pair.nodeID))" data-first="\(e(pair.first.id))" data-last="\(e(pair.last.id))">

@@ -31,7 +31,7 @@ extension ReportPage {
                     <span class="cost">\(cost)</span><span class="time">\(time)</span></td>
                     """
             }.joined()
-            rows.append("<tr><th scope=\"row\">\(String(format: "%02d", index + 1)) \(label)</th>\(cells)</tr>")
+            rows.append("<tr><th scope=\"row\">\(NumberText.zeroPadded(index + 1, width: 2)) \(label)</th>\(cells)</tr>")
         }
         let videos = data.variants.map { column -> String in
             guard let path = files.variantVideos[column.name] else { return "<td class=\"dim\">no video yet</td>" }

@@ -227,9 +227,9 @@ extension ReportWriter {
         mutating func addClips(_ pairs: [ReportData.Pair]) {
             var kept: Set<String> = []
             for pair in pairs {
-                guard let clip = pair.clip, fileSystem.infoFollowingSymlinks(clip)?.kind == .file else { continue }
-                let name = "clips/" + String(format: "%02d.mp4", pair.index + 1)
-                if place(clip, as: name, what: "clip \(pair.index + 1)") {
+                guard let clip = pair.clip, let info = fileSystem.infoFollowingSymlinks(clip), info.kind == .file else { continue }
+                let name = "clips/" + NumberText.zeroPadded(pair.index + 1, width: 2) + ".mp4"
+                if place(clip, as: name, what: "clip \(pair.index + 1)", info: info) {
                     files.clips[pair.index] = name
                     kept.insert(name)
                 }
@@ -337,10 +337,12 @@ extension ReportWriter {
         }
 
         /// Links (or copies) `source` into the folder as `name`, unless the same file is there already.
-        private mutating func place(_ source: AbsolutePath, as name: String, what: String) -> Bool {
+        /// - Parameter info: `source`'s, when the caller has it (one stat per clip, not three).
+        private mutating func place(_ source: AbsolutePath, as name: String, what: String, info: FileInfo? = nil) -> Bool {
             let destination = directory.appending(name)
-            let signature = self.signature(of: source)
-            if let existing = fileSystem.infoFollowingSymlinks(destination), let original = fileSystem.infoFollowingSymlinks(source),
+            let original = info ?? fileSystem.infoFollowingSymlinks(source)
+            let signature = self.signature(of: source, info: original)
+            if let existing = fileSystem.infoFollowingSymlinks(destination), let original,
                 existing.isSameFile(as: original) || stamps[name] == signature
             {
                 return true
@@ -379,8 +381,8 @@ extension ReportWriter {
         }
 
         /// Who a source file is, so a derived picture is remade only when its source changes.
-        private func signature(of source: AbsolutePath) -> String {
-            guard let info = fileSystem.infoFollowingSymlinks(source) else { return "missing" }
+        private func signature(of source: AbsolutePath, info known: FileInfo? = nil) -> String {
+            guard let info = known ?? fileSystem.infoFollowingSymlinks(source) else { return "missing" }
             return "\(Session.recipe) \(source.pathString) \(info.size) \(info.modificationNanos) \(info.device):\(info.inode)"
         }
 

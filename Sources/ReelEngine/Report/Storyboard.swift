@@ -42,9 +42,10 @@ public enum Storyboard {
         hasher.add("reel-storyboard-sources-1\n" + Digest.of(manifest).hex + "\n")
         hasher.add(workspace.lockfileText ?? "")
         hasher.add("\n")
-        for node in result.nodes {
-            let state = node.state == .built ? "cached" : node.state.rawValue
-            hasher.add("\(node.id)\t\(state)\t\(node.outputDigest?.hex ?? "-")\t\(node.message ?? "")\n")
+        let nodes = result.nodes
+        for index in nodes.indices {
+            let state = nodes[index].state == .built ? "cached" : nodes[index].state.rawValue
+            hasher.add("\(nodes[index].id)\t\(state)\t\(nodes[index].outputDigest?.hex ?? "-")\t\(nodes[index].message ?? "")\n")
         }
         hasher.add(result.video?.pathString ?? "-")
         return hasher.finalize().hex

@@ -96,8 +96,8 @@ public enum ServiceEvent: Sendable {
     case warning(String)
     /// A build event of one campaign.
     case build(BuildEvent)
-    /// A campaign's storyboard was written.
-    case storyboard(AbsolutePath)
+    /// A campaign's storyboard was written (`path`, its `index.html`), in `seconds`.
+    case storyboard(AbsolutePath, seconds: Double)
 }
 
 /// Receives service events.

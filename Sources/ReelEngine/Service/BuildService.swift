@@ -178,8 +178,9 @@ public struct BuildService: Sendable {
         if builds.count > 1, request.storyboard, scope == .all, let first = builds.first {
             let index = BatchIndex.path(projectRoot: first.campaign.projectRoot)
             do {
+                let started = ContinuousClock.now
                 try BatchIndex(fileSystem: environment.fileSystem).write(builds, at: index)
-                events(.storyboard(index))
+                events(.storyboard(index, seconds: (ContinuousClock.now - started).inSeconds))
             } catch {
                 events(.warning("could not write the index of storyboards: \(error)"))
             }
@@ -324,7 +325,10 @@ public struct BuildService: Sendable {
     /// unless it already shows this build.
     func writeStoryboard(_ result: BuildResult, workspace: Workspace, seconds: Double, events: ServiceEventSink) async {
         do {
-            if let written = try await Storyboard.afterBuild(result, workspace: workspace, seconds: seconds) { events(.storyboard(written)) }
+            let started = ContinuousClock.now
+            if let written = try await Storyboard.afterBuild(result, workspace: workspace, seconds: seconds) {
+                events(.storyboard(written, seconds: (ContinuousClock.now - started).inSeconds))
+            }
         } catch {
             events(.warning("could not write the storyboard: \(error)"))
         }
