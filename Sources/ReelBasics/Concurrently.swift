@@ -1,3 +1,33 @@
+/// `transform` of every item, in the items' order: the items are cut into `parts` contiguous
+/// runs, each transformed in order by one task (for many small independent pieces of work, such
+/// as reading 10,000 cache records, where a task per item would cost more than the item).
+public func mapInParts<Item: Sendable, Result: Sendable>(
+    _ items: [Item], parts: Int, _ transform: @escaping @Sendable (Item) async -> Result
+) async -> [Result] {
+    let parts = max(1, min(parts, items.count))
+    guard parts > 1 else {
+        var results: [Result] = []
+        results.reserveCapacity(items.count)
+        for item in items { results.append(await transform(item)) }
+        return results
+    }
+    let size = (items.count + parts - 1) / parts
+    return await withTaskGroup(of: (Int, [Result]).self) { group in
+        for part in 0..<parts {
+            let slice = Array(items[(part * size)..<min(items.count, (part + 1) * size)])
+            group.addTask {
+                var results: [Result] = []
+                results.reserveCapacity(slice.count)
+                for item in slice { results.append(await transform(item)) }
+                return (part, results)
+            }
+        }
+        var collected = [[Result]](repeating: [], count: parts)
+        for await (part, results) in group { collected[part] = results }
+        return collected.flatMap { $0 }
+    }
+}
+
 /// Runs `body` for every item, at most `limit` at once, and returns when all have finished.
 public func forEachConcurrently<Item: Sendable>(
     _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async -> Void
