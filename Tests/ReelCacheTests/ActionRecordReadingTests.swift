@@ -17,12 +17,16 @@ import Testing
             createdAt: "2026-11-29T00:00:00.000Z", durationSeconds: 1.25)
     }
 
+    func makeCache(_ directory: AbsolutePath) throws -> (DiskActionCache, CacheLayout) {
+        let layout = CacheLayout(root: directory.appending("cache"))
+        let fileSystem = LocalFileSystem()
+        try layout.prepare(on: fileSystem)
+        return (DiskActionCache(layout: layout, fileSystem: fileSystem), layout)
+    }
+
     @Test func everyKindRoundTripsWhateverTheLastRecordHad() async throws {
         try await withTemporaryDirectory { directory in
-            let layout = CacheLayout(root: directory.appending("cache"))
-            let fileSystem = LocalFileSystem()
-            try layout.prepare(on: fileSystem)
-            let cache = DiskActionCache(layout: layout, fileSystem: fileSystem)
+            let (cache, _) = try makeCache(directory)
             let first: [String: CanonicalValue] = [
                 "model": "animatic", "cost_usd": .decimal(0.25), "frames": 48, "has_audio": false, "note": .null,
                 "pairs": .array(["a", 1, .object(["x": 1])]),
@@ -46,10 +50,7 @@ import Testing
 
     @Test func aDamagedOrMisfiledRecordIsAnErrorNotAMiss() async throws {
         try await withTemporaryDirectory { directory in
-            let layout = CacheLayout(root: directory.appending("cache"))
-            let fileSystem = LocalFileSystem()
-            try layout.prepare(on: fileSystem)
-            let cache = DiskActionCache(layout: layout, fileSystem: fileSystem)
+            let (cache, layout) = try makeCache(directory)
             let stored = record("damaged", metadata: ["model": "m"])
             try cache.store(stored)
             let path = layout.actionPath(stored.key)
