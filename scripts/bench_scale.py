@@ -18,7 +18,8 @@ The one-asset change is reported twice. Strictly, the storyboard's rewrite count
 page shows every clip, so rewriting it is work in proportion to the campaign, plus new pictures of
 the new video (poster, contact sheet) and image. Read as an output rebuilt (issue 10 made the
 storyboard "an output like any other"), its `seconds` (the `storyboard` event) count as rebuilt
-work; the row says which reading holds.
+work, and so does the plan-time decode of the changed image (the `checked` event: every image is
+checked once per content before anything uses it); the row says which reading holds.
 
 Sizes: 200/100, 1,000/500, 5,000/2,500 and 5,000/10,000 (each image in four pairs); --quick uses
 40/20 and 400/400. The cold builds dominate the section's time (10,000 clips: several minutes).
@@ -171,22 +172,24 @@ def bench_scale(args, reel, root, report, bench):
             # poster and contact sheet are of the new video, so they grow with its length).
             last_node = max((e["_t"] for e in events if e.get("event") in ("built", "cached")), default=wall)
             storyboard_s = sum(float(e.get("seconds", 0)) for e in events if e.get("event") == "storyboard")
-            changes.append((wall * 1000, work_s * 1000, len(built), (wall - last_node) * 1000, storyboard_s * 1000))
+            check_s = sum(float(e.get("seconds", 0)) for e in events if e.get("event") == "checked")
+            changes.append((wall * 1000, work_s * 1000, len(built), (wall - last_node) * 1000, storyboard_s * 1000, check_s * 1000))
         wall_ms = statistics.median(c[0] for c in changes)
         work_ms = statistics.median(c[1] for c in changes)
         tail_ms = statistics.median(c[3] for c in changes)
         storyboard_ms = statistics.median(c[4] for c in changes)
+        check_ms = statistics.median(c[5] for c in changes)
         rebuilt = changes[0][2]
         bound = (noop + work_ms) * CHANGE_OVERHEAD
         report.add("scale", f"one asset changed, {label} ({rebuilt} nodes rebuilt)",
                    f"{wall_ms:.0f} ms (no-op {noop:.0f} + rebuilt nodes {work_ms:.0f} = {noop + work_ms:.0f}; "
                    f"after the last node: {tail_ms:.0f} ms, of which the storyboard's rewrite {storyboard_ms:.0f})",
                    f"≤ {bound:.0f} ms", report.verdict(wall_ms <= bound), None)
-        output_bound = (noop + work_ms + storyboard_ms) * CHANGE_OVERHEAD
-        report.add("scale", f"one asset changed, {label}, the storyboard counted as an output rebuilt",
-                   f"{wall_ms:.0f} ms (no-op {noop:.0f} + rebuilt nodes {work_ms:.0f} + storyboard {storyboard_ms:.0f} = "
-                   f"{noop + work_ms + storyboard_ms:.0f})",
-                   f"≤ {output_bound:.0f} ms", report.verdict(wall_ms <= output_bound), None)
+        counted = noop + work_ms + storyboard_ms + check_ms
+        report.add("scale", f"one asset changed, {label}, the storyboard and the changed image's check counted as rebuilt work",
+                   f"{wall_ms:.0f} ms (no-op {noop:.0f} + rebuilt nodes {work_ms:.0f} + storyboard {storyboard_ms:.0f} + "
+                   f"image check {check_ms:.0f} = {counted:.0f})",
+                   f"≤ {counted * CHANGE_OVERHEAD:.0f} ms", report.verdict(wall_ms <= counted * CHANGE_OVERHEAD), None)
 
     if len(memory) < 2:
         return  # growth needs two sizes

@@ -35,6 +35,11 @@ public struct AssetImageCheck: Sendable {
     /// - Parameter digests: content digests by asset id (images without one are always decoded).
     /// - Throws: only when ffprobe cannot be run (not installed, cancelled).
     public func problems(in assets: [ResolvedAsset], digests: [String: Digest]) async throws -> [Diagnostic] {
+        try await inspect(assets, digests: digests).problems
+    }
+
+    /// The problems, and how many images were decoded (those not remembered as good).
+    func inspect(_ assets: [ResolvedAsset], digests: [String: Digest]) async throws -> (problems: [Diagnostic], decoded: Int) {
         // One decode per distinct content (by digest, or by path when there is none).
         var images: [(asset: ResolvedAsset, digest: Digest?, job: Int)] = []
         var jobs: [ResolvedAsset] = []
@@ -50,7 +55,7 @@ public struct AssetImageCheck: Sendable {
             }
             images.append((asset, digest, job))
         }
-        guard !jobs.isEmpty else { return [] }
+        guard !jobs.isEmpty else { return ([], 0) }
         let inspector = ImageInspector(runner: runner)
         let width = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         var verdicts: [Int: ImageVerdict] = [:]
@@ -80,13 +85,16 @@ public struct AssetImageCheck: Sendable {
             }
         }
         try memo?.save()
-        return diagnostics
+        return (diagnostics, jobs.count)
     }
 
     /// Throws `AssetProblems` when any image is unusable.
-    public func verify(_ assets: [ResolvedAsset], digests: [String: Digest]) async throws {
-        let found = try await problems(in: assets, digests: digests)
+    /// - Returns: how many images were decoded (0 when every one was remembered as good).
+    @discardableResult
+    public func verify(_ assets: [ResolvedAsset], digests: [String: Digest]) async throws -> Int {
+        let (found, decoded) = try await inspect(assets, digests: digests)
         if !found.isEmpty { throw AssetProblems(found) }
+        return decoded
     }
 }
 

@@ -71,6 +71,7 @@ public struct BuildEngine: Sendable {
         if let known { plan = known } else { plan = await planner.plan() }
         let book = OutcomeBook(capacity: plan.nodes.count)
         events(.planned(total: plan.nodes.count, stale: plan.staleNodes.count))
+        if let checked = workspace.imagesChecked { events(.imagesChecked(images: checked.images, seconds: checked.seconds)) }
         if let spend {
             do {
                 try await SpendRecovery.settleRecorded(ledger: spend.ledger, campaign: spend.campaign, actions: workspace.store.actions, now: workspace.environment.now())

@@ -6,6 +6,9 @@ import ReelGraph
 public enum BuildEvent: Sendable, Equatable {
     /// The plan is known: how many nodes will run.
     case planned(total: Int, stale: Int)
+    /// Right after `planned`, when images were decoded to check them (the first time their content
+    /// was seen): how many, and how long it took. Work a changed image causes, as a node's is.
+    case imagesChecked(images: Int, seconds: Double)
     /// A node started running.
     case started(NodeID, label: String)
     /// A node's result came from the cache.

@@ -24,6 +24,9 @@ public struct Workspace: Sendable {
     public var takeOverrides: [TakeSlot: Int] = [:]
     /// The variants this run builds (`reel build --variant`); `nil`: all.
     public var onlyVariants: Set<String>?
+    /// The images decoded when the workspace was opened (those not yet known good) and how long
+    /// that took; `nil` when none was.
+    public var imagesChecked: (images: Int, seconds: Double)?
 
     /// The take of each clip this workspace builds, by variant and pair: the lockfile's choice
     /// (absent = 1), then this run's overrides.
@@ -111,15 +114,19 @@ public struct Workspace: Sendable {
         let root = cacheRoot ?? CacheStore.defaultRoot(projectRoot: campaign.projectRoot)
         let store = try CacheStore(root: root, fileSystem: environment.fileSystem, remote: remote)
         let (digests, hashed) = try AssetHasher(statCache: store.statCache).digests(of: campaign.assets)
-        try await AssetImageCheck(runner: environment.runner, fileSystem: environment.fileSystem, memo: store.imageChecks)
+        let checking = ContinuousClock.now
+        let decoded = try await AssetImageCheck(runner: environment.runner, fileSystem: environment.fileSystem, memo: store.imageChecks)
             .verify(campaign.assets, digests: digests)
+        let checkSeconds = (ContinuousClock.now - checking).inSeconds
         let toolVersion = try await ToolIdentity(
             runner: environment.runner, fileSystem: environment.fileSystem, memoPath: store.layout.versionRoot.appending("tools.tsv")
         ).ffmpegVersion()
-        return Workspace(
+        var workspace = Workspace(
             campaign: campaign, environment: environment, store: store, assetDigests: digests, hashedAssets: hashed,
             toolVersion: toolVersion, lockfileText: try Workspace.readLockfile(campaign.lockfilePath, fileSystem: environment.fileSystem),
             registry: registry ?? campaign.registry)
+        if decoded > 0 { workspace.imagesChecked = (decoded, checkSeconds) }
+        return workspace
     }
 
     /// The graph builder for this workspace.

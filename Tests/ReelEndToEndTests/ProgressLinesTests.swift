@@ -101,6 +101,7 @@ struct ProgressLinesTests {
     /// What every event carries, by name.
     static let eventFields: [String: Set<String>] = [
         "planned": ["event", "time", "total", "stale"],
+        "checked": ["event", "time", "images", "seconds"],
         "started": ["event", "time", "node", "label"],
         "cached": ["event", "time", "node", "label"],
         "built": ["event", "time", "node", "label", "seconds"],
@@ -149,6 +150,9 @@ struct ProgressLinesTests {
             switch name {
             case "planned":
                 #expect(event["total"] is Int && event["stale"] is Int, sourceLocation: sourceLocation)
+            case "checked":
+                #expect(index == 1, "checked comes right after planned", sourceLocation: sourceLocation)
+                #expect((event["images"] as? Int).map { $0 >= 1 } == true, sourceLocation: sourceLocation)
             case "started":
                 started.insert(node ?? "")
             case "built":
@@ -183,6 +187,8 @@ struct ProgressLinesTests {
             let first = try Self.parseStream(clean.stdout)
             let planned = try #require(first.events.first)
             #expect(planned["total"] as? Int == 3 && planned["stale"] as? Int == 3)
+            // Four images seen for the first time, each decoded once to check it.
+            #expect(first.events.filter { $0["event"] as? String == "checked" }.map { $0["images"] as? Int } == [4])
             #expect(Set(Self.events(first.events, named: "started")) == ["generate/0", "generate/1", "combine"])
             #expect(Set(Self.events(first.events, named: "built")) == ["generate/0", "generate/1", "combine"])
             #expect(Self.events(first.events, named: "built").last == "combine")
@@ -197,6 +203,8 @@ struct ProgressLinesTests {
             #expect(mixed.exitCode == 1)
             let second = try Self.parseStream(mixed.stdout)
             #expect(second.events.first?["total"] as? Int == 4 && second.events.first?["stale"] as? Int == 3)
+            // Only the replaced image is new content.
+            #expect(second.events.filter { $0["event"] as? String == "checked" }.map { $0["images"] as? Int } == [1])
             #expect(Self.events(second.events, named: "cached") == ["generate/0"])
             #expect(Self.events(second.events, named: "built") == ["generate/1"])
             #expect(Self.events(second.events, named: "failed") == ["generate/2"])

@@ -85,6 +85,8 @@ final class LiveProgress: Sendable {
                 state.spent += amount
             case .note(let message):
                 permanent = "note    \(message)"
+            case .imagesChecked:
+                break
             }
         }
         draw(permanent: permanent)

@@ -61,6 +61,8 @@ struct ProgressPrinter: Sendable {
             Console.err("[\(stamp)] spent   \(name(id))  \(usd(amount))")
         case .note(let message):
             Console.err("[\(stamp)] note    \(ProgressPrinter.oneLine(message))")
+        case .imagesChecked:
+            break  // in the NDJSON stream only; the plan line is what people read first
         }
     }
 
@@ -69,6 +71,7 @@ struct ProgressPrinter: Sendable {
         let time = Timestamp.iso8601(Date(), milliseconds: false)
         switch event {
         case .planned(let total, let stale): return ["event": "planned", "time": time, "total": total, "stale": stale]
+        case .imagesChecked(let images, let seconds): return ["event": "checked", "time": time, "images": images, "seconds": seconds]
         case .started(let id, let label): return ["event": "started", "time": time, "node": name(id), "label": label]
         case .cached(let id, let label): return ["event": "cached", "time": time, "node": name(id), "label": label]
         case .fetched(let id, let label, let seconds):
