@@ -36,14 +36,20 @@ struct MetadataObject: Decodable {
         }
     }
 
-    private static func guessed(_ kind: Kind?, container: KeyedDecodingContainer<AnyCodingKey>, key: AnyCodingKey) throws -> CanonicalValue? {
-        switch kind {
-        case .string?: return (try? container.decode(String.self, forKey: key)).map(CanonicalValue.string)
-        case .int?: return (try? container.decode(Int.self, forKey: key)).map(CanonicalValue.int)
-        case .bool?: return (try? container.decode(Bool.self, forKey: key)).map(CanonicalValue.bool)
-        case .object?: return (try? container.decode(MetadataObject.self, forKey: key)).map { .object($0.members) }
-        // Decimals, arrays and nulls go the generic way (a decimal must first fail as an integer).
-        case .decimal?, .other?, nil: return nil
+    /// The value decoded as `kind`, or `nil` when it is not of that kind (a wrong guess: not an
+    /// error; the generic decode after it decides, and throws for a damaged record).
+    private static func guessed(_ kind: Kind?, container: KeyedDecodingContainer<AnyCodingKey>, key: AnyCodingKey) -> CanonicalValue? {
+        do {
+            switch kind {
+            case .string?: return .string(try container.decode(String.self, forKey: key))
+            case .int?: return .int(try container.decode(Int.self, forKey: key))
+            case .bool?: return .bool(try container.decode(Bool.self, forKey: key))
+            case .object?: return .object(try container.decode(MetadataObject.self, forKey: key).members)
+            // Decimals, arrays and nulls go the generic way (a decimal must first fail as an integer).
+            case .decimal?, .other?, nil: return nil
+            }
+        } catch {
+            return nil
         }
     }
 
