@@ -26,11 +26,7 @@ Sizes: 200/100, 1,000/500, 5,000/2,500 and 5,000/10,000 (each image in four pair
 """
 
 import os
-import resource
-import shutil
 import statistics
-import subprocess
-import time
 
 NOOP_MAKE_RATIO = 1.5
 PER_PAIR_MS = 0.1
@@ -85,17 +81,8 @@ def write_makefile(path, count, pairs):
 
 def rss_run(bench, command, cwd):
     """(wall ms, max RSS KiB) of one run of `command`, which must succeed."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=bench.ENV, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = (time.perf_counter() - start) * 1000
-    process.returncode = os.waitstatus_to_exitcode(status)
-    errors = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    if process.returncode != 0:
-        bench.die(f"command failed ({process.returncode}): {' '.join(command)}\n{errors[-2000:]}")
-    return wall, usage.ru_maxrss
+    wall, _, rss = bench.measured(command, cwd)
+    return wall * 1000, rss
 
 
 def interleaved(bench, commands, cwd, runs):

@@ -20,26 +20,15 @@ the wall time: the machine may be shared, and CPU time is steadier than wall tim
 
 import os
 import shutil
-import time
 
 SHARE_TARGET = 0.10
 PICTURES_MEMORY_TARGET_MB = 200
 
 
 def measured(bench, args, cwd=None):
-    """Runs `args`; returns (wall s, CPU s, peak RSS MiB) of it and every process it waited for."""
-    import subprocess
-    start = time.perf_counter()
-    process = subprocess.Popen(args, cwd=cwd, env=bench.ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # wait4: the rusage of the child with the children it reaped (ru_maxrss is the largest of them).
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    errors = process.stderr.read().decode(errors="replace")
-    process.stderr.close()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        bench.die(f"command failed ({process.returncode}): {' '.join(args)}\n{errors.strip()[-2000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    """(wall s, CPU s, peak RSS MiB) of `args` and every process it waited for."""
+    wall, cpu, rss = bench.measured(args, cwd)
+    return wall, cpu, rss / 1024
 
 
 def bench_storyboard(args, reel, root, report, bench):

@@ -4,23 +4,19 @@
 public func mapInParts<Item: Sendable, Result: Sendable>(
     _ items: [Item], parts: Int, _ transform: @escaping @Sendable (Item) async -> Result
 ) async -> [Result] {
-    let parts = max(1, min(parts, items.count))
-    guard parts > 1 else {
+    @Sendable func transformAll(_ run: ArraySlice<Item>) async -> [Result] {
         var results: [Result] = []
-        results.reserveCapacity(items.count)
-        for item in items { results.append(await transform(item)) }
+        results.reserveCapacity(run.count)
+        for item in run { results.append(await transform(item)) }
         return results
     }
+    let parts = max(1, min(parts, items.count))
+    guard parts > 1 else { return await transformAll(items[...]) }
     let size = (items.count + parts - 1) / parts
     return await withTaskGroup(of: (Int, [Result]).self) { group in
         for part in 0..<parts {
-            let slice = Array(items[(part * size)..<min(items.count, (part + 1) * size)])
-            group.addTask {
-                var results: [Result] = []
-                results.reserveCapacity(slice.count)
-                for item in slice { results.append(await transform(item)) }
-                return (part, results)
-            }
+            let run = items[(part * size)..<min(items.count, (part + 1) * size)]
+            group.addTask { (part, await transformAll(run)) }
         }
         var collected = [[Result]](repeating: [], count: parts)
         for await (part, results) in group { collected[part] = results }

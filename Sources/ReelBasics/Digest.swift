@@ -67,26 +67,14 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     init(hashed: SHA256.Digest) {
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (offset, byte) in hashed.enumerated() {
-            words[offset / 8] = words[offset / 8] << 8 | UInt64(byte)
+        (w0, w1, w2, w3) = hashed.withUnsafeBytes { bytes in
+            func word(_ offset: Int) -> UInt64 { UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+            return (word(0), word(8), word(16), word(24))
         }
-        (w0, w1, w2, w3) = (words[0], words[1], words[2], words[3])
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
     private static let prefix = Array("sha256:".utf8)
-
-    /// Lowercase hex of `bytes` (String(format:) per byte is ~50x slower on Linux).
-    static func hexString(_ bytes: some Sequence<UInt8>) -> String {
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(64)
-        for byte in bytes {
-            utf8.append(hexDigits[Int(byte >> 4)])
-            utf8.append(hexDigits[Int(byte & 0x0f)])
-        }
-        return String(decoding: utf8, as: UTF8.self)
-    }
 
     /// The digest of `data`.
     public static func of(_ data: some DataProtocol) -> Digest {

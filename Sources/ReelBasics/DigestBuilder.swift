@@ -22,6 +22,12 @@ public struct DigestBuilder: Sendable {
         count += Int64(bytes.count)
     }
 
+    /// Adds the UTF-8 bytes of `text` (without copying a native string).
+    public mutating func update(_ text: String) {
+        var text = text
+        text.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+    }
+
     /// The digest of everything added.
     public func finalize() -> Digest {
         Digest(hashed: hasher.finalize())

@@ -108,15 +108,17 @@ public struct DiskActionCache: ActionCache {
     /// - Throws: `CacheUnavailable` for a record that exists but cannot be read.
     public func outputs(for key: Digest) throws -> (outputs: [ActionOutput], metadata: [String: CanonicalValue])? {
         guard let data = try recordData(key) else { return nil }
+        // A record that does not decode, or records another key, is unreadable: never a miss.
+        func unreadable() -> CacheUnavailable {
+            CacheUnavailable(path: layout.actionPath(key).pathString, reason: "not a record this version of Reel can read")
+        }
         let head: RecordHead
         do {
             head = try JSONDecoder().decode(RecordHead.self, from: data)
         } catch {
-            throw CacheUnavailable(path: layout.actionPath(key).pathString, reason: "not a record this version of Reel can read")
+            throw unreadable()
         }
-        guard head.key == key else {
-            throw CacheUnavailable(path: layout.actionPath(key).pathString, reason: "not a record this version of Reel can read")
-        }
+        guard head.key == key else { throw unreadable() }
         return (head.outputs, head.metadata?.members ?? [:])
     }
 

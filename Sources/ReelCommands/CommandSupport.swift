@@ -23,11 +23,7 @@ enum CommandSupport {
         case .build(let event):
             printer?.handle(event)
         case .storyboard(let path, let seconds):
-            // Its location is printed after the summary; an NDJSON stream gets it as an event.
-            if let printer, printer.json {
-                Console.json(["event": "storyboard", "time": Timestamp.iso8601(Date(), milliseconds: false),
-                              "path": path.relative(to: AbsolutePath.currentDirectory), "seconds": seconds])
-            }
+            printer?.storyboard(path, seconds: seconds)
         }
     }
 

@@ -207,11 +207,7 @@ final class HitMemo: Sendable {
 
     /// `value`, or an equal one already held (sharing its storage).
     func interned(_ value: [String: CanonicalValue]) -> [String: CanonicalValue] {
-        metadata.withLock { seen in
-            if let index = seen.firstIndex(of: value) { return seen[index] }
-            seen.insert(value)
-            return value
-        }
+        metadata.withLock { $0.insert(value).memberAfterInsert }
     }
 
     func result(for key: Digest) -> CachedResult? {

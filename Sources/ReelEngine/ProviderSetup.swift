@@ -53,10 +53,7 @@ public struct ProviderSetup: Sendable {
     /// Which paid providers the stale part of `plan` uses.
     public static func needs(_ plan: Plan, campaign: ResolvedCampaign) -> (selector: Bool, generator: Bool) {
         let stale = plan.staleNodes
-        var selector = false
-        if case .selector(let settings) = campaign.pairs, settings.kind == .openAICompatible {
-            selector = stale.contains { $0.kind == .select }
-        }
+        let selector = campaign.pairs.selector?.kind == .openAICompatible && stale.contains { $0.kind == .select }
         return (selector, !remoteGenerators(plan, campaign: campaign).isEmpty)
     }
 

@@ -133,8 +133,7 @@ public struct Workspace: Sendable {
     public var builder: GraphBuilder {
         // The LLM request's shape is rendered (prompt, schema, JSON) only for a campaign that asks
         // an LLM: no other key reads it, and rendering it was 1% of every no-op.
-        let usesLLM: Bool
-        if case .selector(let settings) = campaign.pairs, settings.kind == .openAICompatible { usesLLM = true } else { usesLLM = false }
+        let usesLLM = campaign.pairs.selector?.kind == .openAICompatible
         var builder = GraphBuilder(
             campaign: campaign, assetDigests: assetDigests, toolVersion: toolVersion,
             selectorRequest: usesLLM ? LLMSelectExecutor.requestShape : SelectorRequestShape(parameters: [:]))

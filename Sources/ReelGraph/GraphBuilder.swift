@@ -74,10 +74,7 @@ public struct GraphBuilder: Sendable {
     public func featuresID(_ asset: String) -> NodeID { .features(asset, campaign: namespace) }
 
     /// The selector settings, when a selector runs.
-    public var selectorSettings: SelectorSettings? {
-        if case .selector(let settings) = campaign.pairs { return settings }
-        return nil
-    }
+    public var selectorSettings: SelectorSettings? { campaign.pairs.selector }
 
     /// Whether per-asset feature nodes exist (the local selector reads them).
     public var usesFeatures: Bool { selectorSettings?.kind == .local }

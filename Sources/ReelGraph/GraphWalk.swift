@@ -118,15 +118,17 @@ public struct GraphWalk: Sendable {
         var outputs: [NodeID: Digest] = [:]
         var planned: PlannedClips?
         if let selection {
+            let clips: PlannedClips
             if let reused, reused.matches(selection, builder: builder) {
-                planned = reused
+                clips = reused
             } else {
-                let clips = builder.clipNodes(for: selection)
-                planned = PlannedClips(
-                    selection: selection, takes: builder.takes, onlyVariants: builder.onlyVariants, lanes: clips.lanes, distinct: clips.distinct)
+                let made = builder.clipNodes(for: selection)
+                clips = PlannedClips(
+                    selection: selection, takes: builder.takes, onlyVariants: builder.onlyVariants, lanes: made.lanes, distinct: made.distinct)
             }
-            generateSpecs = planned?.distinct ?? []
-            laneSpecs = planned?.lanes ?? laneSpecs
+            planned = clips
+            generateSpecs = clips.distinct
+            laneSpecs = clips.lanes
             outputs = await driver.evaluate(generateSpecs, stage: .generate)
         } else {
             await driver.pending(.generates(blocker: selectBlocker ?? builder.selectID))

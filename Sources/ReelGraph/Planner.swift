@@ -101,9 +101,8 @@ final class PlanningDriver: GraphDriver {
         // Each node's cache record is read and checked on every core (a no-op at 10,000 pairs is
         // mostly that); the nodes keep their order.
         let planner = self.planner
-        let planned = specs.count < 64
-            ? await mapInParts(specs, parts: 1) { await planner.planned($0) }
-            : await mapInParts(specs, parts: ProcessInfo.processInfo.activeProcessorCount) { await planner.planned($0) }
+        let parts = specs.count < 64 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let planned = await mapInParts(specs, parts: parts) { await planner.planned($0) }
         for (spec, node) in zip(specs, planned) {
             append(node)
             if let digest = node.cached?.outputs[spec.kind.outputName] { outputs[spec.id] = digest }

@@ -18,7 +18,8 @@ public struct LockfileIndex: Sendable {
     /// Whether the top level is as `LockfileEmitter` writes it, so that the entries can be read
     /// one at a time.
     public let plain: Bool
-    private let bytes: [UInt8]
+    /// The text indexed (the workspace's own string, shared: not a second copy of its bytes).
+    private let text: String
     /// Byte range of each node's entry (`- id: …` up to the next entry or top-level key), by id.
     private let entries: [String: Range<Int>]
 
@@ -28,7 +29,8 @@ public struct LockfileIndex: Sendable {
     private static let topLevelKeys: Set<String> = ["version", "campaign", "quality", "output", "variants", "pairs", "takes", "nodes"]
 
     public init(text: String) {
-        let bytes = Array(text.utf8)
+        var text = text
+        text.makeContiguousUTF8()
         var campaign: String?
         var pairCount = 0
         var plain = true
@@ -45,40 +47,42 @@ public struct LockfileIndex: Sendable {
             }
             open = nil
         }
-        while lineStart < bytes.count {
-            var lineEnd = lineStart
-            while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-            let first = bytes[lineStart]
-            if lineEnd > lineStart, first != UInt8(ascii: " "), first != UInt8(ascii: "#"), first != UInt8(ascii: "\r") {
-                let line = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
-                if line.hasPrefix("- ") {
-                    if section == "pairs" {
-                        pairCount += 1
-                    } else if section == "nodes", line.hasPrefix("- id: ") {
+        text.withUTF8 { bytes in
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                let first = bytes[lineStart]
+                if lineEnd > lineStart, first != UInt8(ascii: " "), first != UInt8(ascii: "#"), first != UInt8(ascii: "\r") {
+                    let line = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
+                    if line.hasPrefix("- ") {
+                        if section == "pairs" {
+                            pairCount += 1
+                        } else if section == "nodes", line.hasPrefix("- id: ") {
+                            close(at: lineStart)
+                            let id = String(line.dropFirst(6))
+                            if LockfileIndex.isBare(id) { open = (id, lineStart) } else { plain = false }
+                        } else if section != "variants" && section != "takes" {
+                            plain = false
+                        }
+                    } else if let colon = line.firstIndex(of: ":"), LockfileIndex.topLevelKeys.contains(String(line[..<colon])) {
                         close(at: lineStart)
-                        let id = String(line.dropFirst(6))
-                        if LockfileIndex.isBare(id) { open = (id, lineStart) } else { plain = false }
-                    } else if section != "variants" && section != "takes" {
-                        plain = false
+                        section = String(line[..<colon])
+                        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                        if section == "campaign" {
+                            if LockfileIndex.isBare(value) { campaign = value } else { plain = false }
+                        }
+                    } else {
+                        plain = false  // a conflict marker (<<<<<<<, =======, >>>>>>>) or a key this version does not write
                     }
-                } else if let colon = line.firstIndex(of: ":"), LockfileIndex.topLevelKeys.contains(String(line[..<colon])) {
-                    close(at: lineStart)
-                    section = String(line[..<colon])
-                    let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                    if section == "campaign" {
-                        if LockfileIndex.isBare(value) { campaign = value } else { plain = false }
-                    }
-                } else {
-                    plain = false  // a conflict marker (<<<<<<<, =======, >>>>>>>) or a key this version does not write
                 }
+                lineStart = lineEnd + 1
             }
-            lineStart = lineEnd + 1
+            close(at: bytes.count)
         }
-        close(at: bytes.count)
         self.campaign = campaign
         self.pairCount = pairCount
         self.plain = plain
-        self.bytes = bytes
+        self.text = text
         self.entries = entries
         self.nodeIDs = ids
     }
@@ -87,7 +91,8 @@ public struct LockfileIndex: Sendable {
     /// - Throws: when the entry is there but does not decode.
     public func node(_ id: String) throws -> LockedNode? {
         guard let range = entries[id] else { return nil }
-        let text = String(decoding: bytes[range], as: UTF8.self)
+        var whole = self.text
+        let text = whole.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
         // A combine node lists every clip under `inputs:`; Yams looks each mapping key up by a
         // linear scan, so 10,000 inputs took seconds. Plain `key: sha256:…` lines are read here and
         // the rest of the entry by Yams; anything else goes to Yams whole.

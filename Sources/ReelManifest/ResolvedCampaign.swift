@@ -84,6 +84,12 @@ public enum PairSource: Sendable, Equatable {
     case explicit([AssetPair])
     /// Chosen by a selector.
     case selector(SelectorSettings)
+
+    /// The selector's settings, when a selector chooses.
+    public var selector: SelectorSettings? {
+        if case .selector(let settings) = self { return settings }
+        return nil
+    }
 }
 
 /// Generator settings after presets, defaults and snapping.

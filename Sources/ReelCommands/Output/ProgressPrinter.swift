@@ -66,6 +66,16 @@ struct ProgressPrinter: Sendable {
         }
     }
 
+    /// A storyboard was written: an event in the NDJSON stream (for people its location is printed
+    /// after the summary, by the command).
+    func storyboard(_ path: AbsolutePath, seconds: Double) {
+        guard json else { return }
+        Console.json([
+            "event": "storyboard", "time": Timestamp.iso8601(Date(), milliseconds: false), "path": path.relative(to: AbsolutePath.currentDirectory),
+            "seconds": seconds,
+        ])
+    }
+
     static func object(for event: BuildEvent, qualified: Bool = false) -> [String: Any] {
         func name(_ id: NodeID) -> String { qualified ? id.qualified : id.rawValue }
         let time = Timestamp.iso8601(Date(), milliseconds: false)

@@ -56,21 +56,10 @@ public struct ReportWriter: Sendable {
         let lines = text.split(separator: "\n")
         let prefix = key + "\t"
         guard let recorded = lines.first(where: { $0.hasPrefix(prefix) }), recorded.dropFirst(prefix.count) == value() else { return false }
-        // Each folder the page placed files in is listed once, rather than each file looked up
-        // by its path: at 10,000 clips that was 15,000 path walks in the kernel, 8% of a no-op.
-        var listed: [Substring: Set<String>] = [:]
+        var present = FolderListing(fileSystem: fileSystem, directory: directory)
         for line in lines where !line.hasPrefix("#") {
             guard let tab = line.firstIndex(of: "\t") else { continue }
-            let file = line[..<tab]
-            let slash = file.lastIndex(of: "/")
-            let folder = slash.map { file[..<$0] } ?? ""
-            let name = String(slash.map { file[file.index(after: $0)...] } ?? file)
-            if listed[folder] == nil {
-                let path = folder.isEmpty ? directory : directory.appending(String(folder))
-                guard let names = try? fileSystem.list(path) else { return false }
-                listed[folder] = Set(names)
-            }
-            if listed[folder]?.contains(name) != true { return false }
+            if !present.contains(line[..<tab]) { return false }
         }
         return true
     }
@@ -144,6 +133,37 @@ extension ReportWriter {
         _ = try await runner.checkedRun(ReportFrames.poster(of: video, duration: media.duration, to: directory.appending("poster.jpg")))
         try await makeContactSheet(
             of: video, duration: media.duration, framesPerSecond: media.fps, to: directory.appending("contact-sheet.jpg"), runner: runner, fileSystem: fileSystem)
+    }
+}
+
+/// Which files of a report folder exist. Each subfolder is listed once, on the first question about
+/// it, rather than each file looked up by its path: at 10,000 clips that was 15,000 path walks in
+/// the kernel, 8% of a no-op. A listing is a snapshot: make a new one after writing files.
+struct FolderListing {
+    let fileSystem: any FileSystem
+    let directory: AbsolutePath
+    /// Names in each subfolder (`""`: the folder itself); `nil` when it cannot be listed.
+    private var names: [Substring: Set<String>?] = [:]
+
+    init(fileSystem: any FileSystem, directory: AbsolutePath) {
+        self.fileSystem = fileSystem
+        self.directory = directory
+    }
+
+    /// Whether `file` (relative to the folder: `clips/01.mp4`) exists.
+    mutating func contains(_ file: Substring) -> Bool {
+        let slash = file.lastIndex(of: "/")
+        let folder = slash.map { file[..<$0] } ?? ""
+        let name = String(slash.map { file[file.index(after: $0)...] } ?? file)
+        if names[folder] == nil {
+            let path = folder.isEmpty ? directory : directory.appending(String(folder))
+            names[folder] = .some((try? fileSystem.list(path)).map(Set.init))
+        }
+        return names[folder]??.contains(name) == true
+    }
+
+    mutating func contains(_ file: String) -> Bool {
+        contains(file[...])
     }
 }
 
@@ -247,7 +267,8 @@ extension ReportWriter {
             var tried: Set<String> = []
             // Stamp → a thumbnail in the folder made from it.
             var holders: [String: String] = [:]
-            for (name, stamp) in stamps where name.hasPrefix("thumbs/") && fileSystem.exists(directory.appending(name)) { holders[stamp] = name }
+            var present = FolderListing(fileSystem: fileSystem, directory: directory)
+            for (name, stamp) in stamps where name.hasPrefix("thumbs/") && present.contains(name) { holders[stamp] = name }
             var pending: [(id: String, name: String, source: AbsolutePath, signature: String)] = []
             var copies: [(id: String, name: String, signature: String)] = []
             var making: Set<String> = []
@@ -255,7 +276,7 @@ extension ReportWriter {
                 let name = "thumbs/" + HTMLText.fileName(for: asset.id) + ".jpg"
                 kept.insert(name)
                 let signature = thumbnailSignature(of: asset)
-                if stamps[name] == signature && fileSystem.exists(directory.appending(name)) {
+                if stamps[name] == signature && present.contains(name) {
                     files.thumbnails[asset.id] = name
                 } else if let holder = holders[signature], holder != name, copy(holder, to: name, signature: signature, holders: &holders) {
                     files.thumbnails[asset.id] = name
@@ -328,7 +349,8 @@ extension ReportWriter {
         /// Saves the stamps of what exists now and the digest of the page's content.
         mutating func finish(content: String) {
             guard let path = writer.stateFile else { return }
-            let text = "\(Session.contentKey)\t\(content)\n" + stamps.filter { fileSystem.exists(directory.appending($0.key)) }.sorted { $0.key < $1.key }
+            var present = FolderListing(fileSystem: fileSystem, directory: directory)
+            let text = "\(Session.contentKey)\t\(content)\n" + stamps.filter { present.contains($0.key) }.sorted { $0.key < $1.key }
                 .map { "\($0.key)\t\($0.value)\n" }.joined()
             if (try? fileSystem.readText(path)) != text {
                 try? fileSystem.createDirectory(path.parent)

@@ -35,52 +35,18 @@ public enum Storyboard {
     /// manifest cannot be read.
     static func sourcesDigest(_ result: BuildResult, workspace: Workspace) -> String? {
         guard let manifest = try? workspace.environment.fileSystem.read(workspace.campaign.manifestPath) else { return nil }
-        // Hashed as it is written, a page of text at a time: at 10,000 pairs the whole text was
-        // 16 MB (the lockfile and a line per node), and with its copy for hashing a third of a
-        // no-op's peak heap.
-        var hasher = SourcesHasher()
-        hasher.add("reel-storyboard-sources-1\n" + Digest.of(manifest).hex + "\n")
-        hasher.add(workspace.lockfileText ?? "")
-        hasher.add("\n")
+        // Hashed as it is written: at 10,000 pairs the whole text was 16 MB (the lockfile and a
+        // line per node), and with its copy for hashing a third of a no-op's peak heap.
+        var hasher = DigestBuilder()
+        hasher.update("reel-storyboard-sources-1\n" + Digest.of(manifest).hex + "\n")
+        hasher.update(workspace.lockfileText ?? "")
+        hasher.update("\n")
         let nodes = result.nodes
         for index in nodes.indices {
             let state = nodes[index].state == .built ? "cached" : nodes[index].state.rawValue
-            hasher.add("\(nodes[index].id)\t\(state)\t\(nodes[index].outputDigest?.hex ?? "-")\t\(nodes[index].message ?? "")\n")
+            hasher.update("\(nodes[index].id)\t\(state)\t\(nodes[index].outputDigest?.hex ?? "-")\t\(nodes[index].message ?? "")\n")
         }
-        hasher.add(result.video?.pathString ?? "-")
+        hasher.update(result.video?.pathString ?? "-")
         return hasher.finalize().hex
-    }
-}
-
-/// SHA-256 of text added piece by piece, buffered so that small pieces are hashed in pages.
-struct SourcesHasher {
-    private var hasher = DigestBuilder()
-    private var page = ""
-    private static let pageSize = 64 * 1024
-
-    init() {
-        page.reserveCapacity(Self.pageSize + 1024)
-    }
-
-    mutating func add(_ text: String) {
-        if text.utf8.count >= Self.pageSize {
-            flush()
-            var text = text
-            text.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
-            return
-        }
-        page += text
-        if page.utf8.count >= Self.pageSize { flush() }
-    }
-
-    private mutating func flush() {
-        guard !page.isEmpty else { return }
-        page.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
-        page.removeAll(keepingCapacity: true)
-    }
-
-    mutating func finalize() -> Digest {
-        flush()
-        return hasher.finalize()
     }
 }
